@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `alder` command. Alder's TypeScript runs directly on Node.js 24 or newer (type stripping).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `error: alder needs Node.js 24 or newer, this is ${process.version}\n` +
+      'hint: run it through npm (`npx alder …`), which uses the Node.js 24 that `npm ci` installed\n',
+  );
+  process.exit(1);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

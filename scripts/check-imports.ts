@@ -1,0 +1,56 @@
+// Keeps the data flow one way: each folder of src/ may import only the folders listed for it, and
+// only through their index.ts. Run by `npm test`; prints each offending import and exits 1.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const SRC = resolve(import.meta.dirname, '..', 'src');
+
+/** Which folders each folder may import (besides itself and the leaf src/version.ts). */
+const ALLOWED: Record<string, readonly string[]> = {
+  config: [],
+  telemetry: [],
+  wire: ['config'],
+  identity: ['config'],
+  compile: ['config', 'wire'],
+  vet: ['config', 'compile'],
+  control: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet'],
+  proxy: ['config', 'compile', 'wire', 'identity', 'telemetry'],
+  dashboard: ['config', 'wire', 'telemetry'],
+  cli: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet', 'control', 'proxy'],
+};
+
+function* files(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* files(p);
+    else if (p.endsWith('.ts')) yield p;
+  }
+}
+
+const problems: string[] = [];
+const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]/gm;
+for (const file of files(SRC)) {
+  const from = relative(SRC, file).split('/')[0] as string;
+  const isTest = file.endsWith('.test.ts');
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(IMPORT)) {
+    const target = resolve(dirname(file), m[1] as string);
+    const rel = relative(SRC, target);
+    if (rel.startsWith('..')) continue;
+    const parts = rel.split('/');
+    if (parts.length === 1) continue; // a leaf file at the top of src/ (version.ts)
+    const to = parts[0] as string;
+    if (to === from) continue;
+    const where = `${relative(resolve(SRC, '..'), file)}: imports ${m[1]}`;
+    const allowed = ALLOWED[from];
+    if (allowed === undefined) problems.push(`${where}: src/${from} is not listed in scripts/check-imports.ts`);
+    else if (!allowed.includes(to)) problems.push(`${where}: src/${from} may not import src/${to} (allowed: ${allowed.join(', ') || 'nothing of ours'})`);
+    else if (!isTest && rel !== `${to}/index.ts`) problems.push(`${where}: import src/${to} through its index.ts`);
+  }
+}
+if (problems.length > 0) {
+  process.stderr.write(`import check failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+process.stdout.write('import check: every import follows the data flow\n');

@@ -1,0 +1,54 @@
+// Command-line parsing shared by every command: node:util parseArgs in strict mode, with mistakes
+// turned into usage errors (exit code 2) that name the option and point at --help.
+
+import { parseArgs } from 'node:util';
+import { AlderError, ErrorCode } from '../config/index.ts';
+
+export type OptionSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+>;
+
+export function usageError(message: string, command: string): AlderError {
+  return new AlderError(ErrorCode.Usage, message, { hint: `run \`alder ${command} --help\` for usage` });
+}
+
+/** Parses argv for `command`; `--help`/`-h` are always accepted. */
+export function parseCommandArgs<O extends OptionSpec>(
+  command: string,
+  argv: string[],
+  options: O,
+  maxPositionals = Infinity,
+) {
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.positionals.length > maxPositionals) {
+      throw usageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`, command);
+    }
+    return parsed;
+  } catch (err) {
+    if (err instanceof AlderError) throw err;
+    const message = (err as Error).message
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/'/g, '');
+    throw usageError(message.charAt(0).toLowerCase() + message.slice(1).replace(/\.$/, ''), command);
+  }
+}
+
+/** The output formats `-o` takes for a command, checked. */
+export function outputFormat<F extends string>(
+  value: string | undefined,
+  allowed: readonly F[],
+  command: string,
+): F | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw usageError(`-o must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, command);
+  }
+  return value as F;
+}

@@ -1,0 +1,30 @@
+// Public face of the config model: resource types, parsing, schema and semantic validation.
+// Pure: reads only the text it is given, imports nothing else of Alder's.
+
+export { formatDurationMs, parseDurationMs } from './duration.ts';
+export { AlderError, type AlderErrorOptions, ErrorCode, isAlderError } from './errors.ts';
+export { apiVersionOf, type KindInfo, type PrinterColumn } from './kind-info.ts';
+export {
+  findKindByApiVersion,
+  findKindByName,
+  findKindByPath,
+  isManagedGroup,
+  KINDS,
+} from './kinds/index.ts';
+export {
+  type CheckedObject,
+  checkObject,
+  type Finding,
+  formatFinding,
+  type LoadedRefs,
+  type LoadedResource,
+  loadRefs,
+  type LoadOptions,
+  type LoadResult,
+  loadSources,
+  type SkippedKind,
+  type Source,
+} from './load.ts';
+export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
+export type { Issue, Severity } from './schema.ts';
+export { type LabelSelector, parseLabelSelector } from './label-selector.ts';

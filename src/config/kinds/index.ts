@@ -1,0 +1,47 @@
+// The registry of kinds Alder manages, and lookups by apiVersion, API path and command-line name.
+// To add a kind: write its module beside this one and list it in KINDS.
+
+import type { KindInfo } from '../kind-info.ts';
+import { serviceAccount } from './service-account.ts';
+
+export const KINDS: readonly KindInfo[] = [serviceAccount as KindInfo];
+
+/** API groups whose every kind Alder knows: an unknown kind there is a mistake, not something to skip. */
+const MANAGED_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'mesh.alder.dev']);
+
+export function isManagedGroup(group: string): boolean {
+  return MANAGED_GROUPS.has(group);
+}
+
+const byApiVersion = new Map<string, KindInfo>();
+const byName = new Map<string, KindInfo>();
+for (const info of KINDS) {
+  for (const v of info.versions) {
+    byApiVersion.set(`${info.group === '' ? v : `${info.group}/${v}`} ${info.kind}`, info);
+  }
+  for (const name of [info.kind.toLowerCase(), info.plural, ...info.shortNames]) byName.set(name, info);
+}
+
+/** The kind an object's apiVersion and kind name, or undefined when Alder does not manage it. */
+export function findKindByApiVersion(apiVersion: string, kind: string): KindInfo | undefined {
+  return byApiVersion.get(`${apiVersion} ${kind}`);
+}
+
+/** A kind by the names users type: `VirtualService`, `virtualservices`, `vs` (any case). */
+export function findKindByName(name: string): KindInfo | undefined {
+  const lower = name.toLowerCase();
+  const exact = byName.get(lower);
+  if (exact !== undefined) return exact;
+  // `virtualservices.networking.istio.io`, as kubectl accepts.
+  const dot = lower.indexOf('.');
+  if (dot === -1) return undefined;
+  const found = byName.get(lower.slice(0, dot));
+  return found !== undefined && found.group === lower.slice(dot + 1) ? found : undefined;
+}
+
+/** A kind by its API path: group ('' for core), version and plural. */
+export function findKindByPath(group: string, version: string, plural: string): KindInfo | undefined {
+  const info = byName.get(plural);
+  if (info === undefined || info.plural !== plural || info.group !== group) return undefined;
+  return info.versions.includes(version) ? info : undefined;
+}

@@ -1,0 +1,198 @@
+// Handlers for one kind's resource paths: get, list (label selectors), create, replace, delete and
+// watch. Objects pass admission before the store sees them; answers are served in the version asked.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AlderError, apiVersionOf, ErrorCode, parseLabelSelector } from '../../config/index.ts';
+import { admitObject } from '../admission.ts';
+import type { Store, StoredObject, WatchEvent } from '../store/index.ts';
+import { parseObjectBody, readBody, send } from './http-io.ts';
+import type { ResourcePath } from './paths.ts';
+
+export interface ResourceContext {
+  store: Store;
+  maxBodyBytes: number;
+  /** Open watch responses, ended when the server shuts down. */
+  watches: Set<ServerResponse>;
+}
+
+export async function handleResource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  target: ResourcePath,
+  ctx: ResourceContext,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (target.name === undefined) {
+    if (method === 'GET')
+      return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
+        ? watch(req, res, url, target, ctx)
+        : list(req, res, url, target, ctx);
+    if (method === 'POST') return create(req, res, target, ctx);
+    throw notAllowed(method, 'GET, POST');
+  }
+  switch (method) {
+    case 'GET':
+      return get(req, res, target, ctx);
+    case 'PUT':
+      return replace(req, res, target, ctx);
+    case 'DELETE':
+      return remove(req, res, url, target, ctx);
+    default:
+      throw notAllowed(method, 'GET, PUT, DELETE');
+  }
+}
+
+function notAllowed(method: string, allowed: string): AlderError {
+  return new AlderError(ErrorCode.MethodNotAllowed, `method ${method} is not allowed here: use ${allowed}`);
+}
+
+function served(obj: StoredObject, target: ResourcePath): StoredObject {
+  const apiVersion = apiVersionOf(target.info, target.version);
+  return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+}
+
+function refOf(target: ResourcePath) {
+  return { kind: target.info.kind, namespace: target.namespace ?? '', name: target.name ?? '' };
+}
+
+async function get(req: IncomingMessage, res: ServerResponse, target: ResourcePath, ctx: ResourceContext) {
+  const obj = await ctx.store.get(refOf(target));
+  if (obj === undefined) throw notFound(target);
+  send(req, res, 200, served(obj, target));
+}
+
+function notFound(target: ResourcePath): AlderError {
+  const where = target.namespace ? ` in namespace ${target.namespace}` : '';
+  return new AlderError(ErrorCode.NotFound, `${target.info.kind} ${target.name} not found${where}`, {
+    hint: `list what exists with \`alder get ${target.info.plural}${target.namespace ? ` -n ${target.namespace}` : ' -A'}\``,
+  });
+}
+
+async function list(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  target: ResourcePath,
+  ctx: ResourceContext,
+) {
+  const selector = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+  const query =
+    target.namespace === undefined
+      ? { kind: target.info.kind }
+      : { kind: target.info.kind, namespace: target.namespace };
+  const result = await ctx.store.list(query);
+  send(req, res, 200, {
+    apiVersion: apiVersionOf(target.info, target.version),
+    kind: `${target.info.kind}List`,
+    metadata: { resourceVersion: result.resourceVersion },
+    items: result.items.filter((o) => selector(o.metadata.labels)).map((o) => served(o, target)),
+  });
+}
+
+async function create(req: IncomingMessage, res: ServerResponse, target: ResourcePath, ctx: ResourceContext) {
+  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const admitted = admitObject(body, target.info, target.namespace ?? 'default');
+  const { resourceVersion: _ignored, ...metadata } = admitted.resource.metadata;
+  const outcome = await ctx.store.write([{ op: 'create', object: { ...admitted.resource, metadata } }]);
+  const result = outcome.results[0];
+  if (admitted.warnings.length > 0) res.setHeader('warning', admitted.warnings.map(warningHeader));
+  send(req, res, 201, result === undefined ? {} : served(result.object, target));
+}
+
+async function replace(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ResourcePath,
+  ctx: ResourceContext,
+) {
+  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const admitted = admitObject(body, target.info, target.namespace ?? '');
+  if (admitted.resource.metadata.name !== target.name) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `metadata.name is ${admitted.resource.metadata.name} but the path addresses ${target.name}`,
+      { hint: 'a rename is a delete and a create' },
+    );
+  }
+  const outcome = await ctx.store.write([{ op: 'update', object: admitted.resource }]);
+  const result = outcome.results[0];
+  if (admitted.warnings.length > 0) res.setHeader('warning', admitted.warnings.map(warningHeader));
+  send(req, res, 200, result === undefined ? {} : served(result.object, target));
+}
+
+async function remove(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  target: ResourcePath,
+  ctx: ResourceContext,
+) {
+  const precondition = url.searchParams.get('resourceVersion') ?? undefined;
+  const op =
+    precondition === undefined
+      ? { op: 'delete' as const, ref: refOf(target) }
+      : { op: 'delete' as const, ref: refOf(target), resourceVersion: precondition };
+  const outcome = await ctx.store.write([op]);
+  const result = outcome.results[0];
+  send(req, res, 200, result === undefined ? {} : served(result.object, target));
+}
+
+/**
+ * Streams `{"type":"ADDED"|"MODIFIED"|"DELETED","object":…}` lines. With resourceVersion=N, every
+ * change after N; without, the current objects as ADDED and then every change.
+ */
+async function watch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  target: ResourcePath,
+  ctx: ResourceContext,
+) {
+  const selector = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+  const from = url.searchParams.get('resourceVersion');
+  if (from !== null && from !== '' && from !== '0' && !/^\d+$/.test(from)) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `resourceVersion must be a revision number, got ${JSON.stringify(from)}`,
+    );
+  }
+  const query =
+    target.namespace === undefined
+      ? { kind: target.info.kind }
+      : { kind: target.info.kind, namespace: target.namespace };
+  let initial: StoredObject[] = [];
+  let fromRevision = from ?? '';
+  if (from === null || from === '' || from === '0') {
+    const listed = await ctx.store.list(query);
+    initial = listed.items;
+    fromRevision = listed.resourceVersion;
+  }
+  const emit = (event: WatchEvent) => {
+    if (!selector(event.object.metadata.labels)) return;
+    res.write(`${JSON.stringify({ type: event.type, object: served(event.object, target) })}\n`);
+  };
+  // Subscribing first means a Gone answer can still be a plain 410 before the stream starts.
+  const buffered: WatchEvent[] = [];
+  let live = false;
+  const handle = await ctx.store.watch({ ...query, fromRevision }, (event) =>
+    live ? emit(event) : buffered.push(event),
+  );
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.flushHeaders();
+  ctx.watches.add(res);
+  for (const obj of initial) emit({ type: 'ADDED', object: obj });
+  for (const event of buffered) emit(event);
+  live = true;
+  const stop = () => {
+    handle.stop();
+    ctx.watches.delete(res);
+  };
+  req.on('close', stop);
+  res.on('close', stop);
+}
+
+function warningHeader(text: string): string {
+  // RFC 9110 Warning-style value, as the Kubernetes API sends: 299 - "text"
+  return `299 - ${JSON.stringify(text.replace(/[\r\n]+/g, ' '))}`;
+}

@@ -1,0 +1,87 @@
+// The control plane's HTTP API: Kubernetes-style resource paths, Alder's batch endpoints, health
+// and readiness. Routes a request, runs its handler, and turns any error into a Status answer.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AlderError, ErrorCode } from '../../config/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import { VERSION } from '../../version.ts';
+import type { Store } from '../store/index.ts';
+import { handleApply, handleDelete } from './apply.ts';
+import { send, sendError } from './http-io.ts';
+import { parseResourcePath } from './paths.ts';
+import { handleResource, type ResourceContext } from './resources.ts';
+
+export interface ApiServerOptions {
+  store: Store;
+  log: Logger;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+}
+
+export interface ApiServer {
+  server: Server;
+  /** Ends open watch streams; the caller then closes the server. */
+  endWatches(): void;
+  isReady(): boolean;
+  setReady(ready: boolean): void;
+}
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const { store, log, maxBodyBytes } = options;
+  const ctx: ResourceContext = { store, maxBodyBytes, watches: new Set() };
+  let ready = false;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://control-plane');
+    const path = url.pathname;
+    if (path === '/healthz' || path === '/livez') return send(req, res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      return ready
+        ? send(req, res, 200, { status: 'ready', store: store.backend })
+        : send(req, res, 503, { status: 'not ready' });
+    }
+    if (path === '/version') return send(req, res, 200, { version: VERSION, store: store.backend });
+    if (path === '/alder/v1/apply' || path === '/alder/v1/delete') {
+      if (req.method !== 'POST') throw new AlderError(ErrorCode.MethodNotAllowed, `use POST on ${path}`);
+      return path === '/alder/v1/apply'
+        ? handleApply(req, res, store, maxBodyBytes)
+        : handleDelete(req, res, store, maxBodyBytes);
+    }
+    const target = parseResourcePath(path);
+    if (target === undefined) {
+      throw new AlderError(ErrorCode.NotFound, `no API at ${path}`, {
+        hint: 'resource paths look like /apis/networking.istio.io/v1/namespaces/default/virtualservices',
+      });
+    }
+    return handleResource(req, res, url, target, ctx);
+  };
+
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (req, res) => {
+    const started = performance.now();
+    route(req, res)
+      .catch((err: unknown) => sendError(req, res, err, log))
+      .finally(() => {
+        log.debug('request', {
+          method: req.method,
+          url: req.url,
+          status: res.statusCode,
+          ms: +(performance.now() - started).toFixed(2),
+        });
+      });
+  });
+  // Watches are long-lived: no idle timeout on their sockets.
+  server.keepAliveTimeout = 5_000;
+  server.timeout = 0;
+
+  return {
+    server,
+    endWatches: () => {
+      for (const res of ctx.watches) res.end();
+      ctx.watches.clear();
+    },
+    isReady: () => ready,
+    setReady: (value) => {
+      ready = value;
+    },
+  };
+}

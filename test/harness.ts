@@ -1,0 +1,124 @@
+// Shared by the black-box tests: starts real `alder` processes on loopback, reads their ready line,
+// runs CLI commands as a user would, and cleans up after each test file.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = join(import.meta.dirname, '..');
+export const ALDER = join(ROOT, 'bin', 'alder.js');
+export const SAMPLES = join(ROOT, '..', 'shared', 'istio-samples');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `alder-${prefix}-`));
+}
+
+export interface RunningControlPlane {
+  url: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Lines the process logged, parsed. */
+  logs: Record<string, unknown>[];
+  /** SIGTERM, then wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, then wait for exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts `alder control-plane` on a free port; fails with the process output if it is not ready in time. */
+export async function startControlPlane(options: { dataDir?: string; args?: string[] } = {}): Promise<RunningControlPlane> {
+  const dataDir = options.dataDir ?? tempDir('cp');
+  const child = spawn(
+    process.execPath,
+    [ALDER, 'control-plane', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)), 15_000);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'control plane ready') {
+          clearTimeout(timer);
+          resolve(String(entry.url));
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`control plane exited with ${code} before it was ready; stderr: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    process: child,
+    logs,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `alder ARGS` as a separate process, as a user's shell would. */
+export function alder(args: string[], options: { server?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (options.server !== undefined) env.ALDER_SERVER = options.server;
+  const child = spawn(process.execPath, [ALDER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** fetch with a JSON body, answering the status and the parsed JSON body. */
+export async function api(url: string, init: { method?: string; body?: unknown; contentType?: string } = {}) {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    headers['content-type'] = init.contentType ?? 'application/json';
+  }
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, body: json, headers: res.headers };
+}
