@@ -8,86 +8,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadSources } from '../src/config/index.ts';
+import { generateMesh } from './mesh-fixture.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ALDER = join(ROOT, 'bin', 'alder.js');
 const RESOURCES = 10_000;
 const APPLIES = 1_000;
 
-/** A realistic mix: for each service a Service, VirtualService, DestinationRule, AuthorizationPolicy, WorkloadEntry. */
-function generate(count: number): string {
-  const docs: string[] = [];
-  for (let i = 0; docs.length < count; i++) {
-    const n = `svc-${i}`;
-    docs.push(`apiVersion: v1
-kind: Service
-metadata: {name: ${n}, namespace: bench, labels: {app: ${n}}}
-spec:
-  selector: {app: ${n}}
-  ports:
-  - {name: http, port: 8080, targetPort: 9080}
-  - {name: grpc-admin, port: 9090}`);
-    docs.push(`apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: ${n}, namespace: bench}
-spec:
-  hosts: [${n}]
-  http:
-  - name: canary
-    match:
-    - headers: {end-user: {exact: tester}}
-      uri: {prefix: /api/}
-    route:
-    - destination: {host: ${n}, subset: v2}
-  - route:
-    - destination: {host: ${n}, subset: v1}
-      weight: 90
-    - destination: {host: ${n}, subset: v2}
-      weight: 10
-    timeout: 5s
-    retries: {attempts: 3, perTryTimeout: 1s, retryOn: "5xx,connect-failure"}`);
-    docs.push(`apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ${n}, namespace: bench}
-spec:
-  host: ${n}
-  trafficPolicy:
-    loadBalancer: {simple: LEAST_REQUEST}
-    connectionPool: {tcp: {maxConnections: 100}, http: {http1MaxPendingRequests: 50}}
-    outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}`);
-    docs.push(`apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: ${n}, namespace: bench}
-spec:
-  selector: {matchLabels: {app: ${n}}}
-  action: ALLOW
-  rules:
-  - from: [{source: {principals: [cluster.local/ns/bench/sa/client]}}]
-    to: [{operation: {methods: [GET, POST], paths: [/api/*]}}]`);
-    docs.push(`apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${n}-v1, namespace: bench}
-spec:
-  address: 10.0.${(i >> 8) & 255}.${i & 255}
-  labels: {app: ${n}, version: v1}
-  serviceAccount: ${n}`);
-  }
-  return docs.slice(0, count).join('\n---\n') + '\n';
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function validateFigures(dir: string) {
-  const text = generate(RESOURCES);
+  const text = generateMesh(RESOURCES);
   const file = join(dir, 'mesh.yaml');
   writeFileSync(file, text);
   const inProcess: number[] = [];
@@ -96,7 +36,9 @@ async function validateFigures(dir: string) {
     const result = loadSources([{ name: 'mesh.yaml', text }]);
     inProcess.push(performance.now() - t0);
     if (result.errors.length > 0 || result.resources.length !== RESOURCES) {
-      throw new Error(`bench input must be valid: ${result.errors.length} errors, ${result.resources.length} resources`);
+      throw new Error(
+        `bench input must be valid: ${result.errors.length} errors, ${result.resources.length} resources`,
+      );
     }
   }
   const command: number[] = [];
@@ -105,14 +47,22 @@ async function validateFigures(dir: string) {
     execFileSync(process.execPath, [ALDER, 'validate', '-f', file], { stdio: 'ignore' });
     command.push(performance.now() - t0);
   }
-  return { resources: RESOURCES, bytes: text.length, inProcessMs: median(inProcess), commandMs: median(command) };
+  return {
+    resources: RESOURCES,
+    bytes: text.length,
+    inProcessMs: median(inProcess),
+    commandMs: median(command),
+  };
 }
 
 async function applyFigures(dir: string) {
-  const child = spawn(process.execPath, [ALDER, 'control-plane', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'cp')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ALDER_LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [ALDER, 'control-plane', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'cp')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.includes('"control plane ready"')) resolve(String((JSON.parse(line) as { url: string }).url));
@@ -145,7 +95,12 @@ spec:
       if (res.status !== 200) throw new Error(`apply ${i}: status ${res.status}`);
     }
     latencies.sort((a, b) => a - b);
-    return { applies: APPLIES, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? 0 };
+    return {
+      applies: APPLIES,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1) ?? 0,
+    };
   } finally {
     child.kill('SIGTERM');
   }

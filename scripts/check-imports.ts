@@ -44,9 +44,14 @@ for (const file of files(SRC)) {
     if (to === from) continue;
     const where = `${relative(resolve(SRC, '..'), file)}: imports ${m[1]}`;
     const allowed = ALLOWED[from];
-    if (allowed === undefined) problems.push(`${where}: src/${from} is not listed in scripts/check-imports.ts`);
-    else if (!allowed.includes(to)) problems.push(`${where}: src/${from} may not import src/${to} (allowed: ${allowed.join(', ') || 'nothing of ours'})`);
-    else if (!isTest && rel !== `${to}/index.ts`) problems.push(`${where}: import src/${to} through its index.ts`);
+    if (allowed === undefined)
+      problems.push(`${where}: src/${from} is not listed in scripts/check-imports.ts`);
+    else if (!allowed.includes(to))
+      problems.push(
+        `${where}: src/${from} may not import src/${to} (allowed: ${allowed.join(', ') || 'nothing of ours'})`,
+      );
+    else if (!isTest && rel !== `${to}/index.ts`)
+      problems.push(`${where}: import src/${to} through its index.ts`);
   }
 }
 if (problems.length > 0) {

@@ -1,16 +1,17 @@
 // `npm start`: the demo mesh. Starts a control plane, applies Bookinfo's config from examples/,
 // shows what Alder stored and how it refuses a broken file, then keeps running for you to explore
-// (Ctrl-C stops it). `--once` stops after the tour.
+// (Ctrl-C stops it). `--once` stops after the tour; `--data-dir DIR` keeps the store elsewhere.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { main } from '../src/cli/main.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const isOnce = process.argv.includes('--once');
-const dataDir = join(ROOT, '.alder', 'demo');
+const dataDirFlag = process.argv.indexOf('--data-dir');
+const dataDir = dataDirFlag === -1 ? join(ROOT, '.alder', 'demo') : String(process.argv[dataDirFlag + 1]);
 
 function say(text: string): void {
   process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
@@ -28,9 +29,13 @@ async function run(args: string[], server: string): Promise<number> {
 }
 
 async function startControlPlane(listen: string) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'alder.js'), 'control-plane', '--listen', listen, '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'alder.js'), 'control-plane', '--listen', listen, '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string | undefined>((resolve) => {
     lines.on('line', (line) => {
@@ -56,13 +61,16 @@ process.stdout.write(`control plane ready at ${server} (data in ${dataDir})\n`);
 
 let failed = 0;
 say('1. Apply Bookinfo: services, workloads, routing and security, all checked before anything is stored');
-failed += await run(['apply', '-f', join(ROOT, 'examples', 'bookinfo')], server);
+failed += await run(['apply', '-f', relative(process.cwd(), join(ROOT, 'examples', 'bookinfo'))], server);
 say('2. What the mesh holds now');
 failed += await run(['get', 'all', '-A'], server);
 say('3. One object, as stored (with its resourceVersion)');
 failed += await run(['get', 'vs', 'reviews', '-o', 'yaml'], server);
 say('4. A broken file is refused with every mistake, its line and field, and nothing is stored');
-const refused = await run(['apply', '-f', join(ROOT, 'examples', 'broken', 'reviews.yaml')], server);
+const refused = await run(
+  ['apply', '-f', relative(process.cwd(), join(ROOT, 'examples', 'broken', 'reviews.yaml'))],
+  server,
+);
 if (refused !== 1) failed++;
 
 say(failed === 0 ? 'Tour done.' : `Tour done, but ${failed} step(s) failed: see above.`);

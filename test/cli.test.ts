@@ -6,7 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { alder, removeDir, type RunningControlPlane, SAMPLES, startControlPlane, tempDir } from './harness.ts';
+import {
+  alder,
+  type RunningControlPlane,
+  removeDir,
+  SAMPLES,
+  startControlPlane,
+  tempDir,
+} from './harness.ts';
 
 const BOOKINFO = join(SAMPLES, 'samples__bookinfo__platform__kube__bookinfo.yaml');
 const NO_STACK = /\n\s+at .+:\d+:\d+/;
@@ -72,7 +79,12 @@ describe('alder CLI', () => {
     );
     writeFileSync(
       join(folder, 'nested', 'dr.json'),
-      JSON.stringify({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'ratings' }, spec: { host: 'ratings', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } }),
+      JSON.stringify({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'ratings' },
+        spec: { host: 'ratings', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+      }),
     );
     const applied = await alder(['apply', '-f', folder, '-n', 'shop'], { server: cp.url });
     assert.equal(applied.code, 0, applied.stderr);
@@ -95,7 +107,10 @@ describe('alder CLI', () => {
     );
     const r = await alder(['apply', '-f', file], { server: cp.url });
     assert.equal(r.code, 1, `want exit 1, got ${r.code}`);
-    assert.match(r.stderr, /bad\.yaml:7 VirtualService default\/stays-out: spec\.http\[0\]\.timeout: must be a duration/);
+    assert.match(
+      r.stderr,
+      /bad\.yaml:7 VirtualService default\/stays-out: spec\.http\[0\]\.timeout: must be a duration/,
+    );
     assert.match(r.stderr, /^hint: /m);
     assert.doesNotMatch(r.stderr, NO_STACK, 'want no stack trace');
     const got = await alder(['get', 'vs', 'stays-out'], { server: cp.url });
@@ -116,10 +131,16 @@ describe('alder CLI', () => {
     assert.equal(good.code, 0, good.stdout + good.stderr);
     assert.match(good.stderr, /8 objects valid in 1 file/);
     const file = join(dir, 'two-errors.yaml');
-    writeFileSync(file, 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: x}\nspec:\n  hostt: x\n');
+    writeFileSync(
+      file,
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: x}\nspec:\n  hostt: x\n',
+    );
     const bad = await alder(['validate', '-f', file]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /two-errors\.yaml:5 DestinationRule default\/x: spec\.hostt: unknown field \(did you mean "host"\?\)/);
+    assert.match(
+      bad.stdout,
+      /two-errors\.yaml:5 DestinationRule default\/x: spec\.hostt: unknown field \(did you mean "host"\?\)/,
+    );
     assert.match(bad.stdout, /spec\.host: is required/);
   });
 
@@ -131,7 +152,14 @@ describe('alder CLI', () => {
     }
     const top = await alder(['--help']);
     assert.match(top.stdout, /Commands:/);
-    for (const args of [['frobnicate'], ['get'], ['get', 'vs', '--bogus'], ['apply'], ['get', 'vs', '-o', 'xml'], ['get', 'nonsense']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['get'],
+      ['get', 'vs', '--bogus'],
+      ['apply'],
+      ['get', 'vs', '-o', 'xml'],
+      ['get', 'nonsense'],
+    ]) {
       const r = await alder(args, { server: cp.url });
       assert.equal(r.code, 2, `alder ${args.join(' ')}: want exit 2, got ${r.code} (${r.stderr})`);
       assert.match(r.stderr, /^hint: /m, `alder ${args.join(' ')}: want a hint`);
@@ -148,7 +176,10 @@ describe('alder CLI', () => {
 
   it('version: prints client and server versions', async () => {
     const r = await alder(['version', '-o', 'json'], { server: cp.url });
-    const v = JSON.parse(r.stdout) as { client: { version: string }; server: { version: string; store: string } };
+    const v = JSON.parse(r.stdout) as {
+      client: { version: string };
+      server: { version: string; store: string };
+    };
     assert.equal(v.client.version, v.server.version);
     assert.equal(v.server.store, 'sqlite');
   });

@@ -5,11 +5,19 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { api, removeDir, type RunningControlPlane, startControlPlane } from './harness.ts';
+import { api, type RunningControlPlane, removeDir, startControlPlane } from './harness.ts';
 
 const VS_PATH = '/apis/networking.istio.io/v1/namespaces/default/virtualservices';
 
-function virtualService(name: string, extra: Record<string, unknown> = {}): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { hosts: string[]; http: Record<string, unknown>[] } } {
+function virtualService(
+  name: string,
+  extra: Record<string, unknown> = {},
+): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { hosts: string[]; http: Record<string, unknown>[] };
+} {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
@@ -38,7 +46,11 @@ describe('control plane API', () => {
 
   it('create, get, list, replace and delete a VirtualService', async () => {
     const created = await api(cp.url + VS_PATH, { method: 'POST', body: virtualService('ratings') });
-    assert.equal(created.status, 201, `create: want 201, got ${created.status} ${JSON.stringify(created.body)}`);
+    assert.equal(
+      created.status,
+      201,
+      `create: want 201, got ${created.status} ${JSON.stringify(created.body)}`,
+    );
     const meta = created.body.metadata as Record<string, string>;
     assert.match(meta.resourceVersion ?? '', /^\d+$/, 'want a numeric resourceVersion');
     assert.equal(meta.namespace, 'default', 'want the namespace filled in from the path');
@@ -49,13 +61,19 @@ describe('control plane API', () => {
 
     const updated = await api(`${cp.url}${VS_PATH}/ratings`, {
       method: 'PUT',
-      body: { ...virtualService('ratings'), metadata: { name: 'ratings', resourceVersion: meta.resourceVersion } },
+      body: {
+        ...virtualService('ratings'),
+        metadata: { name: 'ratings', resourceVersion: meta.resourceVersion },
+      },
     });
     assert.equal(updated.status, 200, `replace: ${JSON.stringify(updated.body)}`);
 
     const stale = await api(`${cp.url}${VS_PATH}/ratings`, {
       method: 'PUT',
-      body: { ...virtualService('ratings'), metadata: { name: 'ratings', resourceVersion: meta.resourceVersion } },
+      body: {
+        ...virtualService('ratings'),
+        metadata: { name: 'ratings', resourceVersion: meta.resourceVersion },
+      },
     });
     assert.equal(stale.status, 409, `stale resourceVersion: want 409, got ${stale.status}`);
     assert.equal(stale.body.code, 'ALDER_STORE_CONFLICT');
@@ -76,21 +94,35 @@ spec:
   - route:
     - destination: {host: details}
 `;
-    const created = await api(cp.url + VS_PATH.replace('/v1/', '/v1beta1/'), { method: 'POST', body: yaml, contentType: 'application/yaml' });
+    const created = await api(cp.url + VS_PATH.replace('/v1/', '/v1beta1/'), {
+      method: 'POST',
+      body: yaml,
+      contentType: 'application/yaml',
+    });
     assert.equal(created.status, 201, `yaml create: ${JSON.stringify(created.body)}`);
-    assert.equal(created.body.apiVersion, 'networking.istio.io/v1beta1', 'want the object served in the version asked');
+    assert.equal(
+      created.body.apiVersion,
+      'networking.istio.io/v1beta1',
+      'want the object served in the version asked',
+    );
     const v1 = await api(`${cp.url}${VS_PATH}/details`);
     assert.equal(v1.body.apiVersion, 'networking.istio.io/v1', 'want v1 on the v1 path');
   });
 
   it('list: filters by label selector and across namespaces', async () => {
-    for (const [name, team] of [['a1', 'red'], ['a2', 'blue']] as const) {
+    for (const [name, team] of [
+      ['a1', 'red'],
+      ['a2', 'blue'],
+    ] as const) {
       const body = virtualService(name);
       body.metadata.labels.team = team;
       assert.equal((await api(cp.url + VS_PATH, { method: 'POST', body })).status, 201);
     }
     const red = await api(`${cp.url}${VS_PATH}?labelSelector=${encodeURIComponent('team=red')}`);
-    assert.deepEqual((red.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name), ['a1']);
+    assert.deepEqual(
+      (red.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name),
+      ['a1'],
+    );
     const all = await api(`${cp.url}/apis/networking.istio.io/v1/virtualservices?labelSelector=team`);
     assert.ok((all.body.items as unknown[]).length >= 2, 'want the cross-namespace list to hold both');
     assert.equal(all.body.kind, 'VirtualServiceList');
@@ -102,7 +134,10 @@ spec:
     const res = await api(cp.url + VS_PATH, { method: 'POST', body: bad });
     assert.equal(res.status, 422, `want 422, got ${res.status}`);
     assert.equal(res.body.code, 'ALDER_CONFIG_INVALID');
-    assert.match(String(res.body.message), /VirtualService default\/bad: spec\.http\[0\]\.timeout: must be a duration/);
+    assert.match(
+      String(res.body.message),
+      /VirtualService default\/bad: spec\.http\[0\]\.timeout: must be a duration/,
+    );
     assert.equal((await api(`${cp.url}${VS_PATH}/bad`)).status, 404, 'want nothing stored');
   });
 
@@ -124,10 +159,20 @@ spec:
     - destination: {host: bad-one}
       weight: 120
 `;
-    const res = await api(`${cp.url}/alder/v1/apply`, { method: 'POST', body: { sources: [{ name: 'mixed.yaml', text }] } });
+    const res = await api(`${cp.url}/alder/v1/apply`, {
+      method: 'POST',
+      body: { sources: [{ name: 'mixed.yaml', text }] },
+    });
     assert.equal(res.status, 422, `want 422, got ${res.status} ${JSON.stringify(res.body)}`);
-    assert.match(String(res.body.message), /mixed\.yaml:16 VirtualService default\/bad-one: spec\.http\[0\]\.route\[0\]\.weight: must be between 0 and 100, got 120/);
-    assert.equal((await api(`${cp.url}${VS_PATH}/good-one`)).status, 404, 'want the good document not stored either');
+    assert.match(
+      String(res.body.message),
+      /mixed\.yaml:16 VirtualService default\/bad-one: spec\.http\[0\]\.route\[0\]\.weight: must be between 0 and 100, got 120/,
+    );
+    assert.equal(
+      (await api(`${cp.url}${VS_PATH}/good-one`)).status,
+      404,
+      'want the good document not stored either',
+    );
   });
 
   it('apply: stores every object and reports created, then unchanged, then configured', async () => {
@@ -148,7 +193,10 @@ kind: ServiceAccount
 metadata: {name: reviews}
 `;
     const actions = async (weight: number) => {
-      const res = await api(`${cp.url}/alder/v1/apply`, { method: 'POST', body: { sources: [{ name: 'r.yaml', text: text(weight) }] } });
+      const res = await api(`${cp.url}/alder/v1/apply`, {
+        method: 'POST',
+        body: { sources: [{ name: 'r.yaml', text: text(weight) }] },
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       return (res.body.results as { action: string }[]).map((r) => r.action);
     };
@@ -159,7 +207,10 @@ metadata: {name: reviews}
 
   it('limits: refuses a body over the limit with 413', async () => {
     const huge = 'x'.repeat(9 * 1024 * 1024);
-    const res = await api(`${cp.url}/alder/v1/apply`, { method: 'POST', body: { sources: [{ name: 'big.yaml', text: huge }] } });
+    const res = await api(`${cp.url}/alder/v1/apply`, {
+      method: 'POST',
+      body: { sources: [{ name: 'big.yaml', text: huge }] },
+    });
     assert.equal(res.status, 413, `want 413, got ${res.status}`);
     assert.equal(res.body.code, 'ALDER_REQUEST_TOO_LARGE');
   });
@@ -184,31 +235,55 @@ metadata: {name: reviews}
       }),
     );
     const statuses = attempts.map((a) => a.status).sort();
-    assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409], `want one 200 and seven 409, got ${statuses}`);
+    assert.deepEqual(
+      statuses,
+      [200, 409, 409, 409, 409, 409, 409, 409],
+      `want one 200 and seven 409, got ${statuses}`,
+    );
   });
 
   it('watch: streams every change after a version, in order, and resumes from the last one seen', async () => {
     const start = await api(cp.url + VS_PATH);
     const from = (start.body.metadata as Record<string, string>).resourceVersion;
     const names = ['w1', 'w2', 'w3', 'w4'];
-    for (const name of names.slice(0, 2)) await api(cp.url + VS_PATH, { method: 'POST', body: virtualService(name) });
+    for (const name of names.slice(0, 2))
+      await api(cp.url + VS_PATH, { method: 'POST', body: virtualService(name) });
 
     const first = await readWatch(`${cp.url}${VS_PATH}?watch=true&resourceVersion=${from}`, 2);
-    assert.deepEqual(first.map((e) => `${e.type} ${e.name}`), ['ADDED w1', 'ADDED w2']);
+    assert.deepEqual(
+      first.map((e) => `${e.type} ${e.name}`),
+      ['ADDED w1', 'ADDED w2'],
+    );
     const last = first.at(-1)?.resourceVersion;
 
-    for (const name of names.slice(2)) await api(cp.url + VS_PATH, { method: 'POST', body: virtualService(name) });
+    for (const name of names.slice(2))
+      await api(cp.url + VS_PATH, { method: 'POST', body: virtualService(name) });
     await api(`${cp.url}${VS_PATH}/w1`, { method: 'DELETE' });
     const rest = await readWatch(`${cp.url}${VS_PATH}?watch=true&resourceVersion=${last}`, 3);
-    assert.deepEqual(rest.map((e) => `${e.type} ${e.name}`), ['ADDED w3', 'ADDED w4', 'DELETED w1'], 'want exactly the changes after the last version seen');
+    assert.deepEqual(
+      rest.map((e) => `${e.type} ${e.name}`),
+      ['ADDED w3', 'ADDED w4', 'DELETED w1'],
+      'want exactly the changes after the last version seen',
+    );
     const versions = [...first, ...rest].map((e) => Number(e.resourceVersion));
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'want versions increasing');
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      'want versions increasing',
+    );
   });
 
   it('curl: a real HTTP client reads the Kubernetes-style paths', async () => {
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '-f', `${cp.url}${VS_PATH}?labelSelector=app%3Dw2`]);
+    const { stdout } = await promisify(execFile)('curl', [
+      '-sS',
+      '-f',
+      `${cp.url}${VS_PATH}?labelSelector=app%3Dw2`,
+    ]);
     const list = JSON.parse(stdout) as { items: { metadata: { name: string } }[] };
-    assert.deepEqual(list.items.map((i) => i.metadata.name), ['w2']);
+    assert.deepEqual(
+      list.items.map((i) => i.metadata.name),
+      ['w2'],
+    );
   });
 });
 
@@ -232,15 +307,23 @@ async function readWatch(url: string, count: number): Promise<SeenEvent[]> {
       buffer += decoder.decode(chunk, { stream: true });
       let nl = buffer.indexOf('\n');
       while (nl !== -1) {
-        const e = JSON.parse(buffer.slice(0, nl)) as { type: string; object: { metadata: { name: string; resourceVersion: string } } };
-        events.push({ type: e.type, name: e.object.metadata.name, resourceVersion: e.object.metadata.resourceVersion });
+        const e = JSON.parse(buffer.slice(0, nl)) as {
+          type: string;
+          object: { metadata: { name: string; resourceVersion: string } };
+        };
+        events.push({
+          type: e.type,
+          name: e.object.metadata.name,
+          resourceVersion: e.object.metadata.resourceVersion,
+        });
         buffer = buffer.slice(nl + 1);
         nl = buffer.indexOf('\n');
       }
       if (events.length >= count) break;
     }
   } catch (err) {
-    if (controller.signal.aborted) assert.fail(`watch: want ${count} events within 10s, got ${events.length}`);
+    if (controller.signal.aborted)
+      assert.fail(`watch: want ${count} events within 10s, got ${events.length}`);
     throw err;
   } finally {
     clearTimeout(timer);

@@ -28,7 +28,9 @@ export interface RunningControlPlane {
 }
 
 /** Starts `alder control-plane` on a free port; fails with the process output if it is not ready in time. */
-export async function startControlPlane(options: { dataDir?: string; args?: string[] } = {}): Promise<RunningControlPlane> {
+export async function startControlPlane(
+  options: { dataDir?: string; args?: string[] } = {},
+): Promise<RunningControlPlane> {
   const dataDir = options.dataDir ?? tempDir('cp');
   const child = spawn(
     process.execPath,
@@ -42,7 +44,10 @@ export async function startControlPlane(options: { dataDir?: string; args?: stri
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)),
+      15_000,
+    );
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
       try {
@@ -88,7 +93,10 @@ export interface CliResult {
 }
 
 /** Runs `alder ARGS` as a separate process, as a user's shell would. */
-export function alder(args: string[], options: { server?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function alder(
+  args: string[],
+  options: { server?: string; stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (options.server !== undefined) env.ALDER_SERVER = options.server;
   const child = spawn(process.execPath, [ALDER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -112,7 +120,11 @@ export async function api(url: string, init: { method?: string; body?: unknown; 
     body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
     headers['content-type'] = init.contentType ?? 'application/json';
   }
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {

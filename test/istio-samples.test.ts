@@ -22,7 +22,9 @@ describe('istio samples', () => {
     it(`validates ${file} with no error`, () => {
       const result = loadSources([{ name: file, text: readFileSync(join(SAMPLES, file), 'utf8') }]);
       assert.deepEqual(result.errors.map(formatFinding), [], `want no error in ${file}`);
-      const istioKinds = result.skipped.filter((s) => /istio\.io\//.test(s.apiVersion) && !s.apiVersion.startsWith('telemetry.'));
+      const istioKinds = result.skipped.filter(
+        (s) => /istio\.io\//.test(s.apiVersion) && !s.apiVersion.startsWith('telemetry.'),
+      );
       assert.deepEqual(istioKinds, [], `want every Istio kind in ${file} managed, some were skipped`);
     });
   }

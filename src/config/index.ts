@@ -11,6 +11,7 @@ export {
   isManagedGroup,
   KINDS,
 } from './kinds/index.ts';
+export { type LabelSelector, parseLabelSelector } from './label-selector.ts';
 export {
   type CheckedObject,
   checkObject,
@@ -18,13 +19,13 @@ export {
   formatFinding,
   type LoadedRefs,
   type LoadedResource,
-  loadRefs,
   type LoadOptions,
   type LoadResult,
+  loadRefs,
   loadSources,
   type SkippedKind,
   type Source,
 } from './load.ts';
+export { type ParsedDocument, parseSource } from './parse.ts';
 export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
 export type { Issue, Severity } from './schema.ts';
-export { type LabelSelector, parseLabelSelector } from './label-selector.ts';

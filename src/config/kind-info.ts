@@ -11,6 +11,8 @@ export interface PrinterColumn<S> {
   value: (r: Resource<S>) => string;
 }
 
+export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
+
 export interface KindInfo<S = unknown> {
   kind: string;
   /** '' for the Kubernetes core group (Service, ServiceAccount). */
@@ -28,9 +30,12 @@ export interface KindInfo<S = unknown> {
   /** Top-level fields besides apiVersion, kind, metadata, spec and status. */
   topLevel?: Fields;
   /**
-   * Extra metadata.name rule: Services must be DNS-1035 labels. Default: DNS-1123 subdomain.
+   * The syntax of metadata.name: Services must be DNS-1035 labels, Gateways DNS-1123 labels.
+   * Default: DNS-1123 subdomain.
    */
-  nameRule?: 'dns1123-subdomain' | 'dns1035-label';
+  nameRule?: NameRule;
+  /** The only name an object of this kind may have (a singleton such as MeshConfig `default`). */
+  fixedName?: string;
   printerColumns?: readonly PrinterColumn<S>[];
 }
 

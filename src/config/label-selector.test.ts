@@ -22,7 +22,11 @@ describe('label selector', () => {
   ];
   for (const { selector, want } of cases) {
     it(`matches ${JSON.stringify(selector)} → ${want}`, () => {
-      assert.equal(parseLabelSelector(selector)(labels), want, `selector ${JSON.stringify(selector)} on ${JSON.stringify(labels)}`);
+      assert.equal(
+        parseLabelSelector(selector)(labels),
+        want,
+        `selector ${JSON.stringify(selector)} on ${JSON.stringify(labels)}`,
+      );
     });
   }
   it('matches an empty value only against an empty label, as Kubernetes does', () => {

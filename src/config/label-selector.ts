@@ -11,7 +11,8 @@ type Requirement =
 
 export type LabelSelector = (labels: Readonly<Record<string, string>> | undefined) => boolean;
 
-const TERM = /^\s*(!?)\s*([A-Za-z0-9][-A-Za-z0-9_./]*)\s*(?:(==|=|!=)\s*([-A-Za-z0-9_.]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$/;
+const TERM =
+  /^\s*(!?)\s*([A-Za-z0-9][-A-Za-z0-9_./]*)\s*(?:(==|=|!=)\s*([-A-Za-z0-9_.]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$/;
 
 /** Parses a selector; throws ALDER_REQUEST_INVALID naming the term it could not read. */
 export function parseLabelSelector(text: string): LabelSelector {
@@ -20,13 +21,18 @@ export function parseLabelSelector(text: string): LabelSelector {
     if (term.trim() === '') continue;
     const m = TERM.exec(term);
     if (m === null || (m[1] === '!' && (m[3] !== undefined || m[5] !== undefined))) {
-      throw new AlderError(ErrorCode.RequestInvalid, `label selector: cannot read ${JSON.stringify(term.trim())}`, {
-        hint: 'write terms like app=reviews, version!=v1, tier in (web,api), canary or !canary, separated by commas',
-      });
+      throw new AlderError(
+        ErrorCode.RequestInvalid,
+        `label selector: cannot read ${JSON.stringify(term.trim())}`,
+        {
+          hint: 'write terms like app=reviews, version!=v1, tier in (web,api), canary or !canary, separated by commas',
+        },
+      );
     }
     const key = m[2] as string;
     if (m[1] === '!') requirements.push({ op: 'notexists', key });
-    else if (m[3] === '=' || m[3] === '==') requirements.push({ op: 'in', key, values: new Set([m[4] ?? '']) });
+    else if (m[3] === '=' || m[3] === '==')
+      requirements.push({ op: 'in', key, values: new Set([m[4] ?? '']) });
     else if (m[3] === '!=') requirements.push({ op: 'notin', key, values: new Set([m[4] ?? '']) });
     else if (m[5] !== undefined) {
       const values = new Set((m[6] ?? '').split(',').map((v) => v.trim()));

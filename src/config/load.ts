@@ -169,7 +169,15 @@ function checkDocument(doc: ParsedDocument, options: LoadOptions): DocumentOutco
   const loaded =
     checked.resource === undefined
       ? undefined
-      : { resource: checked.resource, info, source: doc.source, line: doc.line, document: doc.index };
+      : {
+          resource: checked.resource,
+          info,
+          source: doc.source,
+          document: doc.index,
+          get line() {
+            return doc.line;
+          },
+        };
   return { kind: 'checked', loaded, findings };
 }
 
@@ -220,6 +228,13 @@ export function checkObject(
     );
   } else {
     c.at('metadata', () => metadataSchemas[info.nameRule ?? 'dns1123-subdomain'].check(meta, c));
+    if (info.fixedName !== undefined && typeof meta.name === 'string' && meta.name !== info.fixedName) {
+      c.error(
+        `must be "${info.fixedName}": there is one ${info.kind}, named ${info.fixedName}, got ${JSON.stringify(meta.name)}`,
+        'metadata',
+        'name',
+      );
+    }
     if (!info.namespaced && meta.namespace !== undefined && meta.namespace !== null) {
       c.error(`${info.kind} is cluster-scoped: remove metadata.namespace`, 'metadata', 'namespace');
     }
@@ -286,12 +301,28 @@ export function loadRefs(sources: readonly Source[], options: LoadOptions = {}):
   for (const { name, text } of sources) {
     const parsed = parseSource(name, text);
     for (const f of parsed.failures) {
-      out.errors.push({ severity: 'error', source: f.source, line: f.line, ref: undefined, document: 0, path: '', message: `cannot parse: ${f.message}` });
+      out.errors.push({
+        severity: 'error',
+        source: f.source,
+        line: f.line,
+        ref: undefined,
+        document: 0,
+        path: '',
+        message: `cannot parse: ${f.message}`,
+      });
     }
     for (const doc of parsed.documents) {
       const v = doc.value;
       const fail = (path: string, message: string) =>
-        out.errors.push({ severity: 'error', source: doc.source, line: doc.locate([path]), ref: undefined, document: doc.index, path, message });
+        out.errors.push({
+          severity: 'error',
+          source: doc.source,
+          line: doc.locate([path]),
+          ref: undefined,
+          document: doc.index,
+          path,
+          message,
+        });
       if (!isPlainObject(v) || typeof v.apiVersion !== 'string' || typeof v.kind !== 'string') {
         fail('', 'must be an object with apiVersion and kind');
         continue;
@@ -318,7 +349,14 @@ export function loadRefs(sources: readonly Source[], options: LoadOptions = {}):
         : typeof meta.namespace === 'string' && meta.namespace !== ''
           ? meta.namespace
           : (options.defaultNamespace ?? 'default');
-      out.refs.push({ ref: { kind: info.kind, namespace, name: meta.name }, info, source: doc.source, line: doc.line });
+      out.refs.push({
+        ref: { kind: info.kind, namespace, name: meta.name },
+        info,
+        source: doc.source,
+        get line() {
+          return doc.line;
+        },
+      });
     }
   }
   out.skipped = [...skipped.values()];

@@ -1,6 +1,7 @@
 // metadata of every object: name and namespace syntax, labels and annotations, and the fields the
 // store owns. Kubernetes bookkeeping found in exported manifests is accepted and ignored.
 
+import type { NameRule } from './kind-info.ts';
 import { checkLabelKey, checkLabelValue, isDns1123Label, isDns1123Subdomain } from './names.ts';
 import { int, obj, opaque, record, type Schema, str } from './schema.ts';
 
@@ -12,10 +13,16 @@ export const labelMap: Schema<Record<string, string>> = record(
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-function nameSchema(rule: 'dns1123-subdomain' | 'dns1035-label'): Schema<string> {
+function nameSchema(rule: NameRule): Schema<string> {
   return str({
     refine: (v, c) => {
-      if (rule === 'dns1035-label') {
+      if (rule === 'dns1123-label') {
+        if (!isDns1123Label(v)) {
+          c.error(
+            `must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', no dots), got ${JSON.stringify(v)}`,
+          );
+        }
+      } else if (rule === 'dns1035-label') {
         if (v.length > 63 || !DNS1035_LABEL.test(v)) {
           c.error(
             `must be a DNS-1035 label (at most 63 lowercase letters, digits and '-', starting with a letter), got ${JSON.stringify(v)}`,
@@ -44,7 +51,7 @@ const annotations = record(str(), {
   key: { expected: 'an annotation key', check: (k: unknown, c) => checkLabelKey(String(k), c) },
 });
 
-function metadataSchema(rule: 'dns1123-subdomain' | 'dns1035-label') {
+function metadataSchema(rule: NameRule) {
   return obj(
     {
       name: nameSchema(rule),
@@ -70,7 +77,8 @@ function metadataSchema(rule: 'dns1123-subdomain' | 'dns1035-label') {
   );
 }
 
-export const metadataSchemas = {
+export const metadataSchemas: Record<NameRule, ReturnType<typeof metadataSchema>> = {
   'dns1123-subdomain': metadataSchema('dns1123-subdomain'),
+  'dns1123-label': metadataSchema('dns1123-label'),
   'dns1035-label': metadataSchema('dns1035-label'),
-} as const;
+};

@@ -1,6 +1,5 @@
-// Name and host syntax shared by every kind: Kubernetes object names and labels, DNS names with
-// Istio's wildcard rules, IP addresses. Each check reports through a Checker with a message that
-// says what was expected.
+// Name syntax shared by every kind: Kubernetes object names and labels, IP addresses and CIDR
+// blocks. Istio's host rules live in kinds/istio-hosts.ts.
 
 import { isIP } from 'node:net';
 import type { Checker } from './schema.ts';
@@ -9,8 +8,6 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-// One DNS label of a host, case-insensitive as DNS is.
-const HOST_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$/;
 
 export function isDns1123Label(s: string): boolean {
   return s.length <= 63 && DNS1123_LABEL.test(s);
@@ -62,33 +59,4 @@ export function checkLabelValue(value: string, c: Checker, ...at: (string | numb
     return false;
   }
   return true;
-}
-
-/**
- * A host as Istio writes it in VirtualService, DestinationRule, ServiceEntry and Sidecar: a DNS name
- * (short or fully qualified), optionally with a leading `*.` wildcard, or `*` alone. Returns a
- * description of what is wrong, or undefined when the host is valid.
- */
-export function hostProblem(host: string, options: { allowIp?: boolean } = {}): string | undefined {
-  if (host.length === 0) return 'must not be empty';
-  if (host === '*') return undefined;
-  if (options.allowIp && isIpAddress(host)) return undefined;
-  if (host.length > 255) return `must be at most 255 characters long, got ${host.length}`;
-  const name = host.startsWith('*.') ? host.slice(2) : host;
-  if (name.includes('*'))
-    return `may only use '*' as its whole first label ("*.example.com"), got ${JSON.stringify(host)}`;
-  const labels = name.endsWith('.') ? name.slice(0, -1).split('.') : name.split('.');
-  for (const label of labels) {
-    if (label.length === 0 || label.length > 63 || !HOST_LABEL.test(label)) {
-      return `must be a DNS name made of labels of 1-63 letters, digits and '-' (optionally starting with "*."), got ${JSON.stringify(host)}`;
-    }
-  }
-  return undefined;
-}
-
-export function checkHost(host: string, c: Checker, options: { allowIp?: boolean } = {}): boolean {
-  const problem = hostProblem(host, options);
-  if (problem === undefined) return true;
-  c.error(problem);
-  return false;
 }

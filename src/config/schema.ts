@@ -429,13 +429,21 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   let bestDistance = 3;
   const lower = name.toLowerCase().replaceAll('_', '');
   for (const k of candidates) {
-    const d = k.toLowerCase() === lower ? 0 : editDistance(name, k);
+    let d = k.toLowerCase() === lower ? 0 : editDistance(name, k);
+    // A shared stem counts as near: `retry` for `retries`, `header` for `headers`.
+    if (d > 2 && Math.abs(k.length - name.length) <= 3 && commonPrefix(k.toLowerCase(), lower) >= 4) d = 2;
     if (d < bestDistance) {
       best = k;
       bestDistance = d;
     }
   }
   return best;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
 }
 
 function editDistance(a: string, b: string): number {

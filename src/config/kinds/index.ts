@@ -2,9 +2,34 @@
 // To add a kind: write its module beside this one and list it in KINDS.
 
 import type { KindInfo } from '../kind-info.ts';
+import { authorizationPolicy } from './authorization-policy.ts';
+import { destinationRule } from './destination-rule.ts';
+import { gateway } from './gateway.ts';
+import { meshConfig } from './mesh-config.ts';
+import { peerAuthentication } from './peer-authentication.ts';
+import { requestAuthentication } from './request-authentication.ts';
+import { service } from './service.ts';
 import { serviceAccount } from './service-account.ts';
+import { serviceEntry } from './service-entry.ts';
+import { sidecar } from './sidecar.ts';
+import { virtualService } from './virtual-service.ts';
+import { workloadEntry } from './workload-entry.ts';
 
-export const KINDS: readonly KindInfo[] = [serviceAccount as KindInfo];
+/** In the order `alder get all` prints them: the mesh, its registry, traffic, then security. */
+export const KINDS: readonly KindInfo[] = [
+  meshConfig as KindInfo,
+  service as KindInfo,
+  serviceAccount as KindInfo,
+  workloadEntry as KindInfo,
+  serviceEntry as KindInfo,
+  gateway as KindInfo,
+  virtualService as KindInfo,
+  destinationRule as KindInfo,
+  sidecar as KindInfo,
+  peerAuthentication as KindInfo,
+  authorizationPolicy as KindInfo,
+  requestAuthentication as KindInfo,
+];
 
 /** API groups whose every kind Alder knows: an unknown kind there is a mistake, not something to skip. */
 const MANAGED_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'mesh.alder.dev']);

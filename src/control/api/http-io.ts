@@ -2,8 +2,8 @@
 // answers, and the one table that turns an error into a status code and a JSON Status body.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseAllDocuments, stringify } from 'yaml';
-import { AlderError, ErrorCode, isAlderError } from '../../config/index.ts';
+import { stringify } from 'yaml';
+import { AlderError, ErrorCode, isAlderError, parseSource } from '../../config/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 
 const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
@@ -40,35 +40,26 @@ function tooLarge(maxBytes: number): AlderError {
   });
 }
 
-/** One object from a JSON or YAML body. */
+/** One object from a JSON or YAML body, parsed exactly as `alder apply` parses files. */
 export function parseObjectBody(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    if (/^\s*\{/.test(text)) value = JSON.parse(text);
-    else {
-      const docs = parseAllDocuments(text);
-      const list = Array.isArray(docs) ? docs.filter((d) => d.contents !== null) : [];
-      if (list.length !== 1) {
-        throw new AlderError(
-          ErrorCode.RequestInvalid,
-          `body must hold exactly one object, got ${list.length}`,
-          {
-            hint: 'send several objects to /alder/v1/apply, which stores them all or none',
-          },
-        );
-      }
-      const doc = list[0];
-      if (doc === undefined || doc.errors.length > 0)
-        throw new Error(doc?.errors[0]?.message ?? 'empty document');
-      value = doc.toJS({ maxAliasCount: 100 });
-    }
-  } catch (err) {
-    if (isAlderError(err)) throw err;
+  const parsed = parseSource('body', text);
+  const failure = parsed.failures[0];
+  if (failure !== undefined) {
     throw new AlderError(
       ErrorCode.ConfigParse,
-      `cannot parse body: ${(err as Error).message.split('\n')[0]}`,
+      `cannot parse body: line ${failure.line}: ${failure.message}`,
     );
   }
+  if (parsed.documents.length !== 1) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `body must hold exactly one object, got ${parsed.documents.length}`,
+      {
+        hint: 'send several objects to /alder/v1/apply, which stores them all or none',
+      },
+    );
+  }
+  const value = parsed.documents[0]?.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AlderError(
       ErrorCode.RequestInvalid,

@@ -1,0 +1,111 @@
+import { describe } from 'node:test';
+import { type AcceptCase, type RefuseCase, runKindTable } from './kind-table.test-kit.ts';
+
+/** A DestinationRule in namespace `default` whose trafficPolicy.tls is `tls`, indented by six spaces. */
+function tls(text: string): string {
+  return `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: default
+spec:
+  host: reviews
+  trafficPolicy:
+    tls:
+${text}
+`;
+}
+
+const TLS = 'spec.trafficPolicy.tls';
+
+const good: AcceptCase[] = [
+  { name: 'ISTIO_MUTUAL', yaml: tls('      mode: ISTIO_MUTUAL') },
+  {
+    name: 'SIMPLE TLS with a CA file and SANs',
+    yaml: tls(
+      '      mode: SIMPLE\n      caCertificates: /ca.pem\n      subjectAltNames: [a.example.com]\n      sni: a.example.com',
+    ),
+  },
+  {
+    name: 'MUTUAL TLS from certificate files',
+    yaml: tls(
+      '      mode: MUTUAL\n      clientCertificate: /c.pem\n      privateKey: /k.pem\n      caCrl: /crl.pem',
+    ),
+  },
+  {
+    name: 'MUTUAL TLS from a credential',
+    yaml: tls('      mode: MUTUAL\n      credentialName: client-cert'),
+  },
+  {
+    name: 'a CA from a ConfigMap in this namespace',
+    yaml: tls('      mode: SIMPLE\n      credentialName: configmap://default/ca'),
+  },
+  {
+    name: 'MUTUAL TLS from a credential that skips verifying the server',
+    yaml: tls('      mode: MUTUAL\n      credentialName: c\n      insecureSkipVerify: true'),
+  },
+];
+
+const bad: RefuseCase[] = [
+  {
+    name: 'a CA certificate when insecureSkipVerify is true',
+    yaml: tls('      mode: SIMPLE\n      insecureSkipVerify: true\n      caCertificates: /ca.pem'),
+    path: `${TLS}.caCertificates`,
+    message: /must not be set when insecureSkipVerify is true/,
+  },
+  {
+    name: 'MUTUAL TLS without client certificate and key',
+    yaml: tls('      mode: MUTUAL\n      caCertificates: /ca.pem'),
+    path: `${TLS}.clientCertificate`,
+    message: /is required when mode is MUTUAL \(or set credentialName\)/,
+    count: 2,
+  },
+  {
+    name: 'certificate files next to credentialName',
+    yaml: tls('      mode: SIMPLE\n      credentialName: ca\n      caCertificates: /ca.pem'),
+    path: `${TLS}.caCertificates`,
+    message: /must not be set with credentialName/,
+  },
+  {
+    name: 'a ConfigMap credential from another namespace',
+    yaml: tls('      mode: SIMPLE\n      credentialName: configmap://other/ca'),
+    path: `${TLS}.credentialName`,
+    message: /must name a ConfigMap in this namespace \("default"\), got "configmap:\/\/other\/ca"/,
+  },
+  {
+    name: 'an unknown TLS mode',
+    yaml: tls('      mode: STRICT'),
+    path: `${TLS}.mode`,
+    message: /must be one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL, got "STRICT"/,
+  },
+  {
+    name: 'a credential when SIMPLE TLS skips verifying the server',
+    yaml: tls('      mode: SIMPLE\n      insecureSkipVerify: true\n      credentialName: ca'),
+    path: `${TLS}.credentialName`,
+    message: /must not be set when insecureSkipVerify is true/,
+  },
+  {
+    name: 'subject alt names when MUTUAL TLS skips verifying the server',
+    yaml: tls(
+      '      mode: MUTUAL\n      insecureSkipVerify: true\n      credentialName: c\n      subjectAltNames: [a]',
+    ),
+    path: `${TLS}.subjectAltNames`,
+    message: /must not be set when insecureSkipVerify is true/,
+  },
+  {
+    name: 'a private key file next to a MUTUAL credential',
+    yaml: tls('      mode: MUTUAL\n      credentialName: c\n      privateKey: /k.pem'),
+    path: `${TLS}.privateKey`,
+    message: /must not be set with credentialName, which provides the certificates/,
+  },
+  {
+    name: 'a ConfigMap credential without namespace',
+    yaml: tls('      mode: SIMPLE\n      credentialName: configmap://ca'),
+    path: `${TLS}.credentialName`,
+    message: /must be "configmap:\/\/<namespace>\/<name>", got "configmap:\/\/ca"/,
+  },
+];
+
+describe('ClientTLSSettings', () => {
+  runKindTable('ClientTLSSettings', { good, bad });
+});

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatFinding } from '../index.ts';
+import { type AcceptCase, load, type RefuseCase, runKindTable } from './kind-table.test-kit.ts';
+import { meshConfigDefaults, resolveMeshConfig } from './mesh-config.ts';
+
+function doc(spec: string, metadata = '  name: default'): string {
+  return `apiVersion: mesh.alder.dev/v1alpha1
+kind: MeshConfig
+metadata:
+${metadata}
+spec:${spec}
+`;
+}
+
+const good: AcceptCase[] = [
+  { name: 'no spec, for every default', yaml: doc('').replace('spec:\n', '') },
+  { name: 'an empty spec', yaml: doc(' {}') },
+  {
+    name: 'every field set',
+    yaml: doc(`
+  trustDomain: example.org
+  rootNamespace: mesh-root
+  mtls:
+    mode: PERMISSIVE
+  outboundTrafficPolicy:
+    mode: ALLOW_ANY
+  protocolDetection:
+    enabled: true
+    timeout: 250ms
+  tracing:
+    sampling: 0.5
+  accessLogging:
+    enabled: false
+    encoding: TEXT
+  enableAutoMtls: false
+  connectTimeout: 2.5s`),
+  },
+  { name: 'a fully qualified trust domain', yaml: doc('\n  trustDomain: example.org.') },
+];
+
+const bad: RefuseCase[] = [
+  {
+    name: 'a name other than default',
+    yaml: doc(' {}', '  name: mesh'),
+    path: 'metadata.name',
+    message: /must be "default": there is one MeshConfig, named default, got "mesh"/,
+  },
+  {
+    name: 'a namespace, since it is cluster-scoped',
+    yaml: doc(' {}', '  name: default\n  namespace: alder-system'),
+    path: 'metadata.namespace',
+    message: /MeshConfig is cluster-scoped: remove metadata.namespace/,
+  },
+  {
+    name: 'a trust domain with capitals',
+    yaml: doc('\n  trustDomain: Cluster.Local'),
+    path: 'spec.trustDomain',
+    message: /must be a lowercase DNS name such as "cluster.local", got "Cluster.Local"/,
+  },
+  {
+    name: 'a trust domain with an empty label',
+    yaml: doc('\n  trustDomain: a..b'),
+    path: 'spec.trustDomain',
+    message: /lowercase DNS name/,
+  },
+  {
+    name: 'an empty trust domain',
+    yaml: doc('\n  trustDomain: ""'),
+    path: 'spec.trustDomain',
+    message: /lowercase DNS name/,
+  },
+  {
+    name: 'a root namespace that is not a namespace name',
+    yaml: doc('\n  rootNamespace: Alder_System'),
+    path: 'spec.rootNamespace',
+    message: /must be a namespace name/,
+  },
+  {
+    name: 'mTLS mode DISABLE, which only a PeerAuthentication may set',
+    yaml: doc('\n  mtls:\n    mode: DISABLE'),
+    path: 'spec.mtls.mode',
+    message: /must be one of STRICT, PERMISSIVE, got "DISABLE"/,
+  },
+  {
+    name: 'an unknown outbound traffic policy',
+    yaml: doc('\n  outboundTrafficPolicy:\n    mode: ALLOW_ALL'),
+    path: 'spec.outboundTrafficPolicy.mode',
+    message: /one of REGISTRY_ONLY, ALLOW_ANY/,
+  },
+  {
+    name: 'a protocol detection timeout of zero',
+    yaml: doc('\n  protocolDetection:\n    timeout: 0s'),
+    path: 'spec.protocolDetection.timeout',
+    message: /at least 1ms/,
+  },
+  {
+    name: 'a protocol detection timeout finer than a millisecond',
+    yaml: doc('\n  protocolDetection:\n    timeout: 1500us'),
+    path: 'spec.protocolDetection.timeout',
+    message: /whole number of milliseconds/,
+  },
+  {
+    name: 'a sampling rate above 100 percent',
+    yaml: doc('\n  tracing:\n    sampling: 101'),
+    path: 'spec.tracing.sampling',
+    message: /between 0 and 100, got 101/,
+  },
+  {
+    name: 'an unknown access log encoding',
+    yaml: doc('\n  accessLogging:\n    encoding: XML'),
+    path: 'spec.accessLogging.encoding',
+    message: /one of JSON, TEXT/,
+  },
+  {
+    name: 'a connect timeout above an hour',
+    yaml: doc('\n  connectTimeout: 2h'),
+    path: 'spec.connectTimeout',
+    message: /at most 3600000ms/,
+  },
+  {
+    name: 'enableAutoMtls as a string',
+    yaml: doc('\n  enableAutoMtls: "yes"'),
+    path: 'spec.enableAutoMtls',
+    message: /must be true or false/,
+  },
+  {
+    name: 'an Istio field Alder does not have',
+    yaml: doc('\n  accessLogFile: /dev/stdout'),
+    path: 'spec.accessLogFile',
+    message: /unknown field/,
+  },
+];
+
+describe('MeshConfig', () => {
+  runKindTable('MeshConfig', {
+    good,
+    bad,
+    alsoAccepted: (r) =>
+      assert.equal(r.resources[0]?.resource.metadata.namespace, undefined, 'want no namespace'),
+  });
+
+  it('MeshConfig: prints a refused name with its file line and object', () => {
+    const r = load(doc(' {}', '  name: mesh'));
+    assert.deepEqual(r.errors.map(formatFinding), [
+      'x.yaml:4 MeshConfig mesh: metadata.name: must be "default": there is one MeshConfig, named default, got "mesh"',
+    ]);
+  });
+
+  it("MeshConfig: resolves to the mesh's opinions when nothing is set", () => {
+    const want = {
+      trustDomain: 'cluster.local',
+      rootNamespace: 'alder-system',
+      mtls: { mode: 'STRICT' },
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+      protocolDetection: { enabled: false, timeout: '100ms' },
+      tracing: { sampling: 1 },
+      accessLogging: { enabled: true, encoding: 'JSON' },
+      enableAutoMtls: true,
+      connectTimeout: '10s',
+    };
+    assert.deepEqual(meshConfigDefaults(), want);
+    assert.deepEqual(resolveMeshConfig(undefined), want);
+    assert.deepEqual(resolveMeshConfig({}), want);
+  });
+
+  it('MeshConfig: resolves set fields over the defaults, field by field', () => {
+    const resolved = resolveMeshConfig({
+      mtls: { mode: 'PERMISSIVE' },
+      protocolDetection: { enabled: true },
+      accessLogging: { encoding: 'TEXT' },
+      tracing: { sampling: 0 },
+      enableAutoMtls: false,
+    });
+    assert.equal(resolved.mtls.mode, 'PERMISSIVE');
+    assert.deepEqual(resolved.protocolDetection, { enabled: true, timeout: '100ms' });
+    assert.deepEqual(resolved.accessLogging, { enabled: true, encoding: 'TEXT' });
+    assert.equal(resolved.tracing.sampling, 0, 'want 0 kept, not replaced by the default');
+    assert.equal(resolved.enableAutoMtls, false, 'want false kept, not replaced by the default');
+    assert.equal(resolved.trustDomain, 'cluster.local');
+  });
+
+  it('MeshConfig: gives a fresh copy of the defaults each time', () => {
+    const a = meshConfigDefaults();
+    a.mtls.mode = 'PERMISSIVE';
+    assert.equal(meshConfigDefaults().mtls.mode, 'STRICT');
+  });
+});

@@ -1,0 +1,31 @@
+// `npm start`'s demo runs its whole tour on a fresh store and stops cleanly with --once.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { ROOT, removeDir, tempDir } from './harness.ts';
+
+it('demo: applies Bookinfo, shows it, refuses the broken file, and exits 0', async (t) => {
+  const dataDir = tempDir('demo');
+  t.after(() => removeDir(dataDir));
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'demo.ts'), '--once', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, `want the demo to exit 0; output:\n${out}`);
+  assert.match(out, /virtualservice\.networking\.istio\.io\/reviews created/, 'want the routing applied');
+  assert.match(out, /workloadentry\.networking\.istio\.io\/reviews-v2 created/, 'want the workloads applied');
+  assert.match(
+    out,
+    /reviews\.yaml:11 VirtualService default\/reviews: spec\.http\[0\]\.route\[0\]\.weight: must be between 0 and 100, got 120/,
+  );
+  assert.match(out, /Tour done\./);
+});
