@@ -16,6 +16,8 @@ export const ErrorCode = {
   MethodNotAllowed: 'ALDER_METHOD_NOT_ALLOWED',
   ServerUnreachable: 'ALDER_SERVER_UNREACHABLE',
   Usage: 'ALDER_USAGE',
+  SnapshotInvalid: 'ALDER_SNAPSHOT_INVALID',
+  CompileFailed: 'ALDER_COMPILE_FAILED',
   Internal: 'ALDER_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

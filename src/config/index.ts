@@ -11,6 +11,10 @@ export {
   isManagedGroup,
   KINDS,
 } from './kinds/index.ts';
+export { type MeshConfig, type MeshConfigSpec, resolveMeshConfig } from './kinds/mesh-config.ts';
+export type { ServicePort, ServiceSpec } from './kinds/service.ts';
+export type { SidecarSpec } from './kinds/sidecar.ts';
+export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
 export { type LabelSelector, parseLabelSelector } from './label-selector.ts';
 export {
   type CheckedObject,
@@ -27,5 +31,9 @@ export {
   type Source,
 } from './load.ts';
 export { type ParsedDocument, parseSource } from './parse.ts';
+export { type PortProtocol, protocolOfPort } from './protocol.ts';
 export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
 export type { Issue, Severity } from './schema.ts';
+export * as schema from './schema.ts';
+export type { PeerAuthenticationSpec } from './kinds/peer-authentication.ts';
+export type { IstioEgressListener, IstioIngressListener } from './kinds/sidecar.ts';

@@ -1,0 +1,150 @@
+// The snapshot: everything one proxy needs, as the compiler produces it and the proxy consumes it.
+// Plain data (JSON-safe), versioned, with names that follow Envoy's and Istio's (listeners,
+// clusters `outbound|9080|v1|reviews.default.svc.cluster.local`, endpoints, route tables).
+// Both the control plane and the proxy import this module; it imports neither.
+
+/** Bumped when a change to these types would make an older proxy misread a snapshot. */
+export const WIRE_VERSION = 1 as const;
+
+/** Istio's protocol names for a port, as the compiler resolved them. */
+export type WireProtocol =
+  | 'HTTP'
+  | 'HTTP2'
+  | 'GRPC'
+  | 'GRPC-Web'
+  | 'HTTPS'
+  | 'TLS'
+  | 'TCP'
+  | 'Mongo'
+  | 'Redis'
+  | 'MySQL'
+  | 'UDP';
+
+/** What a proxy does with a connection: parse HTTP (L7), move bytes (L4), or detect which (sniffing on). */
+export type TrafficKind = 'http' | 'tcp' | 'detect';
+
+export interface Snapshot {
+  wireVersion: typeof WIRE_VERSION;
+  /** A digest of the content: equal snapshots have equal versions, so a proxy can tell a no-op push. */
+  version: string;
+  proxy: ProxyIdentity;
+  mesh: MeshSettings;
+  listeners: Listener[];
+  clusters: Cluster[];
+  routeTables: RouteTable[];
+  /** Certificates and keys (PEM file paths) for mTLS between proxies. */
+  tls: ProxyTls | undefined;
+}
+
+export interface ProxyIdentity {
+  namespace: string;
+  /** The WorkloadEntry this proxy serves. */
+  workload: string;
+  serviceAccount: string;
+  /** `spiffe://cluster.local/ns/default/sa/bookinfo-reviews` */
+  spiffeId: string;
+  /** The workload's mesh-facing address (where inbound listeners bind). */
+  address: string;
+  labels: Record<string, string>;
+}
+
+export interface MeshSettings {
+  trustDomain: string;
+  /** REGISTRY_ONLY refuses hosts the registry does not know (flag NR); ALLOW_ANY passes them through. */
+  outboundTrafficPolicy: 'REGISTRY_ONLY' | 'ALLOW_ANY';
+  protocolDetection: { enabled: boolean; timeoutMs: number };
+  connectTimeoutMs: number;
+  accessLog: { enabled: boolean; encoding: 'JSON' | 'TEXT' };
+}
+
+export interface ProxyTls {
+  certFile: string;
+  keyFile: string;
+  /** The mesh's trust bundle: peers must chain to it. */
+  caFile: string;
+}
+
+export type Listener = InboundListener | OutboundProxyListener | OutboundPortListener;
+
+/** Mesh → local app: accepts from other proxies (mTLS per `mtlsMode`) and forwards to the app. */
+export interface InboundListener {
+  kind: 'inbound';
+  name: string;
+  address: string;
+  port: number;
+  protocol: WireProtocol;
+  traffic: TrafficKind;
+  /** STRICT refuses plaintext; PERMISSIVE takes both (the first byte tells TLS from plaintext). */
+  mtlsMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** Where the app listens. */
+  app: { address: string; port: number };
+  /** The services (FQDN) this port serves, for telemetry and explanations. */
+  services: string[];
+}
+
+/** Local app → mesh through HTTP_PROXY: absolute-form requests and CONNECT, routed by host. */
+export interface OutboundProxyListener {
+  kind: 'outbound-proxy';
+  name: string;
+  address: string;
+  port: number;
+  /** The route table that maps `host:port` to clusters. */
+  routeTable: string;
+}
+
+/** Local app → one upstream on a local port (TCP, or apps that cannot use a proxy). */
+export interface OutboundPortListener {
+  kind: 'outbound-port';
+  name: string;
+  address: string;
+  port: number;
+  traffic: TrafficKind;
+  /** HTTP: the route table to use; TCP: the cluster to forward to. */
+  routeTable?: string;
+  cluster?: string;
+}
+
+export interface RouteTable {
+  name: string;
+  virtualHosts: VirtualHost[];
+}
+
+/** One destination service and port, with every name a client may use for it. */
+export interface VirtualHost {
+  name: string;
+  /** `reviews.default.svc.cluster.local:9080`, `reviews:9080`, `reviews.default:9080`, … (lower-case). */
+  domains: string[];
+  traffic: TrafficKind;
+  routes: Route[];
+}
+
+export interface Route {
+  name: string;
+  /** Matches every request for now; VirtualService matches compile into more later. */
+  match: { prefix: string };
+  cluster: string;
+  timeoutMs: number | undefined;
+}
+
+export interface Cluster {
+  /** `outbound|9080||reviews.default.svc.cluster.local` (Istio's naming). */
+  name: string;
+  service: string;
+  port: number;
+  protocol: WireProtocol;
+  traffic: TrafficKind;
+  lb: 'ROUND_ROBIN';
+  connectTimeoutMs: number;
+  /** ISTIO_MUTUAL: originate mTLS to the peer proxy and check its SPIFFE ID; DISABLE: plaintext. */
+  tlsMode: 'ISTIO_MUTUAL' | 'DISABLE';
+  endpoints: Endpoint[];
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** The SPIFFE ID the peer proxy must present. */
+  spiffeId: string;
+  labels: Record<string, string>;
+  workload: string;
+}
