@@ -12,8 +12,9 @@ export {
   KINDS,
 } from './kinds/index.ts';
 export { type MeshConfig, type MeshConfigSpec, resolveMeshConfig } from './kinds/mesh-config.ts';
+export type { PeerAuthenticationSpec } from './kinds/peer-authentication.ts';
 export type { ServicePort, ServiceSpec } from './kinds/service.ts';
-export type { SidecarSpec } from './kinds/sidecar.ts';
+export type { IstioEgressListener, IstioIngressListener, SidecarSpec } from './kinds/sidecar.ts';
 export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
 export { type LabelSelector, parseLabelSelector } from './label-selector.ts';
 export {
@@ -35,5 +36,3 @@ export { type PortProtocol, protocolOfPort } from './protocol.ts';
 export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
 export type { Issue, Severity } from './schema.ts';
 export * as schema from './schema.ts';
-export type { PeerAuthenticationSpec } from './kinds/peer-authentication.ts';
-export type { IstioEgressListener, IstioIngressListener } from './kinds/sidecar.ts';

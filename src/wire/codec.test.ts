@@ -84,7 +84,9 @@ describe('snapshot codec', () => {
   const bad: { name: string; mutate: (s: Record<string, unknown>) => void; want: RegExp }[] = [
     {
       name: 'a newer wire version',
-      mutate: (s) => void (s.wireVersion = 2),
+      mutate: (s) => {
+        s.wireVersion = 2;
+      },
       want: /wireVersion: must be between 1 and 1, got 2/,
     },
     {
@@ -94,7 +96,9 @@ describe('snapshot codec', () => {
     },
     {
       name: 'a route naming a missing cluster',
-      mutate: (s) => void ((s.clusters as unknown[]).length = 0),
+      mutate: (s) => {
+        s.clusters = [];
+      },
       want: /routeTables\[0\]\.virtualHosts\[0\]\.routes\[0\]\.cluster: names cluster "outbound\|9080\|\|reviews\.shop\.svc\.cluster\.local", which the snapshot lacks/,
     },
     {

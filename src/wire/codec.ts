@@ -78,24 +78,15 @@ function checkReferences(snap: Snapshot, c: InstanceType<typeof s.Checker>): voi
       );
     }
   });
-  snap.routeTables.forEach((t, i) =>
-    t.virtualHosts.forEach((vh, j) =>
-      vh.routes.forEach((r, k) => {
-        if (!clusters.has(r.cluster)) {
-          c.error(
-            `names cluster ${JSON.stringify(r.cluster)}, which the snapshot lacks`,
-            'routeTables',
-            i,
-            'virtualHosts',
-            j,
-            'routes',
-            k,
-            'cluster',
-          );
-        }
-      }),
-    ),
-  );
+  for (const [i, t] of snap.routeTables.entries()) {
+    for (const [j, vh] of t.virtualHosts.entries()) {
+      for (const [k, r] of vh.routes.entries()) {
+        if (clusters.has(r.cluster)) continue;
+        const at = ['routeTables', i, 'virtualHosts', j, 'routes', k, 'cluster'] as const;
+        c.error(`names cluster ${JSON.stringify(r.cluster)}, which the snapshot lacks`, ...at);
+      }
+    }
+  }
 }
 
 const snapshotSchema = s.obj(
