@@ -134,3 +134,87 @@ export async function api(url: string, init: { method?: string; body?: unknown; 
   }
   return { status: res.status, body: json, headers: res.headers };
 }
+
+export interface RunningProxy {
+  admin: string;
+  /** What the process wrote to stderr so far (a crash shows here). */
+  stderr(): string;
+  listeners: { name: string; address: string; port: number }[];
+  process: ChildProcess;
+  logs: Record<string, unknown>[];
+  stop(): Promise<number | null>;
+}
+
+/** Starts `alder proxy ARGS` and waits for its `proxy ready` line. */
+export async function startProxy(args: string[]): Promise<RunningProxy> {
+  const child = spawn(process.execPath, [ALDER, 'proxy', '--admin', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`proxy not ready within 15s; stderr: ${stderr}`)),
+      15_000,
+    );
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'proxy ready') {
+          clearTimeout(timer);
+          resolve(entry);
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`proxy exited with ${code} before it was ready; stderr: ${stderr}`));
+    });
+  });
+  return {
+    admin: String(ready.admin),
+    stderr: () => stderr,
+    listeners: ready.listeners as RunningProxy['listeners'],
+    process: child,
+    logs,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Resolves when `predicate` holds for a log line (already logged or to come); fails after `ms`. */
+export function waitForLog(
+  p: { logs: Record<string, unknown>[]; process: ChildProcess },
+  predicate: (e: Record<string, unknown>) => boolean,
+  ms = 10_000,
+): Promise<Record<string, unknown>> {
+  const found = p.logs.find(predicate);
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`log line not seen within ${ms}ms; last lines: ${JSON.stringify(p.logs.slice(-3))}`),
+        ),
+      ms,
+    );
+    const onData = () => {
+      const hit = p.logs.find(predicate);
+      if (hit !== undefined) {
+        clearTimeout(timer);
+        p.process.stdout?.off('data', onData);
+        resolve(hit);
+      }
+    };
+    p.process.stdout?.on('data', () => setImmediate(onData));
+  });
+}

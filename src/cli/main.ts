@@ -8,11 +8,12 @@ import { apply } from './commands/apply.ts';
 import { controlPlane } from './commands/control-plane.ts';
 import { del } from './commands/delete.ts';
 import { get } from './commands/get.ts';
+import { proxy } from './commands/proxy.ts';
 import { validate } from './commands/validate.ts';
 import { version } from './commands/version.ts';
 import { type CliIo, processIo } from './io.ts';
 
-const COMMANDS: readonly Command[] = [apply, get, del, validate, controlPlane, version];
+const COMMANDS: readonly Command[] = [apply, get, del, validate, controlPlane, proxy, version];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,52 @@
+// Which path serves a new connection, by its listener's kind and traffic: inbound connections pass
+// the mTLS gate first; outbound ones go straight to routing.
+
+import type { Socket } from 'node:net';
+import type { Listener } from '../wire/index.ts';
+import { serveInboundHttp, serveOutboundHttp } from './http/serve-http.ts';
+import { acceptMesh } from './listeners/accept-mesh.ts';
+import type { ProxyContext } from './listeners/context.ts';
+import { serveInboundTcp, serveOutboundTcp } from './listeners/tcp.ts';
+
+/**
+ * How long an inbound connection may stay silent before its mode decides. STRICT only ever takes TLS,
+ * whose client speaks first: a long wait, as a handshake timeout. PERMISSIVE must also serve
+ * plaintext server-first protocols (MySQL greets first), so silence means plaintext sooner.
+ */
+function firstByteTimeoutMs(mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): number {
+  return mode === 'STRICT' ? 10_000 : 1_000;
+}
+
+export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): void {
+  switch (spec.kind) {
+    case 'inbound': {
+      const runtime = ctx.current();
+      acceptMesh(
+        socket,
+        {
+          mode: spec.mtlsMode,
+          tls: runtime.tls,
+          firstByteTimeoutMs: firstByteTimeoutMs(spec.mtlsMode),
+        },
+        (conn) => {
+          if (typeof conn === 'string') {
+            ctx.stats.add('alder_proxy_inbound_refused_total', { listener: spec.name, reason: conn });
+            if (conn !== 'closed')
+              ctx.log.warn('inbound connection refused', { listener: spec.name, reason: conn });
+            return;
+          }
+          if (spec.traffic === 'http') serveInboundHttp(conn.socket as Socket, spec, conn.peer, ctx);
+          else serveInboundTcp(conn.socket as Socket, spec, ctx);
+        },
+      );
+      return;
+    }
+    case 'outbound-port':
+      if (spec.traffic === 'http') serveOutboundHttp(socket, spec, ctx);
+      else serveOutboundTcp(socket, spec, ctx);
+      return;
+    case 'outbound-proxy':
+      serveOutboundHttp(socket, spec, ctx);
+      return;
+  }
+}

@@ -1,0 +1,121 @@
+// Starts the HTTP/1 connection manager on a connection of an HTTP listener, with the router for its
+// direction, and counts what the proxy refuses or answers itself.
+
+import type { Socket } from 'node:net';
+import type { InboundListener, OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
+import { DEFAULT_HTTP1_LIMITS, type Http1Limits, http1Limits } from '../http1/index.ts';
+import type { ProxyContext } from '../listeners/context.ts';
+import { ResponseFlag } from '../response-flags.ts';
+import { connectEndpoint } from '../upstream/connect.ts';
+import { inboundDecision, outboundDecision } from './routers.ts';
+import { type ConnectionHooks, Http1ServerConnection, type RouteDecision } from './server-connection.ts';
+
+/**
+ * Requests from peer proxies carry the headers the first proxy added (x-request-id, x-forwarded-*),
+ * so a request the client's proxy took at the header limit must still pass the server's.
+ */
+const FROM_MESH_LIMITS = http1Limits({ maxHeaders: DEFAULT_HTTP1_LIMITS.maxHeaders + 20 });
+
+function hooks(
+  listener: string,
+  ctx: ProxyContext,
+  route: ConnectionHooks['route'],
+  limits?: Http1Limits,
+): ConnectionHooks {
+  return {
+    ...(limits === undefined ? {} : { limits }),
+    route,
+    onRejected: (r) => {
+      ctx.stats.add('alder_proxy_http_rejected_total', { listener, reason: r.reason });
+      ctx.log.warn('request refused', {
+        listener,
+        status: r.status,
+        reason: r.reason,
+        afterHead: r.isAfterHead,
+      });
+    },
+    onLocalReply: (reply) => {
+      ctx.stats.add('alder_proxy_local_replies_total', { listener, flag: reply.flag });
+      ctx.log.warn('local reply', {
+        listener,
+        status: reply.status,
+        flag: reply.flag,
+        reason: reply.message,
+      });
+    },
+  };
+}
+
+export function serveInboundHttp(
+  socket: Socket,
+  spec: InboundListener,
+  peer: string | undefined,
+  ctx: ProxyContext,
+): void {
+  new Http1ServerConnection(
+    socket,
+    hooks(
+      spec.name,
+      ctx,
+      (head) => {
+        const runtime = ctx.current();
+        return inboundDecision(head, spec, runtime, peer, runtime.pools);
+      },
+      peer === undefined ? undefined : FROM_MESH_LIMITS,
+    ),
+  );
+}
+
+export function serveOutboundHttp(
+  socket: Socket,
+  spec: OutboundPortListener | OutboundProxyListener,
+  ctx: ProxyContext,
+): void {
+  const routeTable = spec.routeTable ?? '';
+  new Http1ServerConnection(
+    socket,
+    hooks(spec.name, ctx, (head): RouteDecision => {
+      const runtime = ctx.current();
+      if (head.isConnect && spec.kind === 'outbound-proxy')
+        return connectDecision(head.authority, routeTable, ctx);
+      return outboundDecision(head, routeTable, runtime, runtime.pools);
+    }),
+  );
+}
+
+/** CONNECT host:port through the forward proxy: to a TCP (or any) service's endpoint, over mTLS. */
+function connectDecision(authority: string, routeTable: string, ctx: ProxyContext): RouteDecision {
+  const runtime = ctx.current();
+  const vh = runtime.hosts.get(routeTable)?.get(authority.toLowerCase());
+  const picker = vh === undefined ? undefined : runtime.clusters.get(vh.routes[0]?.cluster ?? '');
+  if (vh === undefined || picker === undefined) {
+    return {
+      kind: 'reply',
+      reply: {
+        status: 502,
+        flag: ResponseFlag.NoRouteFound,
+        message: `no route to ${authority}: it is not in the mesh registry; declare it with a ServiceEntry`,
+      },
+    };
+  }
+  const endpoint = picker.next();
+  if (endpoint === undefined) {
+    return {
+      kind: 'reply',
+      reply: {
+        status: 503,
+        flag: ResponseFlag.NoHealthyUpstream,
+        message: `no healthy endpoint for ${authority} (0 of 0 ready)`,
+      },
+    };
+  }
+  return {
+    kind: 'tunnel',
+    open: () =>
+      connectEndpoint({
+        endpoint,
+        tls: picker.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
+        connectTimeoutMs: picker.cluster.connectTimeoutMs,
+      }),
+  };
+}

@@ -1,0 +1,97 @@
+// Keep-alive connection pools to upstream endpoints, one list of idle connections per endpoint and
+// TLS identity. Each connection owns one strict response parser; the exchange using the connection
+// plugs its callbacks in for the duration of one request.
+
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Endpoint } from '../../wire/index.ts';
+import { ResponseParser, type ResponseParserCallbacks } from '../http1/index.ts';
+import type { MeshTls } from '../mesh-tls.ts';
+import { connectEndpoint } from '../upstream/connect.ts';
+
+/** Idle pooled connections close after this long, before most servers' own keep-alive timeouts. */
+const IDLE_TIMEOUT_MS = 30_000;
+
+export class UpstreamConnection {
+  readonly socket: Socket | TLSSocket;
+  readonly parser: ResponseParser;
+  readonly key: string;
+  /** The exchange currently reading responses from this connection. */
+  handler: ResponseParserCallbacks | undefined;
+  /** Called when the connection closes while an exchange holds it. */
+  onClose: (() => void) | undefined;
+
+  constructor(socket: Socket | TLSSocket, key: string) {
+    this.socket = socket;
+    this.key = key;
+    const forward: ResponseParserCallbacks = {
+      onHead: (h) => this.handler?.onHead(h),
+      onBody: (b) => this.handler?.onBody(b),
+      onEnd: (t) => this.handler?.onEnd(t),
+      onError: (e) => this.handler?.onError(e),
+    };
+    this.parser = new ResponseParser(forward);
+    socket.on('data', (chunk: Buffer) => {
+      let i = 0;
+      while (i < chunk.length && !this.parser.isDead) {
+        if (this.handler === undefined) {
+          // Bytes with no request outstanding: the upstream is out of step; drop the connection.
+          socket.destroy();
+          return;
+        }
+        i = this.parser.execute(chunk, i);
+      }
+    });
+    socket.on('end', () => this.parser.finish());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.onClose?.());
+  }
+
+  get isUsable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && !this.parser.isDead;
+  }
+}
+
+export class UpstreamPools {
+  readonly #idle = new Map<string, UpstreamConnection[]>();
+
+  /** An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). */
+  async acquire(
+    endpoint: Endpoint,
+    tls: MeshTls | undefined,
+    connectTimeoutMs: number,
+  ): Promise<UpstreamConnection> {
+    const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
+    const idle = this.#idle.get(key);
+    while (idle !== undefined && idle.length > 0) {
+      const conn = idle.pop() as UpstreamConnection;
+      conn.socket.setTimeout(0);
+      if (conn.isUsable) return conn;
+    }
+    const socket = await connectEndpoint({
+      endpoint,
+      tls,
+      connectTimeoutMs,
+      ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
+    });
+    return new UpstreamConnection(socket, key);
+  }
+
+  /** Returns a connection whose exchange finished cleanly; anything else is closed. */
+  release(conn: UpstreamConnection, isReusable: boolean): void {
+    conn.handler = undefined;
+    conn.onClose = undefined;
+    if (!isReusable || !conn.isUsable) {
+      conn.socket.destroy();
+      return;
+    }
+    const list = this.#idle.get(conn.key) ?? [];
+    list.push(conn);
+    this.#idle.set(conn.key, list);
+    conn.socket.setTimeout(IDLE_TIMEOUT_MS, () => conn.socket.destroy());
+    conn.socket.once('close', () => {
+      const at = list.indexOf(conn);
+      if (at !== -1) list.splice(at, 1);
+    });
+  }
+}

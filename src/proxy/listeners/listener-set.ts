@@ -1,0 +1,109 @@
+// The proxy's bound sockets, kept in step with the snapshot: a listener whose address and port stay
+// keeps its socket (its connections read the new spec from the runtime); new ones are bound before
+// old ones close, and if any bind fails the whole change is undone.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { AlderError, ErrorCode } from '../../config/index.ts';
+import type { Listener } from '../../wire/index.ts';
+import type { Runtime } from '../runtime.ts';
+import type { ProxyContext } from './context.ts';
+
+export type ConnectionHandler = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
+
+interface Bound {
+  name: string;
+  server: Server;
+  address: string;
+  port: number;
+  /** Open connections, so that a drain can end the stragglers. */
+  sockets: Set<Socket>;
+}
+
+/** How long connections of a removed listener may run on before they are cut. */
+const DRAIN_MS = 60_000;
+
+export class ListenerSet {
+  readonly #ctx: ProxyContext;
+  readonly #handle: ConnectionHandler;
+  #bound = new Map<string, Bound>();
+
+  constructor(ctx: ProxyContext, handle: ConnectionHandler) {
+    this.#ctx = ctx;
+    this.#handle = handle;
+  }
+
+  /** Binds what the runtime adds and closes what it drops; on a bind failure, changes nothing. */
+  async apply(runtime: Runtime): Promise<void> {
+    const wanted = new Map(runtime.snapshot.listeners.map((l) => [`${l.name}@${l.address}:${l.port}`, l]));
+    const added: Bound[] = [];
+    try {
+      for (const [key, spec] of wanted) {
+        if (!this.#bound.has(key)) added.push(await this.#bind(spec));
+      }
+    } catch (err) {
+      await Promise.all(added.map((b) => drain(b, 0)));
+      throw err;
+    }
+    const next = new Map<string, Bound>();
+    for (const [key, b] of this.#bound) {
+      if (wanted.has(key)) next.set(key, b);
+      else void drain(b, DRAIN_MS);
+    }
+    for (const b of added) next.set(`${b.name}@${b.address}:${b.port}`, b);
+    this.#bound = next;
+  }
+
+  addresses(): { name: string; address: string; port: number }[] {
+    return [...this.#bound.values()].map(({ name, address, port }) => ({ name, address, port }));
+  }
+
+  /** Stops accepting, lets open connections finish for up to `graceMs`, then cuts the rest. */
+  async close(graceMs: number): Promise<void> {
+    await Promise.all([...this.#bound.values()].map((b) => drain(b, graceMs)));
+    this.#bound.clear();
+  }
+
+  async #bind(spec: Listener): Promise<Bound> {
+    const sockets = new Set<Socket>();
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      const current = this.#ctx.current().listeners.get(spec.name) ?? spec;
+      this.#ctx.stats.add('alder_proxy_connections_total', { listener: spec.name });
+      socket.on('error', () => socket.destroy());
+      this.#handle(socket, current, this.#ctx);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new AlderError(
+            ErrorCode.SnapshotInvalid,
+            `listener ${spec.name}: cannot listen on ${spec.address}:${spec.port}: ${err.code}`,
+            {
+              hint:
+                err.code === 'EADDRINUSE'
+                  ? 'another process holds that port'
+                  : 'check the address exists on this host',
+            },
+          ),
+        ),
+      );
+      server.listen(spec.port, spec.address, () => resolve());
+    });
+    const port = (server.address() as { port: number }).port;
+    return { name: spec.name, server, address: spec.address, port, sockets };
+  }
+}
+
+function drain(b: Bound, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      for (const s of b.sockets) s.destroy();
+    }, graceMs);
+    b.server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (graceMs === 0) for (const s of b.sockets) s.destroy();
+  });
+}

@@ -1,0 +1,39 @@
+// Envoy's response flags, which Alder records on every request and connection it ends or cannot
+// serve, and the one table that turns each into a local reply: status, flag and a reason in words.
+
+export const ResponseFlag = {
+  /** No healthy upstream endpoint. */
+  NoHealthyUpstream: 'UH',
+  /** Connecting to the upstream failed. */
+  UpstreamConnectionFailure: 'UF',
+  /** The upstream reset or closed the connection mid-response. */
+  UpstreamConnectionTermination: 'UC',
+  /** Upstream overflow: a connection pool or circuit breaker shed the request. */
+  UpstreamOverflow: 'UO',
+  /** The upstream took longer than the route timeout. */
+  UpstreamRequestTimeout: 'UT',
+  /** No route for the request's host or path. */
+  NoRouteFound: 'NR',
+  /** The downstream closed the connection before the response was complete. */
+  DownstreamConnectionTermination: 'DC',
+  /** The proxy answered by itself (a refusal, a rejection). */
+  LocalReset: 'LR',
+  /** A delay fault was injected. */
+  DelayInjected: 'DI',
+  /** An abort fault was injected. */
+  FaultInjected: 'FI',
+  /** Rate limited. */
+  RateLimited: 'RL',
+  /** No cluster for the route's destination. */
+  NoClusterFound: 'NC',
+  /** The downstream request was malformed and refused (Envoy's DPE). */
+  DownstreamProtocolError: 'DPE',
+  /** Authorization denied the request (Envoy's UAEX / RBAC). */
+  UnauthorizedExternal: 'UAEX',
+  /** The peer failed mTLS: no certificate, or not the identity expected. */
+  UpstreamTlsFailure: 'UF,URX',
+} as const;
+export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
+
+/** The header on every reply the proxy makes itself, so a user can tell it from the app's. */
+export const LOCAL_REPLY_HEADER = 'x-alder-response-flags';

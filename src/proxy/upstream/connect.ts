@@ -1,0 +1,86 @@
+// Opens a connection to one endpoint: plain TCP, or mutual TLS 1.3 that checks the peer proxy
+// presents the SPIFFE ID the snapshot expects. Failures come back as ProxyErrors with flag UF.
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { Endpoint } from '../../wire/index.ts';
+import { type MeshTls, spiffeIdOfCertificate } from '../mesh-tls.ts';
+import { ProxyError } from '../proxy-error.ts';
+import { ResponseFlag } from '../response-flags.ts';
+
+export interface ConnectOptions {
+  endpoint: Endpoint;
+  /** Mutual TLS when set; plaintext otherwise. */
+  tls: MeshTls | undefined;
+  connectTimeoutMs: number;
+  /** ALPN to offer inside TLS (`http/1.1`, `h2`); none for TCP. */
+  alpn?: string[];
+}
+
+export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> {
+  const where = `${o.endpoint.address}:${o.endpoint.port}`;
+  return new Promise((resolve, reject) => {
+    let socket: Socket | TLSSocket;
+    const fail = (message: string, cause?: unknown) => {
+      socket.destroy();
+      reject(
+        new ProxyError(ResponseFlag.UpstreamConnectionFailure, 503, `upstream ${where}: ${message}`, {
+          cause,
+        }),
+      );
+    };
+    if (o.tls === undefined) {
+      socket = netConnect({
+        host: o.endpoint.address,
+        port: o.endpoint.port,
+        allowHalfOpen: true,
+        noDelay: true,
+      });
+      socket.once('connect', () => done());
+    } else {
+      const expected = o.endpoint.spiffeId;
+      socket = tlsConnect({
+        host: o.endpoint.address,
+        port: o.endpoint.port,
+        secureContext: o.tls.client,
+        minVersion: 'TLSv1.3' as const,
+        ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          const actual = spiffeIdOfCertificate(cert);
+          if (actual === expected) return undefined;
+          return new Error(`peer is ${actual ?? 'no SPIFFE identity'}, want ${expected}`);
+        },
+      });
+      socket.once('secureConnect', () => done());
+    }
+    const timer = setTimeout(() => fail(`connect timeout after ${o.connectTimeoutMs}ms`), o.connectTimeoutMs);
+    const onError = (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      fail(describeConnectError(err), err);
+    };
+    socket.once('error', onError);
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      // Requests are written whole; Nagle's algorithm would only hold the last segment back.
+      socket.setNoDelay(true);
+      resolve(socket);
+    };
+  });
+}
+
+function describeConnectError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset during connect';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    default:
+      return err.code?.startsWith('ERR_TLS') || err.message.includes('SSL')
+        ? `TLS: ${err.message}`
+        : err.message;
+  }
+}

@@ -1,0 +1,264 @@
+// HTTP/1.1 through two real proxies with mTLS: the forward-proxy port (HTTP_PROXY) and an explicit
+// local port, bodies both ways, the mesh's own headers, and 503s that say where they came from.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { meshCa } from './certs.ts';
+import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+
+const run = promisify(execFile);
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  bodyBytes: number;
+}
+
+async function recordingApp(): Promise<{ server: Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (d: Buffer) => {
+      bodyBytes += d.length;
+    });
+    req.on('end', () => {
+      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes };
+      seen.push(entry);
+      const body = JSON.stringify(entry);
+      if (entry.url.startsWith('/stream')) {
+        // No Content-Length: Node sends it chunked.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part one, ');
+        res.end('part two');
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-app': 'web',
+      });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port, seen };
+}
+
+function config(appPort: number): string {
+  const we = (name: string, address: string, app: string) =>
+    `---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${name}, namespace: shop}\nspec: {address: ${address}, labels: {app: ${app}}, serviceAccount: ${name}}\n`;
+  const svc = (name: string, port: number) =>
+    `---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  selector: {app: ${name}}\n  ports: [{name: http, port: ${port}}]\n`;
+  return `${svc('web', 8080)}${svc('empty', 8081)}${svc('down', 8082)}${we('web', '127.0.7.2', 'web')}${we('down', '127.0.7.3', 'down')}${we('client', '127.0.7.1', 'client')}---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: web, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: web}}
+  ingress:
+  - port: {number: 8080, protocol: HTTP, name: http}
+    defaultEndpoint: 127.0.0.1:${appPort}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: 8080, protocol: HTTP, name: http}
+    bind: 127.0.7.1
+    hosts: ["./*"]
+`;
+}
+
+async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-D', '-', '--max-time', '10', ...args]);
+  const split = stdout.indexOf('\r\n\r\n');
+  const headers = stdout.slice(0, split);
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]);
+  return { status, headers, body: stdout.slice(split + 4) };
+}
+
+describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
+  let dir: string;
+  let app: Awaited<ReturnType<typeof recordingApp>>;
+  const proxies: RunningProxy[] = [];
+
+  before(async () => {
+    dir = tempDir('http');
+    app = await recordingApp();
+    const issue = meshCa(dir);
+    const configDir = join(dir, 'config');
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, 'mesh.yaml'), config(app.port));
+    const certs = (sa: string) => {
+      const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, sa);
+      return ['--cert', c.cert, '--key', c.key, '--ca', c.ca];
+    };
+    proxies.push(
+      await startProxy([
+        '--config',
+        configDir,
+        '--workload',
+        'shop/web',
+        '--outbound-proxy',
+        'none',
+        ...certs('web'),
+      ]),
+    );
+    proxies.push(
+      await startProxy([
+        '--config',
+        configDir,
+        '--workload',
+        'shop/client',
+        '--outbound-proxy',
+        '127.0.7.1:15001',
+        ...certs('client'),
+      ]),
+    );
+  });
+
+  after(async () => {
+    for (const p of proxies) {
+      const code = await p.stop();
+      assert.equal(code, 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
+    }
+    app.server.closeAllConnections();
+    app.server.close();
+    removeDir(dir);
+  });
+
+  it('http: a GET through HTTP_PROXY reaches the app with the caller identity set by the mesh', async () => {
+    const r = await curl([
+      '-x',
+      'http://127.0.7.1:15001',
+      '-H',
+      'x-forwarded-client-cert: By=forged',
+      '-H',
+      'x-alder-forged: 1',
+      'http://web.shop:8080/hello?x=1',
+    ]);
+    assert.equal(r.status, 200, `want 200, got ${r.status}: ${r.body}`);
+    const seen = JSON.parse(r.body) as Seen;
+    assert.equal(seen.url, '/hello?x=1', 'want the origin-form path at the app');
+    assert.equal(seen.headers.host, 'web.shop:8080');
+    assert.equal(
+      seen.headers['x-forwarded-client-cert'],
+      'By=spiffe://cluster.local/ns/shop/sa/web;URI=spiffe://cluster.local/ns/shop/sa/client',
+      'want the XFCC the inbound proxy set from the mTLS peer, not the forged one',
+    );
+    assert.equal(seen.headers['x-alder-forged'], undefined, 'want callers unable to send mesh headers');
+    assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'want an x-request-id added');
+    assert.match(r.headers, /x-app: web/i, "want the app's own response headers");
+    const lengths = r.headers.split('\r\n').filter((l) => /^content-length:/i.test(l));
+    assert.equal(lengths.length, 1, `want exactly one Content-Length, got ${JSON.stringify(lengths)}`);
+  });
+
+  it('http: an explicit local port routes by Host, and bodies flow both ways (length and chunked)', async () => {
+    const body = 'x'.repeat(100_000);
+    const sized = await curl([
+      '-H',
+      'Host: web.shop.svc.cluster.local:8080',
+      '--data-binary',
+      body,
+      'http://127.0.7.1:8080/upload',
+    ]);
+    assert.equal(sized.status, 200, sized.body);
+    assert.equal(
+      (JSON.parse(sized.body) as Seen).bodyBytes,
+      100_000,
+      'want the whole Content-Length body at the app',
+    );
+    const chunked = await curl([
+      '-H',
+      'Host: web.shop:8080',
+      '-H',
+      'Transfer-Encoding: chunked',
+      '--data-binary',
+      body,
+      'http://127.0.7.1:8080/chunked',
+    ]);
+    assert.equal(chunked.status, 200, chunked.body);
+    assert.equal(
+      (JSON.parse(chunked.body) as Seen).bodyBytes,
+      100_000,
+      'want the whole chunked body at the app',
+    );
+    const streamed = await curl(['-H', 'Host: web.shop:8080', 'http://127.0.7.1:8080/stream']);
+    assert.equal(streamed.body, 'part one, part two', 'want a chunked response passed on whole');
+    assert.match(streamed.headers, /transfer-encoding: chunked/i);
+  });
+
+  it('http: keeps the client connection alive across requests', async () => {
+    const r = await run('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{num_connects} ',
+      '-H',
+      'Host: web.shop:8080',
+      'http://127.0.7.1:8080/a',
+      'http://127.0.7.1:8080/b',
+    ]);
+    assert.equal(
+      r.stdout.trim(),
+      '1 0',
+      `want the second request on the same connection, got connects ${r.stdout}`,
+    );
+  });
+
+  it('http: a service with no endpoints answers 503 with flag UH and says so in words', async () => {
+    const r = await curl(['-x', 'http://127.0.7.1:15001', 'http://empty.shop:8081/']);
+    assert.equal(r.status, 503);
+    assert.match(r.headers, /x-alder-response-flags: UH/i);
+    assert.equal(r.body, 'no healthy endpoint for empty.shop:8081 (0 of 0 ready)\n');
+  });
+
+  it('http: an unreachable endpoint answers 503 with flag UF, never a hang', async () => {
+    const r = await curl(['-x', 'http://127.0.7.1:15001', 'http://down.shop:8082/']);
+    assert.equal(r.status, 503);
+    assert.match(r.headers, /x-alder-response-flags: UF/i);
+    assert.match(
+      r.body,
+      /upstream connect error for down\.shop:8082: upstream 127\.0\.7\.3:8082: connection refused/,
+    );
+  });
+
+  it('http: a host outside the registry is refused with flag NR (REGISTRY_ONLY)', async () => {
+    const r = await curl(['-x', 'http://127.0.7.1:15001', 'http://example.com/']);
+    assert.equal(r.status, 502);
+    assert.match(r.headers, /x-alder-response-flags: NR/i);
+    assert.match(r.body, /not in the mesh registry and outboundTrafficPolicy is REGISTRY_ONLY/);
+  });
+
+  it('http: an ambiguous request (Content-Length and Transfer-Encoding) is refused and reaches no app', async () => {
+    const before = app.seen.length;
+    const r = await curl([
+      '-H',
+      'Host: web.shop:8080',
+      '-H',
+      'Transfer-Encoding: chunked',
+      '-H',
+      'Content-Length: 5',
+      '--data-binary',
+      'hello',
+      'http://127.0.7.1:8080/smuggle',
+    ]);
+    assert.equal(r.status, 400, `want 400, got ${r.status}`);
+    assert.match(r.headers, /x-alder-response-flags: DPE/i);
+    assert.equal(app.seen.length, before, 'want the app to have received nothing');
+  });
+});
