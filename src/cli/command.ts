@@ -6,8 +6,6 @@ import type { CliIo } from './io.ts';
 
 export interface Command {
   name: string;
-  /** One line for `alder --help`. */
-  summary: string;
   /** The whole `alder NAME --help` text. */
   help: string;
   /** Returns the exit code: 0 done, 1 failed. Usage mistakes throw ALDER_USAGE (exit 2). */

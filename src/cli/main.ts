@@ -4,16 +4,48 @@
 import { ErrorCode, isAlderError } from '../config/index.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './command.ts';
-import { apply } from './commands/apply.ts';
-import { controlPlane } from './commands/control-plane.ts';
-import { del } from './commands/delete.ts';
-import { get } from './commands/get.ts';
-import { proxy } from './commands/proxy.ts';
-import { validate } from './commands/validate.ts';
-import { version } from './commands/version.ts';
 import { type CliIo, processIo } from './io.ts';
 
-const COMMANDS: readonly Command[] = [apply, get, del, validate, controlPlane, proxy, version];
+interface CommandEntry {
+  name: string;
+  summary: string;
+  /** Commands load on first use, so that `alder proxy` carries no control-plane code (and memory). */
+  load: () => Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'apply',
+    summary: 'create or update objects from files; all of them or none',
+    load: async () => (await import('./commands/apply.ts')).apply,
+  },
+  { name: 'get', summary: 'list or show objects', load: async () => (await import('./commands/get.ts')).get },
+  {
+    name: 'delete',
+    summary: 'delete objects named in files, or by kind and name',
+    load: async () => (await import('./commands/delete.ts')).del,
+  },
+  {
+    name: 'validate',
+    summary: 'check config files without a server',
+    load: async () => (await import('./commands/validate.ts')).validate,
+  },
+  {
+    name: 'control-plane',
+    summary: 'run the control plane (API server and store)',
+    load: async () => (await import('./commands/control-plane.ts')).controlPlane,
+  },
+  {
+    name: 'proxy',
+    summary: "run one workload's proxy from a folder of config",
+    load: async () => (await import('./commands/proxy.ts')).proxy,
+  },
+  {
+    name: 'version',
+    summary: 'print the client and server versions',
+    load: async () => (await import('./commands/version.ts')).version,
+  },
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -40,7 +72,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       );
       return 2;
     }
-    io.out(command?.help ?? overview());
+    io.out(command === undefined ? overview() : (await command.load()).help);
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
@@ -52,12 +84,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.err(`error: unknown command ${JSON.stringify(name)}\nhint: run \`alder --help\` for the commands\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.help);
-    return 0;
-  }
   try {
-    return await command.run(rest, io);
+    const loaded = await command.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(loaded.help);
+      return 0;
+    }
+    return await loaded.run(rest, io);
   } catch (err) {
     return report(err, io);
   }

@@ -15,7 +15,6 @@ interface ApplyAnswer {
 
 export const apply: Command = {
   name: 'apply',
-  summary: 'create or update objects from files; all of them or none',
   help: `Create or update the objects in files, folders (recursively) or standard input.
 Every object is checked first; if any is invalid, nothing is stored and every error is listed.
 Kinds Alder does not manage (Deployment, ConfigMap, ...) are skipped with a notice.

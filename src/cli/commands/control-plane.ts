@@ -14,7 +14,6 @@ const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export const controlPlane: Command = {
   name: 'control-plane',
-  summary: 'run the control plane (API server and store)',
   help: `Run the control plane: the Kubernetes-style API over the embedded SQLite store.
 Stops gracefully on SIGTERM or SIGINT.
 

@@ -14,7 +14,6 @@ interface DeleteAnswer {
 
 export const del: Command = {
   name: 'delete',
-  summary: 'delete objects named in files, or by kind and name',
   help: `Delete objects named in files (their specs need not be valid), or by kind and name.
 With -f, every object is deleted in one batch; a missing one stops the batch unless
 --ignore-not-found is given.

@@ -20,7 +20,6 @@ type Format = (typeof FORMATS)[number];
 
 export const get: Command = {
   name: 'get',
-  summary: 'list or show objects',
   help: `List objects of one or more kinds, or show one by name.
 
 Usage:

@@ -13,7 +13,6 @@ import { parseCommandArgs, usageError } from '../usage.ts';
 
 export const proxy: Command = {
   name: 'proxy',
-  summary: "run one workload's proxy from a folder of config",
   help: `Run the proxy of one workload, from Istio YAML in a folder (Services, WorkloadEntries,
 Sidecars, PeerAuthentications, MeshConfig ...), compiled locally with the control plane's compiler
 and reloaded when the files change. Stops on SIGTERM or SIGINT.

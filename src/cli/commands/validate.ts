@@ -9,7 +9,6 @@ import { printNotices } from './apply.ts';
 
 export const validate: Command = {
   name: 'validate',
-  summary: 'check config files without a server',
   help: `Check objects in files, folders (recursively) or standard input, offline, exactly as the
 control plane's admission would. Exits 1 when any object has an error.
 

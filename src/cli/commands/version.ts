@@ -6,7 +6,6 @@ import { outputFormat, parseCommandArgs } from '../usage.ts';
 
 export const version: Command = {
   name: 'version',
-  summary: 'print the client and server versions',
   help: `Print the version of this alder and of the control plane it talks to.
 
 Usage:
