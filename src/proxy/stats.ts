@@ -28,6 +28,12 @@ export class Stats {
     if (series !== undefined) series.value = value;
   }
 
+  /** Sets `name` to this one series only (an info metric such as the snapshot version in force). */
+  replace(name: string, labels: Readonly<Record<string, string>>, value: number): void {
+    for (const [key, series] of this.#counters) if (series.name === name) this.#counters.delete(key);
+    this.set(name, labels, value);
+  }
+
   value(name: string, labels: Readonly<Record<string, string>> = {}): number {
     const rendered = Object.entries(labels)
       .map(([k, v]) => `${k}="${v}"`)

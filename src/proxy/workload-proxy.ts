@@ -97,7 +97,7 @@ export class WorkloadProxy {
       return { accepted: false, version: snapshot.version, reason };
     }
     this.stats.add('alder_proxy_snapshots_total', { outcome: 'accepted' });
-    this.stats.set('alder_proxy_snapshot_info', { version: snapshot.version }, 1);
+    this.stats.replace('alder_proxy_snapshot_info', { version: snapshot.version }, 1);
     this.#log.info('snapshot applied', {
       version: snapshot.version,
       listeners: snapshot.listeners.length,
