@@ -96,7 +96,12 @@ export class Http1ServerConnection {
       this.#isEof = true;
       this.#drive();
     });
-    socket.on('close', () => this.#abortUpstream());
+    socket.on('close', () => {
+      // Nothing more can be answered: drop pipelined requests rather than forward them.
+      this.#buf = undefined;
+      this.#isHeld = true;
+      this.#abortUpstream();
+    });
     // The mTLS gate may hand over a paused socket (it peeked at the first bytes).
     socket.resume();
   }
