@@ -201,7 +201,10 @@ export class Http1ServerConnection {
         : head.framing === 'chunked'
           ? ['transfer-encoding', 'chunked']
           : [];
+    // Head and the body bytes already here go out as one write (one TLS record, one syscall).
+    conn.socket.cork();
     conn.socket.write(serializeRequestHead(head.method, target, [...headers, ...framing]), 'latin1');
+    process.nextTick(() => conn.socket.uncork());
     conn.socket.on('drain', () => this.#socket.resume());
     this.#release();
   }
@@ -270,7 +273,10 @@ export class Http1ServerConnection {
     if (this.#isRechunking) headers.push('transfer-encoding', 'chunked');
     if (h.framing === 'close' && !this.#isRechunking) this.#isKeepAlive = false;
     if (!this.#isKeepAlive) headers.push('connection', 'close');
-    this.#socket.write(serializeResponseHead(h.status, h.statusText, headers), 'latin1');
+    const socket = this.#socket;
+    socket.cork();
+    socket.write(serializeResponseHead(h.status, h.statusText, headers), 'latin1');
+    process.nextTick(() => socket.uncork());
   }
 
   #onResponseBody(chunk: Buffer): void {
