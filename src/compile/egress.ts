@@ -59,6 +59,19 @@ export function egressListeners(
         traffic: 'http',
         routeTable: name,
       });
+    } else if (first.traffic === 'detect') {
+      // Sniffing decides per connection: HTTP routes by Host, anything else goes to the one cluster.
+      routeTables.push({ name, virtualHosts: matched.map((vh) => ({ ...vh, traffic: 'http' as const })) });
+      const cluster = first.routes[0]?.cluster ?? '';
+      listeners.push({
+        kind: 'outbound-port',
+        name,
+        address,
+        port: number,
+        traffic: 'detect',
+        routeTable: name,
+        cluster,
+      });
     } else {
       listeners.push({
         kind: 'outbound-port',

@@ -6,6 +6,7 @@ import type { Listener } from '../wire/index.ts';
 import { serveInboundHttp, serveOutboundHttp } from './http/serve-http.ts';
 import { acceptMesh } from './listeners/accept-mesh.ts';
 import type { ProxyContext } from './listeners/context.ts';
+import { detectProtocol } from './listeners/detect.ts';
 import { serveInboundTcp, serveOutboundTcp } from './listeners/tcp.ts';
 
 /**
@@ -35,16 +36,33 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
               ctx.log.warn('inbound connection refused', { listener: spec.name, reason: conn });
             return;
           }
-          if (spec.traffic === 'http') serveInboundHttp(conn.socket as Socket, spec, conn.peer, ctx);
-          else serveInboundTcp(conn.socket as Socket, spec, ctx);
+          const serve = (traffic: 'http' | 'tcp') =>
+            traffic === 'http'
+              ? serveInboundHttp(conn.socket as Socket, spec, conn.peer, ctx)
+              : serveInboundTcp(conn.socket as Socket, spec, ctx);
+          if (spec.traffic !== 'detect') return serve(spec.traffic);
+          detectProtocol(conn.socket, runtime.snapshot.mesh.protocolDetection.timeoutMs, (found) => {
+            ctx.stats.add('alder_proxy_protocol_detected_total', { listener: spec.name, protocol: found });
+            serve(found === 'http1' ? 'http' : 'tcp');
+          });
         },
       );
       return;
     }
-    case 'outbound-port':
-      if (spec.traffic === 'http') serveOutboundHttp(socket, spec, ctx);
-      else serveOutboundTcp(socket, spec, ctx);
+    case 'outbound-port': {
+      if (spec.traffic !== 'detect') {
+        if (spec.traffic === 'http') serveOutboundHttp(socket, spec, ctx);
+        else serveOutboundTcp(socket, spec, ctx);
+        return;
+      }
+      const timeoutMs = ctx.current().snapshot.mesh.protocolDetection.timeoutMs;
+      detectProtocol(socket, timeoutMs, (found) => {
+        ctx.stats.add('alder_proxy_protocol_detected_total', { listener: spec.name, protocol: found });
+        if (found === 'http1') serveOutboundHttp(socket, spec, ctx);
+        else serveOutboundTcp(socket, spec, ctx);
+      });
       return;
+    }
     case 'outbound-proxy':
       serveOutboundHttp(socket, spec, ctx);
       return;

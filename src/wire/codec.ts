@@ -49,7 +49,11 @@ const listener = s.obj(
         if ((l as Record<string, unknown>)[field] === undefined)
           c.error(`is required on an ${l.kind} listener`, field);
       }
-      if (l.kind === 'outbound-port' && (l.routeTable === undefined) === (l.cluster === undefined)) {
+      if (l.kind === 'outbound-port' && l.traffic === 'detect') {
+        if (l.routeTable === undefined || l.cluster === undefined) {
+          c.error('an outbound-port listener that detects its protocol names both routeTable and cluster');
+        }
+      } else if (l.kind === 'outbound-port' && (l.routeTable === undefined) === (l.cluster === undefined)) {
         c.error('an outbound-port listener names exactly one of routeTable (HTTP) or cluster (TCP)');
       }
     },

@@ -76,7 +76,7 @@ export function outboundDecision(
     runtime.hosts.get(routeTable)?.get(authority) ??
     runtime.hosts.get(routeTable)?.get(withDefaultPort(authority));
   if (vh === undefined) return { kind: 'reply', reply: noRoute(authority, runtime) };
-  if (vh.traffic !== 'http') {
+  if (vh.traffic === 'tcp') {
     return {
       kind: 'reply',
       reply: {
