@@ -135,7 +135,15 @@ describe('proxy: TCP through two proxies with mTLS', () => {
     };
     const common = ['--config', configDir, '--outbound-proxy', 'none'];
     proxies.push(await startProxy([...common, '--workload', 'shop/echo', ...certs('echo')]));
-    client = await startProxy([...common, '--workload', 'shop/client', ...certs('client')]);
+    client = await startProxy([
+      '--config',
+      configDir,
+      '--outbound-proxy',
+      '127.0.5.1:15001',
+      '--workload',
+      'shop/client',
+      ...certs('client'),
+    ]);
     proxies.push(client);
   });
 
@@ -152,6 +160,25 @@ describe('proxy: TCP through two proxies with mTLS', () => {
     assert.ok(
       app.received.includes('hello mesh'),
       `want the app to receive the bytes, got ${JSON.stringify(app.received)}`,
+    );
+  });
+
+  it('tcp: CONNECT through the forward proxy (HTTP_PROXY) tunnels to a TCP service over mTLS', async () => {
+    const s: Socket = connect({ host: '127.0.5.1', port: 15001, allowHalfOpen: true });
+    let reply = '';
+    s.on('data', (d: Buffer) => {
+      reply += d.toString();
+      if (reply.includes('\r\n\r\n') && !reply.includes('tunnelled')) s.end('tunnelled');
+    });
+    const closed = new Promise((resolve) => s.once('close', resolve));
+    await once(s, 'connect');
+    s.write('CONNECT echo.shop:9000 HTTP/1.1\r\nHost: echo.shop:9000\r\n\r\n');
+    s.on('end', () => s.end());
+    await closed;
+    assert.equal(
+      reply,
+      'HTTP/1.1 200 Connection Established\r\n\r\ntunnelledbye',
+      'want the tunnel, then the echo and the reply after half-close',
     );
   });
 
