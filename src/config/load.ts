@@ -7,7 +7,8 @@ import { findKindByApiVersion, isManagedGroup, KINDS } from './kinds/index.ts';
 import { metadataSchemas } from './metadata.ts';
 import { type ParsedDocument, parseSource } from './parse.ts';
 import { describeRef, type ObjectRef, type Resource } from './resource.ts';
-import { Checker, closest, describe, type Issue, isPlainObject, type Severity } from './schema.ts';
+import { Checker, describe, type Issue, isPlainObject, type Severity } from './schema.ts';
+import { closest } from './suggest.ts';
 
 export interface LoadedResource {
   resource: Resource;

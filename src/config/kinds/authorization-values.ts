@@ -4,7 +4,7 @@
 // reports it at the field. The proxy's matchers read the same shapes.
 
 import { isIP } from 'node:net';
-import { closest } from '../schema.ts';
+import { closest } from '../suggest.ts';
 
 /** `10.0.0.1` or `10.0.0.0/16` (Go's netip.ParseAddr / ParsePrefix). */
 export function ipBlockProblem(value: string): string | undefined {
