@@ -4,6 +4,14 @@
 import type { Socket } from 'node:net';
 import type { Listener } from '../wire/index.ts';
 import { serveInboundHttp, serveOutboundHttp } from './http/serve-http.ts';
+import {
+  egressServesH2,
+  INBOUND_H2_ALPN,
+  isH2Protocol,
+  isInboundH2,
+  serveInboundH2,
+  serveOutboundH2,
+} from './http2/serve-h2.ts';
 import { acceptMesh } from './listeners/accept-mesh.ts';
 import type { ProxyContext } from './listeners/context.ts';
 import { detectProtocol } from './listeners/detect.ts';
@@ -22,12 +30,14 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
   switch (spec.kind) {
     case 'inbound': {
       const runtime = ctx.current();
+      const isH2 = spec.traffic === 'http' && isH2Protocol(spec.protocol);
       acceptMesh(
         socket,
         {
           mode: spec.mtlsMode,
           tls: runtime.tls,
           firstByteTimeoutMs: firstByteTimeoutMs(spec.mtlsMode),
+          ...(isH2 ? { alpn: INBOUND_H2_ALPN } : {}),
         },
         (conn) => {
           if (typeof conn === 'string') {
@@ -36,6 +46,7 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
               ctx.log.warn('inbound connection refused', { listener: spec.name, reason: conn });
             return;
           }
+          if (isH2 && isInboundH2(conn.socket)) return serveInboundH2(conn.socket, spec, conn.peer, ctx);
           const serve = (traffic: 'http' | 'tcp') =>
             traffic === 'http'
               ? serveInboundHttp(conn.socket as Socket, spec, conn.peer, ctx)
@@ -51,7 +62,8 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
     }
     case 'outbound-port': {
       if (spec.traffic !== 'detect') {
-        if (spec.traffic === 'http') serveOutboundHttp(socket, spec, ctx);
+        if (spec.traffic === 'http' && egressServesH2(spec, ctx)) serveOutboundH2(socket, spec, ctx);
+        else if (spec.traffic === 'http') serveOutboundHttp(socket, spec, ctx);
         else serveOutboundTcp(socket, spec, ctx);
         return;
       }

@@ -4,6 +4,7 @@
 
 import type { Listener, Snapshot, VirtualHost } from '../wire/index.ts';
 import { UpstreamPools } from './http/upstream-pool.ts';
+import { H2SessionPool } from './http2/h2-session-pool.ts';
 import { loadMeshTls, type MeshTls } from './mesh-tls.ts';
 import { RoundRobin } from './upstream/round-robin.ts';
 
@@ -17,6 +18,8 @@ export interface Runtime {
   hosts: ReadonlyMap<string, ReadonlyMap<string, VirtualHost>>;
   /** Keep-alive connections to upstreams, for this snapshot's TLS identity. */
   pools: UpstreamPools;
+  /** One multiplexed HTTP/2 session per upstream endpoint (and per app), for HTTP2/GRPC ports. */
+  h2: H2SessionPool;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -31,5 +34,5 @@ export function buildRuntime(snapshot: Snapshot): Runtime {
     }),
   );
   const listeners = new Map(snapshot.listeners.map((l) => [l.name, l]));
-  return { snapshot, tls, clusters, listeners, hosts, pools: new UpstreamPools() };
+  return { snapshot, tls, clusters, listeners, hosts, pools: new UpstreamPools(), h2: new H2SessionPool() };
 }

@@ -3,11 +3,12 @@
 // request's authority through the route table to a cluster, round robin over its endpoints.
 
 import { randomUUID } from 'node:crypto';
-import type { Endpoint, InboundListener, VirtualHost } from '../../wire/index.ts';
+import type { Cluster, Endpoint, InboundListener, VirtualHost } from '../../wire/index.ts';
 import type { RequestHead } from '../http1/index.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import type { Runtime } from '../runtime.ts';
+import type { LocalReply } from './local-reply.ts';
 import type { RouteDecision } from './server-connection.ts';
 import type { UpstreamPools } from './upstream-pool.ts';
 
@@ -65,18 +66,19 @@ export function inboundDecision(
   };
 }
 
-export function outboundDecision(
-  head: RequestHead,
-  routeTable: string,
-  runtime: Runtime,
-  pools: UpstreamPools,
-): RouteDecision {
-  const authority = head.authority.toLowerCase();
+/** Where an outbound request for `authority` goes: an endpoint of its route's cluster, or a local reply. */
+export type OutboundTarget =
+  | { kind: 'reply'; reply: LocalReply }
+  | { kind: 'endpoint'; host: string; cluster: Cluster; endpoint: Endpoint };
+
+/** The route table lookup both HTTP/1 and HTTP/2 use: authority → virtual host → cluster → endpoint. */
+export function resolveOutbound(authorityText: string, routeTable: string, runtime: Runtime): OutboundTarget {
+  const authority = authorityText.toLowerCase();
   const vh =
     runtime.hosts.get(routeTable)?.get(authority) ??
     runtime.hosts.get(routeTable)?.get(withDefaultPort(authority));
   if (vh === undefined) return { kind: 'reply', reply: noRoute(authority, runtime) };
-  if (vh.traffic === 'tcp') {
+  if (vh.traffic !== 'http') {
     return {
       kind: 'reply',
       reply: {
@@ -105,18 +107,30 @@ export function outboundDecision(
       },
     };
   }
+  return { kind: 'endpoint', host: hostOf(vh), cluster: picker.cluster, endpoint };
+}
+
+export function outboundDecision(
+  head: RequestHead,
+  routeTable: string,
+  runtime: Runtime,
+  pools: UpstreamPools,
+): RouteDecision {
+  const target = resolveOutbound(head.authority, routeTable, runtime);
+  if (target.kind === 'reply') return target;
+  const { host, cluster, endpoint } = target;
   const headers = meshSafeHeaders(head, false);
   if (!hasHeader(head, 'x-request-id')) headers.push('x-request-id', randomUUID());
   if (!hasHeader(head, 'x-forwarded-proto')) headers.push('x-forwarded-proto', 'http');
   if (!hasHeader(head, 'host')) headers.push('host', head.authority);
-  const tls = picker.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
+  const tls = cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
   return {
     kind: 'forward',
     pools,
     acquire: (p) =>
-      p.acquire(endpoint, tls, picker.cluster.connectTimeoutMs).catch((err: unknown) => {
+      p.acquire(endpoint, tls, cluster.connectTimeoutMs).catch((err: unknown) => {
         throw err instanceof ProxyError
-          ? new ProxyError(err.flag, err.status, `upstream connect error for ${hostOf(vh)}: ${err.message}`)
+          ? new ProxyError(err.flag, err.status, `upstream connect error for ${host}: ${err.message}`)
           : err;
       }),
     target: head.targetForm === 'absolute' ? originOf(head.target) : head.target,
@@ -124,7 +138,7 @@ export function outboundDecision(
   };
 }
 
-function noRoute(authority: string, runtime: Runtime) {
+function noRoute(authority: string, runtime: Runtime): LocalReply {
   const policy = runtime.snapshot.mesh.outboundTrafficPolicy;
   return {
     status: 502,

@@ -1,0 +1,415 @@
+// HTTP/2 and gRPC through two real proxies with mTLS: h2c from the client to proxy A's egress port,
+// one multiplexed h2 session (ALPN h2) from A to B, h2c from B to the app. gRPC framing is written by
+// hand on both ends (5-byte length prefix, grpc-status in trailers); no gRPC library is involved.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { meshCa } from './certs.ts';
+import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+
+const CLIENT = '127.0.12.1';
+const WEB = '127.0.11.2';
+const DOWN = '127.0.11.3';
+const XFCC = 'By=spiffe://cluster.local/ns/shop/sa/web;URI=spiffe://cluster.local/ns/shop/sa/client';
+
+/** Fails with `what` unless `p` settles within `ms`: a broken proxy fails the test, never hangs it. */
+function within<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function frame(message: string): Buffer {
+  const body = Buffer.from(message);
+  const out = Buffer.alloc(5 + body.length);
+  out.writeUInt32BE(body.length, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+/** Splits length-prefixed gRPC messages out of a byte stream, calling `onMessage` for each whole one. */
+function deframer(onMessage: (m: string) => void): (chunk: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+      const length = pending.readUInt32BE(1);
+      onMessage(pending.subarray(5, 5 + length).toString());
+      pending = pending.subarray(5 + length);
+    }
+  };
+}
+
+interface Seen {
+  path: string;
+  authority: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** The app: plain HTTP/2 echo on /echo*, a gRPC Greeter (SayHello, Fail, Chat bidi) otherwise. */
+async function h2App(): Promise<{ server: Http2Server; port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer();
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    stream.on('error', () => undefined); // the reset cases
+    const path = String(headers[':path']);
+    seen.push({ path, authority: String(headers[':authority']), headers });
+    if (headers['content-type'] === 'application/grpc') return grpcMethod(stream, path);
+    let bodyBytes = 0;
+    stream.on('data', (d: Buffer) => {
+      bodyBytes += d.length;
+    });
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/json', 'x-app': 'web' });
+      stream.end(JSON.stringify({ method: headers[':method'], path, bodyBytes, headers }));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port, seen };
+}
+
+function grpcMethod(stream: ServerHttp2Stream, path: string): void {
+  if (path === '/shop.Greeter/Refuse') {
+    stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  let trailers: OutgoingHttpHeaders = { 'grpc-status': '0' };
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+  stream.on(
+    'data',
+    deframer((m) => {
+      if (path === '/shop.Greeter/SayHello') stream.write(frame(`hello ${m}`));
+      if (path === '/shop.Greeter/Chat') stream.write(frame(`pong ${m}`));
+      if (path === '/shop.Greeter/Reset') {
+        // Reset on the second message: by then the caller has seen the headers and the first reply.
+        if (m === 'again') stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        else stream.write(frame('first'));
+      }
+      if (path === '/shop.Greeter/Fail')
+        trailers = { 'grpc-status': '5', 'grpc-message': 'no greeting for you' };
+    }),
+  );
+  stream.on('end', () => stream.end());
+}
+
+interface GrpcResult {
+  headers: IncomingHttpHeaders;
+  messages: string[];
+  trailers: IncomingHttpHeaders;
+}
+
+/** A unary (or client-streaming) call: sends `messages`, collects the reply's messages and trailers. */
+function grpcCall(session: ClientHttp2Session, authority: string, path: string, messages: string[]) {
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': path,
+    ':authority': authority,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  for (const m of messages) stream.write(frame(m));
+  stream.end();
+  return grpcResult(stream);
+}
+
+function grpcResult(stream: ClientHttp2Stream, onMessage?: (m: string) => void): Promise<GrpcResult> {
+  const result: GrpcResult = { headers: {}, messages: [], trailers: {} };
+  stream.on('response', (h) => {
+    result.headers = h;
+  });
+  stream.on('trailers', (t) => {
+    result.trailers = t;
+  });
+  stream.on(
+    'data',
+    deframer((m) => {
+      result.messages.push(m);
+      onMessage?.(m);
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('close', () => resolve(result));
+  });
+}
+
+/** A plain HTTP/2 request: status, headers and the body as text. */
+function request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body?: Buffer) {
+  const stream = session.request(headers, { endStream: body === undefined });
+  if (body !== undefined) stream.end(body);
+  let text = '';
+  let response: IncomingHttpHeaders = {};
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    text += d;
+  });
+  stream.on('response', (h) => {
+    response = h;
+  });
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('close', () => resolve({ status: Number(response[':status']), headers: response, body: text }));
+  });
+}
+
+function config(appPort: number): string {
+  const we = (name: string, address: string) =>
+    `---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${name}, namespace: shop}\nspec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${name}}\n`;
+  const svc = (name: string, app: string, port: number, portName: string) =>
+    `---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  selector: {app: ${app}}\n  ports: [{name: ${portName}, port: ${port}}]\n`;
+  const egress = (port: number) => `  - port: {number: ${port}}\n    bind: ${CLIENT}\n    hosts: ["./*"]\n`;
+  return `${svc('h2web', 'web', 9080, 'http2-web')}${svc('greeter', 'web', 9090, 'grpc')}${svc('empty', 'nobody', 9091, 'grpc')}${svc('down', 'down', 9092, 'grpc')}${we('web', WEB)}${we('down', DOWN)}${we('client', CLIENT)}---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: web, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: web}}
+  ingress:
+  - port: {number: 9080, protocol: HTTP2, name: http2}
+    defaultEndpoint: 127.0.0.1:${appPort}
+  - port: {number: 9090, protocol: GRPC, name: grpc}
+    defaultEndpoint: 127.0.0.1:${appPort}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+${egress(9080)}${egress(9090)}${egress(9091)}${egress(9092)}`;
+}
+
+describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
+  let dir: string;
+  let app: Awaited<ReturnType<typeof h2App>>;
+  let web: RunningProxy;
+  const proxies: RunningProxy[] = [];
+  const sessions: ClientHttp2Session[] = [];
+  const h2c = (port: number) => {
+    const s = connect(`http://${CLIENT}:${port}`);
+    s.on('error', () => undefined);
+    sessions.push(s);
+    return s;
+  };
+
+  before(async () => {
+    dir = tempDir('h2');
+    app = await h2App();
+    const issue = meshCa(dir);
+    const configDir = join(dir, 'config');
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, 'mesh.yaml'), config(app.port));
+    const start = (workload: string) => {
+      const c = issue(`spiffe://cluster.local/ns/shop/sa/${workload}`, workload);
+      return startProxy([
+        ...['--config', configDir, '--workload', `shop/${workload}`, '--outbound-proxy', 'none'],
+        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
+      ]);
+    };
+    web = await start('web');
+    proxies.push(web, await start('client'));
+  });
+
+  after(async () => {
+    for (const s of sessions) s.destroy();
+    for (const p of proxies) {
+      const code = await p.stop();
+      assert.equal(code, 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
+    }
+    app.server.close();
+    removeDir(dir);
+  });
+
+  it('h2: GET and POST reach the app over one mTLS h2 connection, with the identity set by the mesh', async () => {
+    const session = h2c(9080);
+    const authority = 'h2web.shop:9080';
+    const get = await within(
+      request(session, {
+        ':path': '/echo/hello?x=1',
+        ':authority': authority,
+        'x-forwarded-client-cert': 'By=forged',
+        'x-alder-forged': '1',
+      }),
+      'the GET response',
+    );
+    assert.equal(get.status, 200, `want 200, got ${get.status}: ${get.body}`);
+    assert.equal(get.headers['x-app'], 'web', "want the app's own response headers");
+    const seen = JSON.parse(get.body) as { path: string; headers: IncomingHttpHeaders };
+    assert.equal(seen.path, '/echo/hello?x=1', 'want the path as sent');
+    assert.equal(seen.headers[':authority'], authority, 'want the :authority as sent');
+    assert.equal(
+      seen.headers['x-forwarded-client-cert'],
+      XFCC,
+      'want the XFCC from the mTLS peer, not the forged one',
+    );
+    assert.equal(seen.headers['x-alder-forged'], undefined, 'want callers unable to send mesh headers');
+    assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'want an x-request-id added');
+
+    const body = Buffer.alloc(1_000_000, 'x');
+    const posts = await within(
+      Promise.all(
+        [1, 2, 3, 4].map(() =>
+          request(session, { ':method': 'POST', ':path': '/echo/upload', ':authority': authority }, body),
+        ),
+      ),
+      'four concurrent 1 MB POSTs',
+    );
+    for (const post of posts) {
+      assert.equal(post.status, 200, post.body);
+      assert.equal(
+        (JSON.parse(post.body) as { bodyBytes: number }).bodyBytes,
+        1_000_000,
+        'want the whole body at the app',
+      );
+    }
+    const stats = await (await fetch(`${web.admin}/stats`)).text();
+    const connections = /alder_proxy_connections_total\{listener="inbound\|9080"\} (\d+)/.exec(stats)?.[1];
+    assert.equal(
+      connections,
+      '1',
+      `want 5 streams on one A→B connection (ALPN h2), got ${connections} connections`,
+    );
+  });
+
+  it('h2: a host outside the registry gets 502 with flag NR', async () => {
+    const r = await within(
+      request(h2c(9080), { ':path': '/', ':authority': 'nowhere.example:9080' }),
+      'the NR reply',
+    );
+    assert.equal(r.status, 502, `want 502, got ${r.status}: ${r.body}`);
+    assert.equal(r.headers['x-alder-response-flags'], 'NR');
+    assert.match(r.body, /no route to nowhere\.example:9080/);
+  });
+
+  it('grpc: a unary call returns its message and status 0 in trailers', async () => {
+    const r = await within(
+      grpcCall(h2c(9090), 'greeter.shop:9090', '/shop.Greeter/SayHello', ['ada']),
+      'SayHello',
+    );
+    assert.equal(r.headers[':status'], 200);
+    assert.deepEqual(r.messages, ['hello ada'], 'want the reply message');
+    assert.equal(
+      r.trailers['grpc-status'],
+      '0',
+      `want grpc-status 0 in trailers, got ${JSON.stringify(r.trailers)}`,
+    );
+    const seen = app.seen.findLast((s) => s.path === '/shop.Greeter/SayHello');
+    assert.equal(seen?.headers.te, 'trailers', 'want te: trailers kept for gRPC');
+    assert.equal(seen?.headers['x-forwarded-client-cert'], XFCC);
+  });
+
+  it('grpc: a non-OK status and message from the app reach the client in trailers', async () => {
+    const r = await within(grpcCall(h2c(9090), 'greeter.shop:9090', '/shop.Greeter/Fail', ['bob']), 'Fail');
+    assert.equal(r.trailers['grpc-status'], '5', `want grpc-status 5, got ${JSON.stringify(r.trailers)}`);
+    assert.equal(r.trailers['grpc-message'], 'no greeting for you');
+    assert.equal(r.headers['x-alder-response-flags'], undefined, "want the app's reply, not the proxy's");
+  });
+
+  it('grpc: a bidirectional stream interleaves messages both ways before the request ends', async () => {
+    const stream = h2c(9090).request({
+      ':method': 'POST',
+      ':path': '/shop.Greeter/Chat',
+      ':authority': 'greeter.shop:9090',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const order: string[] = [];
+    let sent = 1;
+    stream.write(frame('1'));
+    order.push('sent 1');
+    // Each pong must arrive while the request is still open; only then is the next ping sent.
+    const done = grpcResult(stream, (m) => {
+      order.push(`got ${m}`);
+      if (sent === 5) {
+        stream.end();
+        return;
+      }
+      sent++;
+      stream.write(frame(String(sent)));
+      order.push(`sent ${sent}`);
+    });
+    const r = await within(done, 'the bidi stream to finish');
+    const want = [1, 2, 3, 4, 5].flatMap((n) => [`sent ${n}`, `got pong ${n}`]);
+    assert.deepEqual(order, want, 'want each pong before the next ping');
+    assert.equal(r.trailers['grpc-status'], '0', `want grpc-status 0, got ${JSON.stringify(r.trailers)}`);
+  });
+
+  it('grpc: an app reset after the response headers reaches the client as RST_STREAM with its code', async () => {
+    const stream = h2c(9090).request({
+      ':method': 'POST',
+      ':path': '/shop.Greeter/Reset',
+      ':authority': 'greeter.shop:9090',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    stream.write(frame('x'));
+    const closed = grpcResult(stream, () => stream.write(frame('again'))).then(
+      () => assert.fail('want the stream reset, got a normal end'),
+      (err: Error) => err,
+    );
+    const err = await within(closed, 'the reset stream to close');
+    assert.match(err.message, /NGHTTP2_ENHANCE_YOUR_CALM/, `want the app's reset code, got ${err.message}`);
+    assert.equal(
+      stream.rstCode,
+      constants.NGHTTP2_ENHANCE_YOUR_CALM,
+      `want the app's reset code, got ${stream.rstCode}`,
+    );
+  });
+
+  it('grpc: an app reset before any response header gets grpc-status 14 and flag UC', async () => {
+    const r = await within(
+      grpcCall(h2c(9090), 'greeter.shop:9090', '/shop.Greeter/Refuse', ['x']),
+      'the UC reply',
+    );
+    assert.equal(r.headers['grpc-status'], '14', `want grpc-status 14, got ${JSON.stringify(r)}`);
+    assert.equal(r.headers['x-alder-response-flags'], 'UC');
+  });
+
+  const failures = [
+    {
+      name: 'no endpoints',
+      port: 9091,
+      authority: 'empty.shop:9091',
+      flag: 'UH',
+      message: /no healthy endpoint for empty\.shop:9091 \(0 of 0 ready\)/,
+    },
+    {
+      name: 'an unreachable endpoint',
+      port: 9092,
+      authority: 'down.shop:9092',
+      flag: 'UF',
+      message: /upstream connect error for down\.shop:9092: upstream 127\.0\.11\.3:9092: connection refused/,
+    },
+  ];
+  for (const c of failures) {
+    it(`grpc: a call to a service with ${c.name} gets grpc-status 14 and flag ${c.flag}`, async () => {
+      const r = await within(
+        grpcCall(h2c(c.port), c.authority, '/shop.Greeter/SayHello', ['x']),
+        `the ${c.flag} reply`,
+      );
+      assert.equal(r.headers[':status'], 200, 'want HTTP 200, as gRPC errors are');
+      const status = r.headers['grpc-status'] ?? r.trailers['grpc-status'];
+      assert.equal(status, '14', `want grpc-status 14 (UNAVAILABLE), got ${JSON.stringify(r)}`);
+      assert.equal(r.headers['x-alder-response-flags'], c.flag, `want flag ${c.flag}`);
+      assert.match(decodeURIComponent(String(r.headers['grpc-message'])), c.message);
+    });
+  }
+});
