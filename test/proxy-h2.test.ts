@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -16,10 +15,17 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { meshCa } from './certs.ts';
-import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+import { type RunningProxy, removeDir, tempDir } from './harness.ts';
+import {
+  type Mesh,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
 const CLIENT = '127.0.12.1';
 const WEB = '127.0.11.2';
@@ -170,38 +176,30 @@ function request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body
   });
 }
 
+/** The mesh: client (CLIENT) → web (WEB) serving h2web and greeter; empty has no endpoints; down has nothing listening. */
 function config(appPort: number): string {
-  const we = (name: string, address: string) =>
-    `---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${name}, namespace: shop}\nspec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${name}}\n`;
-  const svc = (name: string, app: string, port: number, portName: string) =>
-    `---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  selector: {app: ${app}}\n  ports: [{name: ${portName}, port: ${port}}]\n`;
-  const egress = (port: number) => `  - port: {number: ${port}}\n    bind: ${CLIENT}\n    hosts: ["./*"]\n`;
-  return `${svc('h2web', 'web', 9080, 'http2-web')}${svc('greeter', 'web', 9090, 'grpc')}${svc('empty', 'nobody', 9091, 'grpc')}${svc('down', 'down', 9092, 'grpc')}${we('web', WEB)}${we('down', DOWN)}${we('client', CLIENT)}---
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: web, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: web}}
-  ingress:
-  - port: {number: 9080, protocol: HTTP2, name: http2}
-    defaultEndpoint: 127.0.0.1:${appPort}
-  - port: {number: 9090, protocol: GRPC, name: grpc}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-${egress(9080)}${egress(9090)}${egress(9091)}${egress(9092)}`;
+  const egress = (number: number) => ({ port: { number }, bind: CLIENT, hosts: ['./*'] });
+  return yamlDocs(
+    service('h2web', 'shop', [{ name: 'http2-web', port: 9080 }], 'web'),
+    service('greeter', 'shop', [{ name: 'grpc', port: 9090 }], 'web'),
+    service('empty', 'shop', [{ name: 'grpc', port: 9091 }], 'nobody'),
+    service('down', 'shop', [{ name: 'grpc', port: 9092 }]),
+    workloadEntry('web', 'shop', WEB),
+    workloadEntry('down', 'shop', DOWN),
+    workloadEntry('client', 'shop', CLIENT),
+    sidecarIngress('web', 'shop', [
+      { port: { number: 9080, protocol: 'HTTP2', name: 'http2' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+      { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+    sidecarEgress('client', 'shop', [egress(9080), egress(9090), egress(9091), egress(9092)]),
+  );
 }
 
 describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
   let dir: string;
   let app: Awaited<ReturnType<typeof h2App>>;
   let web: RunningProxy;
-  const proxies: RunningProxy[] = [];
+  let mesh: Mesh;
   const sessions: ClientHttp2Session[] = [];
   const h2c = (port: number) => {
     const s = connect(`http://${CLIENT}:${port}`);
@@ -213,27 +211,17 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
   before(async () => {
     dir = tempDir('h2');
     app = await h2App();
-    const issue = meshCa(dir);
-    const configDir = join(dir, 'config');
-    mkdirSync(configDir);
-    writeFileSync(join(configDir, 'mesh.yaml'), config(app.port));
-    const start = (workload: string) => {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${workload}`, workload);
-      return startProxy([
-        ...['--config', configDir, '--workload', `shop/${workload}`, '--outbound-proxy', 'none'],
-        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
-      ]);
-    };
-    web = await start('web');
-    proxies.push(web, await start('client'));
+    mesh = await startMesh({
+      dir,
+      yaml: config(app.port),
+      workloads: [{ name: 'web' }, { name: 'client' }],
+    });
+    web = mesh.proxy('web');
   });
 
   after(async () => {
     for (const s of sessions) s.destroy();
-    for (const p of proxies) {
-      const code = await p.stop();
-      assert.equal(code, 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
-    }
+    await mesh.stop({ wantCleanExit: true });
     app.server.close();
     removeDir(dir);
   });

@@ -4,13 +4,22 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { meshCa } from './certs.ts';
-import { ROOT, type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+import { ROOT, removeDir, tempDir } from './harness.ts';
+import {
+  type Mesh,
+  peerAuthentication,
+  rawExchange,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'http1');
 const VALID = join(ROOT, 'test', 'corpus', 'http1-valid');
@@ -20,67 +29,20 @@ const expected = JSON.parse(readFileSync(join(CORPUS, 'expected.json'), 'utf8'))
   { status: number; reason: string; goodBefore?: number }
 >;
 
-/** Sends `bytes`, half-closes, and returns what came back before the proxy closed (2 s at most). */
-async function exchange(host: string, port: number, bytes: Buffer): Promise<string> {
-  const socket = connect({ host, port, allowHalfOpen: true });
-  let reply = '';
-  socket.on('data', (d: Buffer) => {
-    reply += d.toString('latin1');
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise((resolve) => socket.once('close', resolve));
-  await once(socket, 'connect');
-  socket.end(bytes);
-  const timer = setTimeout(() => socket.destroy(), 2000);
-  await closed;
-  clearTimeout(timer);
-  return reply;
-}
-
+/** The mesh: client (127.0.9.1) → web (.2), whose inbound port is PERMISSIVE so it takes raw bytes too. */
 function config(appPort: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 8080}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web, namespace: shop}
-spec: {address: 127.0.9.2, labels: {app: web}, serviceAccount: web}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: client, namespace: shop}
-spec: {address: 127.0.9.1, labels: {app: client}, serviceAccount: client}
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  mtls: {mode: PERMISSIVE}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: web, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: web}}
-  ingress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    bind: 127.0.9.1
-    hosts: ["./*"]
-`;
+  return yamlDocs(
+    service('web', 'shop', [{ name: 'http', port: 8080 }]),
+    workloadEntry('web', 'shop', '127.0.9.2'),
+    workloadEntry('client', 'shop', '127.0.9.1'),
+    peerAuthentication('web', 'shop', 'PERMISSIVE'),
+    sidecarIngress('web', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+    sidecarEgress('client', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.9.1', hosts: ['./*'] },
+    ]),
+  );
 }
 
 describe('proxy: hostile HTTP/1.1 corpus', () => {
@@ -99,7 +61,7 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
         resolve();
       };
     });
-  const proxies: RunningProxy[] = [];
+  let mesh: Mesh;
 
   before(async () => {
     dir = tempDir('hostile');
@@ -113,33 +75,15 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
     });
     app.listen(0, '127.0.0.1');
     await once(app, 'listening');
-    const issue = meshCa(dir);
-    const configDir = join(dir, 'config');
-    mkdirSync(configDir);
-    writeFileSync(join(configDir, 'mesh.yaml'), config((app.address() as { port: number }).port));
-    for (const sa of ['web', 'client']) {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, sa);
-      proxies.push(
-        await startProxy([
-          '--config',
-          configDir,
-          '--workload',
-          `shop/${sa}`,
-          '--outbound-proxy',
-          'none',
-          '--cert',
-          c.cert,
-          '--key',
-          c.key,
-          '--ca',
-          c.ca,
-        ]),
-      );
-    }
+    mesh = await startMesh({
+      dir,
+      yaml: config((app.address() as { port: number }).port),
+      workloads: [{ name: 'web' }, { name: 'client' }],
+    });
   });
 
   after(async () => {
-    for (const p of proxies) await p.stop();
+    await mesh.stop();
     app.closeAllConnections();
     app.close();
     removeDir(dir);
@@ -171,7 +115,10 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
         const want = expected[file]?.status;
         const before = completeRequests;
         const good = expected[file]?.goodBefore ?? 0;
-        const reply = await exchange(host, 8080, prepare(readFileSync(join(CORPUS, file))));
+        // Half-closes after the bytes; whatever came back before the proxy closed (2 s at most).
+        const { reply } = await rawExchange(host, 8080, prepare(readFileSync(join(CORPUS, file))), {
+          timeoutMs: 2000,
+        });
         await appCount(before + good);
         if (completeRequests !== before + good) {
           wrong.push(
@@ -198,10 +145,10 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
     const wrong: string[] = [];
     for (const file of valid) {
       // Straight to the inbound port, which routes every request to its app whatever its Host.
-      const reply = (await exchange('127.0.9.2', 8080, readFileSync(join(VALID, file)))).replace(
-        /^HTTP\/1\.1 1\d\d [^\r]*\r\n\r\n/,
-        '',
-      );
+      const exchanged = await rawExchange('127.0.9.2', 8080, readFileSync(join(VALID, file)), {
+        timeoutMs: 2000,
+      });
+      const reply = exchanged.reply.replace(/^HTTP\/1\.1 1\d\d [^\r]*\r\n\r\n/, '');
       if (!/^HTTP\/1\.1 200 /.test(reply))
         wrong.push(`${file}: want 200, got ${reply.split('\r\n')[0] || 'no answer'}`);
     }

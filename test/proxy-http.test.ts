@@ -4,13 +4,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { meshCa } from './certs.ts';
-import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+import { removeDir, tempDir } from './harness.ts';
+import {
+  type Mesh,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
 const run = promisify(execFile);
 
@@ -53,31 +59,23 @@ async function recordingApp(): Promise<{ server: Server; port: number; seen: See
   return { server, port: (server.address() as { port: number }).port, seen };
 }
 
+/** The mesh: client (127.0.7.1) → web (.2); empty has no endpoints; down (.3) has nothing listening. */
 function config(appPort: number): string {
-  const we = (name: string, address: string, app: string) =>
-    `---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${name}, namespace: shop}\nspec: {address: ${address}, labels: {app: ${app}}, serviceAccount: ${name}}\n`;
-  const svc = (name: string, port: number) =>
-    `---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  selector: {app: ${name}}\n  ports: [{name: http, port: ${port}}]\n`;
-  return `${svc('web', 8080)}${svc('empty', 8081)}${svc('down', 8082)}${we('web', '127.0.7.2', 'web')}${we('down', '127.0.7.3', 'down')}${we('client', '127.0.7.1', 'client')}---
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: web, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: web}}
-  ingress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    bind: 127.0.7.1
-    hosts: ["./*"]
-`;
+  const http = (port: number) => [{ name: 'http', port }];
+  return yamlDocs(
+    service('web', 'shop', http(8080)),
+    service('empty', 'shop', http(8081)),
+    service('down', 'shop', http(8082)),
+    workloadEntry('web', 'shop', '127.0.7.2'),
+    workloadEntry('down', 'shop', '127.0.7.3'),
+    workloadEntry('client', 'shop', '127.0.7.1'),
+    sidecarIngress('web', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+    sidecarEgress('client', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.7.1', hosts: ['./*'] },
+    ]),
+  );
 }
 
 async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
@@ -91,48 +89,20 @@ async function curl(args: string[]): Promise<{ status: number; headers: string; 
 describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
   let dir: string;
   let app: Awaited<ReturnType<typeof recordingApp>>;
-  const proxies: RunningProxy[] = [];
+  let mesh: Mesh;
 
   before(async () => {
     dir = tempDir('http');
     app = await recordingApp();
-    const issue = meshCa(dir);
-    const configDir = join(dir, 'config');
-    mkdirSync(configDir);
-    writeFileSync(join(configDir, 'mesh.yaml'), config(app.port));
-    const certs = (sa: string) => {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, sa);
-      return ['--cert', c.cert, '--key', c.key, '--ca', c.ca];
-    };
-    proxies.push(
-      await startProxy([
-        '--config',
-        configDir,
-        '--workload',
-        'shop/web',
-        '--outbound-proxy',
-        'none',
-        ...certs('web'),
-      ]),
-    );
-    proxies.push(
-      await startProxy([
-        '--config',
-        configDir,
-        '--workload',
-        'shop/client',
-        '--outbound-proxy',
-        '127.0.7.1:15001',
-        ...certs('client'),
-      ]),
-    );
+    mesh = await startMesh({
+      dir,
+      yaml: config(app.port),
+      workloads: [{ name: 'web' }, { name: 'client', outboundProxy: '127.0.7.1:15001' }],
+    });
   });
 
   after(async () => {
-    for (const p of proxies) {
-      const code = await p.stop();
-      assert.equal(code, 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
-    }
+    await mesh.stop({ wantCleanExit: true });
     app.server.closeAllConnections();
     app.server.close();
     removeDir(dir);

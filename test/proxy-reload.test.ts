@@ -3,50 +3,33 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { meshCa } from './certs.ts';
-import { type RunningProxy, removeDir, startProxy, tempDir, waitForLog } from './harness.ts';
+import { type RunningProxy, removeDir, tempDir, waitForLog } from './harness.ts';
+import {
+  type Mesh,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
+/** The mesh: client (127.0.10.1) → web (.2); `extra` documents are appended as they are. */
 function config(appPort: number, extra = ''): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 8080}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web, namespace: shop}
-spec: {address: 127.0.10.2, labels: {app: web}, serviceAccount: web}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: client, namespace: shop}
-spec: {address: 127.0.10.1, labels: {app: client}, serviceAccount: client}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: web, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: web}}
-  ingress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 8080, protocol: HTTP, name: http}
-    bind: 127.0.10.1
-    hosts: ["./*"]
-${extra}`;
+  return `${yamlDocs(
+    service('web', 'shop', [{ name: 'http', port: 8080 }]),
+    workloadEntry('web', 'shop', '127.0.10.2'),
+    workloadEntry('client', 'shop', '127.0.10.1'),
+    sidecarIngress('web', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+    sidecarEgress('client', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.10.1', hosts: ['./*'] },
+    ]),
+  )}${extra}`;
 }
 
 /** A request through the client's local port; resolves with status and body when it completes. */
@@ -74,7 +57,8 @@ describe('proxy: config reload', () => {
   let appPort: number;
   let releaseSlow: (() => void) | undefined;
   let slowArrived: Promise<void>;
-  const proxies: RunningProxy[] = [];
+  let mesh: Mesh;
+  let proxies: RunningProxy[];
 
   before(async () => {
     dir = tempDir('reload');
@@ -93,33 +77,17 @@ describe('proxy: config reload', () => {
     app.listen(0, '127.0.0.1');
     await once(app, 'listening');
     appPort = (app.address() as { port: number }).port;
-    const issue = meshCa(dir);
-    mkdirSync(join(dir, 'config'));
-    configFile = join(dir, 'config', 'mesh.yaml');
-    writeFileSync(configFile, config(appPort));
-    for (const sa of ['web', 'client']) {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, sa);
-      proxies.push(
-        await startProxy([
-          '--config',
-          join(dir, 'config'),
-          '--workload',
-          `shop/${sa}`,
-          '--outbound-proxy',
-          'none',
-          '--cert',
-          c.cert,
-          '--key',
-          c.key,
-          '--ca',
-          c.ca,
-        ]),
-      );
-    }
+    mesh = await startMesh({
+      dir,
+      yaml: config(appPort),
+      workloads: [{ name: 'web' }, { name: 'client' }],
+    });
+    configFile = mesh.configFile;
+    proxies = mesh.proxies;
   });
 
   after(async () => {
-    for (const p of proxies) await p.stop();
+    await mesh.stop();
     app.closeAllConnections();
     app.close();
     removeDir(dir);
@@ -128,7 +96,7 @@ describe('proxy: config reload', () => {
   it('reload: a request in flight during a config change completes, and the change goes live', async () => {
     const inFlight = get('/slow');
     await slowArrived;
-    const extra = `---\napiVersion: v1\nkind: Service\nmetadata: {name: extra, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 8081}]\n`;
+    const extra = `---\n${service('extra', 'shop', [{ name: 'http', port: 8081 }], 'web')}`;
     writeFileSync(configFile, config(appPort, extra));
     const versions = proxies.map((p) => p.logs.filter((l) => l.msg === 'snapshot applied').length);
     await Promise.all(
@@ -148,7 +116,7 @@ describe('proxy: config reload', () => {
       { status: 200, body: 'slow done' },
       'want the request in flight to complete across the reload',
     );
-    const dump = (await (await fetch(`${proxies[1]?.admin}/config_dump`)).json()) as {
+    const dump = (await (await fetch(`${mesh.proxy('client').admin}/config_dump`)).json()) as {
       clusters: { name: string }[];
     };
     assert.ok(
@@ -159,7 +127,7 @@ describe('proxy: config reload', () => {
   });
 
   it('reload: a folder that no longer validates keeps the last good snapshot in force', async () => {
-    const client = proxies[1] as RunningProxy;
+    const client = mesh.proxy('client');
     const before = ((await (await fetch(`${client.admin}/config_dump`)).json()) as { version: string })
       .version;
     writeFileSync(

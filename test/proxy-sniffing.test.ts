@@ -4,71 +4,38 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { meshCa } from './certs.ts';
-import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+import { removeDir, tempDir } from './harness.ts';
+import {
+  type Mesh,
+  meshConfig,
+  rawExchange,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
+/** The mesh on `net`: client (net.1) → web (net.2) on port 8090, which names no protocol. */
 function config(net: string, appPort: number, detection: boolean): string {
-  const mesh = detection
-    ? '---\napiVersion: mesh.alder.dev/v1alpha1\nkind: MeshConfig\nmetadata: {name: default}\nspec: {protocolDetection: {enabled: true, timeout: 200ms}}\n'
-    : '';
-  return `apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: web, port: 8090}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web, namespace: shop}
-spec: {address: ${net}.2, labels: {app: web}, serviceAccount: web}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: client, namespace: shop}
-spec: {address: ${net}.1, labels: {app: client}, serviceAccount: client}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: web, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: web}}
-  ingress:
-  - port: {number: 8090, name: web}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 8090, name: web}
-    bind: ${net}.1
-    hosts: ["./*"]
-${mesh}`;
+  const port = { number: 8090, name: 'web' };
+  return yamlDocs(
+    service('web', 'shop', [{ name: 'web', port: 8090 }]),
+    workloadEntry('web', 'shop', `${net}.2`),
+    workloadEntry('client', 'shop', `${net}.1`),
+    sidecarIngress('web', 'shop', [{ port, defaultEndpoint: `127.0.0.1:${appPort}` }]),
+    sidecarEgress('client', 'shop', [{ port, bind: `${net}.1`, hosts: ['./*'] }]),
+    ...(detection ? [meshConfig('{protocolDetection: {enabled: true, timeout: 200ms}}')] : []),
+  );
 }
 
-/** Raw bytes in, everything the other side sent until it closed out. */
+/** Raw bytes in (no half-close), everything the other side sent until it closed (1.5 s at most) out. */
 async function raw(host: string, bytes: string): Promise<string> {
-  const socket = connect({ host, port: 8090 });
-  let reply = '';
-  socket.on('data', (d: Buffer) => {
-    reply += d.toString('latin1');
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise((resolve) => socket.once('close', resolve));
-  await once(socket, 'connect');
-  socket.write(bytes);
-  const timer = setTimeout(() => socket.end(), 1500);
-  await closed;
-  clearTimeout(timer);
-  return reply;
+  return (await rawExchange(host, 8090, bytes, { halfClose: false, timeoutMs: 1500 })).reply;
 }
 
 const GET = (host: string) => `GET /who HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
@@ -77,7 +44,7 @@ describe('proxy: protocol detection', () => {
   let dir: string;
   let app: Server;
   const seen: { xfcc: string | undefined }[] = [];
-  const proxies: RunningProxy[] = [];
+  const meshes: Mesh[] = [];
 
   before(async () => {
     dir = tempDir('sniff');
@@ -89,38 +56,25 @@ describe('proxy: protocol detection', () => {
     app.listen(0, '127.0.0.1');
     await once(app, 'listening');
     const appPort = (app.address() as { port: number }).port;
+    // Two meshes side by side from one CA: detection on at 127.0.13.x, off at 127.0.14.x.
     const issue = meshCa(dir);
     for (const [net, detection] of [
       ['127.0.13', true],
       ['127.0.14', false],
     ] as const) {
-      const configDir = join(dir, net);
-      mkdirSync(configDir);
-      writeFileSync(join(configDir, 'mesh.yaml'), config(net, appPort, detection));
-      for (const sa of ['web', 'client']) {
-        const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, `${net}-${sa}`);
-        proxies.push(
-          await startProxy([
-            '--config',
-            configDir,
-            '--workload',
-            `shop/${sa}`,
-            '--outbound-proxy',
-            'none',
-            '--cert',
-            c.cert,
-            '--key',
-            c.key,
-            '--ca',
-            c.ca,
-          ]),
-        );
-      }
+      const mesh = await startMesh({
+        dir,
+        folder: net,
+        issue,
+        yaml: config(net, appPort, detection),
+        workloads: [{ name: 'web' }, { name: 'client' }],
+      });
+      meshes.push(mesh);
     }
   });
 
   after(async () => {
-    for (const p of proxies) await p.stop();
+    for (const m of meshes) await m.stop();
     app.closeAllConnections();
     app.close();
     removeDir(dir);
@@ -149,7 +103,7 @@ describe('proxy: protocol detection', () => {
       seen.at(-1)?.xfcc,
       'By=spiffe://cluster.local/ns/shop/sa/web;URI=spiffe://cluster.local/ns/shop/sa/client',
     );
-    const stats = await (await fetch(`${proxies[1]?.admin}/stats`)).text();
+    const stats = await (await fetch(`${meshes[0]?.proxy('client').admin}/stats`)).text();
     assert.match(
       stats,
       /alder_proxy_protocol_detected_total\{listener="egress\|8090",protocol="http1"\} \d/,

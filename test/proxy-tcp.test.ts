@@ -4,12 +4,19 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { meshCa } from './certs.ts';
-import { type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
+import { type RunningProxy, removeDir, tempDir } from './harness.ts';
+import {
+  type Mesh,
+  rawExchange,
+  service,
+  sidecarEgress,
+  sidecarIngress,
+  startMesh,
+  workloadEntry,
+  yamlDocs,
+} from './mesh-fixture.ts';
 
 /** An app that echoes what it receives and, when the client half-closes, says "bye" and closes. */
 async function echoApp(): Promise<{ server: Server; port: number; received: string[]; close(): void }> {
@@ -37,124 +44,59 @@ async function echoApp(): Promise<{ server: Server; port: number; received: stri
   return { server, port: (server.address() as { port: number }).port, received, close };
 }
 
-/** Sends `text`, half-closes, and collects everything until the other side closes. */
-async function converse(
-  host: string,
-  port: number,
-  text: string,
-): Promise<{ reply: string; ended: boolean }> {
-  const s: Socket = connect({ host, port, allowHalfOpen: true });
-  let reply = '';
-  let ended = false;
-  s.on('data', (d: Buffer) => {
-    reply += d.toString();
-  });
-  s.on('end', () => {
-    ended = true;
-    s.end();
-  });
-  s.on('error', () => undefined);
-  const closed = new Promise((resolve) => s.once('close', resolve));
-  await once(s, 'connect');
-  s.end(text);
-  await closed;
-  return { reply, ended };
-}
-
-function config(appPort: number, echoSa = 'echo'): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: shop}
-spec:
-  selector: {app: echo}
-  ports: [{name: tcp-echo, port: 9000}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: gone, namespace: shop}
-spec:
-  selector: {app: gone}
-  ports: [{name: tcp-gone, port: 9001}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: echo, namespace: shop}
-spec: {address: 127.0.5.2, labels: {app: echo}, serviceAccount: ${echoSa}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: gone, namespace: shop}
-spec: {address: 127.0.5.3, labels: {app: gone}, serviceAccount: gone}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: client, namespace: shop}
-spec: {address: 127.0.5.1, labels: {app: client}, serviceAccount: client}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: echo, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: echo}}
-  ingress:
-  - port: {number: 9000, protocol: TCP, name: tcp-echo}
-    defaultEndpoint: 127.0.0.1:${appPort}
----
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 9000, protocol: TCP, name: tcp-echo}
-    bind: 127.0.5.1
-    hosts: [./echo.shop.svc.cluster.local]
-  - port: {number: 9001, protocol: TCP, name: tcp-gone}
-    bind: 127.0.5.1
-    hosts: [./gone.shop.svc.cluster.local]
-`;
+/** The mesh: client (net.1) → echo (net.2); gone (net.3) has a WorkloadEntry but nothing listening. */
+function config(net: string, appPort: number, echoSa = 'echo'): string {
+  return yamlDocs(
+    service('echo', 'shop', [{ name: 'tcp-echo', port: 9000 }]),
+    service('gone', 'shop', [{ name: 'tcp-gone', port: 9001 }]),
+    workloadEntry('echo', 'shop', `${net}.2`, echoSa),
+    workloadEntry('gone', 'shop', `${net}.3`),
+    workloadEntry('client', 'shop', `${net}.1`),
+    sidecarIngress('echo', 'shop', [
+      { port: { number: 9000, protocol: 'TCP', name: 'tcp-echo' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+    sidecarEgress('client', 'shop', [
+      {
+        port: { number: 9000, protocol: 'TCP', name: 'tcp-echo' },
+        bind: `${net}.1`,
+        hosts: ['./echo.shop.svc.cluster.local'],
+      },
+      {
+        port: { number: 9001, protocol: 'TCP', name: 'tcp-gone' },
+        bind: `${net}.1`,
+        hosts: ['./gone.shop.svc.cluster.local'],
+      },
+    ]),
+  );
 }
 
 describe('proxy: TCP through two proxies with mTLS', () => {
   let dir: string;
   let app: Awaited<ReturnType<typeof echoApp>>;
-  const proxies: RunningProxy[] = [];
+  let mesh: Mesh;
+  const meshes: Mesh[] = [];
   let client: RunningProxy;
-  let issue: ReturnType<typeof meshCa>;
 
   before(async () => {
     dir = tempDir('tcp');
     app = await echoApp();
-    issue = meshCa(dir);
-    const configDir = join(dir, 'config');
-    await import('node:fs/promises').then((fs) => fs.mkdir(configDir));
-    writeFileSync(join(configDir, 'mesh.yaml'), config(app.port));
-    const certs = (sa: string) => {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, sa);
-      return ['--cert', c.cert, '--key', c.key, '--ca', c.ca];
-    };
-    const common = ['--config', configDir, '--outbound-proxy', 'none'];
-    proxies.push(await startProxy([...common, '--workload', 'shop/echo', ...certs('echo')]));
-    client = await startProxy([
-      '--config',
-      configDir,
-      '--outbound-proxy',
-      '127.0.5.1:15001',
-      '--workload',
-      'shop/client',
-      ...certs('client'),
-    ]);
-    proxies.push(client);
+    mesh = await startMesh({
+      dir,
+      yaml: config('127.0.5', app.port),
+      workloads: [{ name: 'echo' }, { name: 'client', outboundProxy: '127.0.5.1:15001' }],
+    });
+    meshes.push(mesh);
+    client = mesh.proxy('client');
   });
 
   after(async () => {
-    for (const p of proxies) await p.stop();
+    for (const m of meshes) await m.stop();
     app.close();
     removeDir(dir);
   });
 
   it('tcp: echoes bytes both ways and keeps half-close through both proxies', async () => {
-    const { reply, ended } = await converse('127.0.5.1', 9000, 'hello mesh');
+    const { reply, ended } = await rawExchange('127.0.5.1', 9000, 'hello mesh');
     assert.equal(reply, 'hello meshbye', 'want the echo, then the reply sent after our half-close');
     assert.equal(ended, true, 'want the far side to close after its reply');
     assert.ok(
@@ -184,13 +126,13 @@ describe('proxy: TCP through two proxies with mTLS', () => {
 
   it('tcp: a plaintext connection to a STRICT inbound port is refused and reaches no app', async () => {
     const before = app.received.length;
-    const { reply } = await converse('127.0.5.2', 9000, 'sneaky plaintext');
+    const { reply } = await rawExchange('127.0.5.2', 9000, 'sneaky plaintext');
     assert.equal(reply, '', 'want no answer to plaintext on a STRICT port');
     assert.equal(app.received.length, before, 'want the app to have received nothing');
   });
 
   it('tcp: an unreachable endpoint closes the connection and counts flag UF', async () => {
-    const { reply } = await converse('127.0.5.1', 9001, 'anyone?');
+    const { reply } = await rawExchange('127.0.5.1', 9001, 'anyone?');
     assert.equal(reply, '');
     const stats = await (await fetch(`${client.admin}/stats`)).text();
     assert.match(
@@ -201,37 +143,18 @@ describe('proxy: TCP through two proxies with mTLS', () => {
   });
 
   it('tcp: a peer presenting the wrong SPIFFE identity is refused', async () => {
-    const imposterDir = join(dir, 'imposter');
-    await import('node:fs/promises').then((fs) => fs.mkdir(imposterDir));
-    writeFileSync(join(imposterDir, 'mesh.yaml'), config(app.port).replaceAll('127.0.5.', '127.0.6.'));
-    const bad = issue('spiffe://cluster.local/ns/shop/sa/imposter', 'imposter');
-    const good = issue('spiffe://cluster.local/ns/shop/sa/client', 'client2');
-    const common = ['--config', imposterDir, '--outbound-proxy', 'none'];
-    const echo = await startProxy([
-      ...common,
-      '--workload',
-      'shop/echo',
-      '--cert',
-      bad.cert,
-      '--key',
-      bad.key,
-      '--ca',
-      bad.ca,
-    ]);
-    const from = await startProxy([
-      ...common,
-      '--workload',
-      'shop/client',
-      '--cert',
-      good.cert,
-      '--key',
-      good.key,
-      '--ca',
-      good.ca,
-    ]);
-    proxies.push(echo, from);
+    // The same mesh on 127.0.6.x, where the echo workload presents the imposter's certificate.
+    const imposter = await startMesh({
+      dir,
+      folder: 'imposter',
+      issue: mesh.issue,
+      yaml: config('127.0.6', app.port),
+      workloads: [{ name: 'echo', serviceAccount: 'imposter' }, { name: 'client' }],
+    });
+    meshes.push(imposter);
+    const from = imposter.proxy('client');
     const before = app.received.length;
-    const { reply } = await converse('127.0.6.1', 9000, 'secret');
+    const { reply } = await rawExchange('127.0.6.1', 9000, 'secret');
     assert.equal(reply, '', 'want no connection to a peer with the wrong identity');
     assert.equal(app.received.length, before, 'want the app to have received nothing');
     const stats = await (await fetch(`${from.admin}/stats`)).text();
