@@ -205,7 +205,7 @@ export class Http1ServerConnection {
     conn.socket.cork();
     conn.socket.write(serializeRequestHead(head.method, target, [...headers, ...framing]), 'latin1');
     process.nextTick(() => conn.socket.uncork());
-    conn.socket.on('drain', () => this.#socket.resume());
+    conn.onDrain = () => this.#socket.resume();
     this.#release();
   }
 

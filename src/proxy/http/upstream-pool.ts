@@ -20,6 +20,8 @@ export class UpstreamConnection {
   handler: ResponseParserCallbacks | undefined;
   /** Called when the connection closes while an exchange holds it. */
   onClose: (() => void) | undefined;
+  /** Called when the socket can take more after a write returned false (the exchange resumes its reader). */
+  onDrain: (() => void) | undefined;
 
   constructor(socket: Socket | TLSSocket, key: string) {
     this.socket = socket;
@@ -44,7 +46,24 @@ export class UpstreamConnection {
     });
     socket.on('end', () => this.parser.finish());
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.onClose?.());
+    socket.on('close', () => {
+      this.onClose?.();
+      this.#leaveIdle();
+    });
+    // One listener each for the connection's life: exchanges only swap the callbacks (listeners
+    // added per request would pile up on a long-lived pooled connection).
+    socket.on('drain', () => this.onDrain?.());
+    socket.on('timeout', () => socket.destroy());
+  }
+
+  /** The idle list this connection waits in, if any. */
+  idleList: UpstreamConnection[] | undefined;
+
+  #leaveIdle(): void {
+    const list = this.idleList;
+    this.idleList = undefined;
+    const at = list?.indexOf(this) ?? -1;
+    if (list !== undefined && at !== -1) list.splice(at, 1);
   }
 
   get isUsable(): boolean {
@@ -65,6 +84,7 @@ export class UpstreamPools {
     const idle = this.#idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const conn = idle.pop() as UpstreamConnection;
+      conn.idleList = undefined;
       conn.socket.setTimeout(0);
       if (conn.isUsable) return conn;
     }
@@ -81,6 +101,7 @@ export class UpstreamPools {
   release(conn: UpstreamConnection, isReusable: boolean): void {
     conn.handler = undefined;
     conn.onClose = undefined;
+    conn.onDrain = undefined;
     if (!isReusable || !conn.isUsable) {
       conn.socket.destroy();
       return;
@@ -88,10 +109,7 @@ export class UpstreamPools {
     const list = this.#idle.get(conn.key) ?? [];
     list.push(conn);
     this.#idle.set(conn.key, list);
-    conn.socket.setTimeout(IDLE_TIMEOUT_MS, () => conn.socket.destroy());
-    conn.socket.once('close', () => {
-      const at = list.indexOf(conn);
-      if (at !== -1) list.splice(at, 1);
-    });
+    conn.idleList = list;
+    conn.socket.setTimeout(IDLE_TIMEOUT_MS);
   }
 }
