@@ -1,5 +1,6 @@
 // `npm start`: the demo mesh. Starts a control plane, applies Bookinfo's config from examples/,
-// shows what Alder stored and how it refuses a broken file, then keeps running for you to explore
+// shows what Alder stored and how it refuses a broken file, runs four proxies with mTLS between them
+// (scripts/demo-data-plane.ts), then keeps running for you to explore
 // (Ctrl-C stops it). `--once` stops after the tour; `--data-dir DIR` keeps the store elsewhere.
 
 import { spawn } from 'node:child_process';
@@ -7,6 +8,7 @@ import { once } from 'node:events';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { main } from '../src/cli/main.ts';
+import { dataPlaneTour } from './demo-data-plane.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const isOnce = process.argv.includes('--once');
@@ -73,8 +75,12 @@ const refused = await run(
 );
 if (refused !== 1) failed++;
 
+const dataPlane = await dataPlaneTour(dataDir, say);
+failed += dataPlane.failed;
+
 say(failed === 0 ? 'Tour done.' : `Tour done, but ${failed} step(s) failed: see above.`);
 if (isOnce) {
+  await dataPlane.stop();
   cp.child.kill('SIGTERM');
   await once(cp.child, 'exit');
   process.exit(failed === 0 ? 0 : 1);
@@ -85,11 +91,12 @@ The control plane keeps running at ${server}. In another terminal, try:
   npx alder get vs -A -o wide
   npx alder validate -f examples/
   curl ${server}/apis/networking.istio.io/v1/namespaces/default/virtualservices
+  HTTP_PROXY=http://127.0.20.1:15001 curl http://reviews.shop:9080/
 Press Ctrl-C to stop.
 `);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    cp.child.kill('SIGTERM');
+    void dataPlane.stop().then(() => cp.child.kill('SIGTERM'));
   });
 }
 await once(cp.child, 'exit');

@@ -1,4 +1,5 @@
-// `npm start`'s demo runs its whole tour on a fresh store and stops cleanly with --once.
+// `npm start`'s demo runs its whole tour (control plane and data plane) on a fresh store and stops
+// cleanly with --once.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { ROOT, removeDir, tempDir } from './harness.ts';
 
-it('demo: applies Bookinfo, shows it, refuses the broken file, and exits 0', async (t) => {
+it('demo: applies Bookinfo, refuses the broken file, runs four proxies with mTLS, and exits 0', async (t) => {
   const dataDir = tempDir('demo');
   t.after(() => removeDir(dataDir));
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'demo.ts'), '--once', '--data-dir', dataDir], {
@@ -27,5 +28,13 @@ it('demo: applies Bookinfo, shows it, refuses the broken file, and exits 0', asy
     out,
     /reviews\.yaml:11 VirtualService default\/reviews: spec\.http\[0\]\.route\[0\]\.weight: must be between 0 and 100, got 120/,
   );
+  assert.match(out, /"version": "v1"[\s\S]*"version": "v2"/, 'want round robin over both reviews workloads');
+  assert.match(
+    out,
+    /URI=spiffe:\/\/cluster\.local\/ns\/shop\/sa\/client/,
+    'want the caller identity at the app',
+  );
+  assert.match(out, /x-alder-response-flags: NR/, 'want the unknown host refused with NR');
+  assert.match(out, /x-alder-response-flags: UF/, 'want the stopped app reported with UF');
   assert.match(out, /Tour done\./);
 });

@@ -44,7 +44,11 @@ export class UpstreamConnection {
         i = this.parser.execute(chunk, i);
       }
     });
-    socket.on('end', () => this.parser.finish());
+    socket.on('end', () => {
+      this.parser.finish();
+      // The peer closed its side: an idle connection can carry nothing more.
+      if (this.handler === undefined) socket.destroy();
+    });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.onClose?.();
@@ -67,7 +71,9 @@ export class UpstreamConnection {
   }
 
   get isUsable(): boolean {
-    return !this.socket.destroyed && this.socket.writable && !this.parser.isDead;
+    return (
+      !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded && !this.parser.isDead
+    );
   }
 }
 
