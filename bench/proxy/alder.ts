@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type ManagedProcess, startProcess, waitForPort } from './managed-process.ts';
-import { type PairContext, type ProxyPair, startBoth } from './pair.ts';
+import { type PairContext, type ProxyPair, runningPair, startBoth } from './pair.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ALDER = join(ROOT, 'bin', 'alder.js');
@@ -209,13 +209,6 @@ export const alderPair: ProxyPair = {
       () => startAlderProxy({ ctx, configDir, workload: 'a', port: ports.outbound }),
       () => startAlderProxy({ ctx, configDir, workload: 'b', port: ports.inbound }),
     );
-    return {
-      port: ports.outbound,
-      hostHeader: `b.default.svc.cluster.local:${ports.outbound}`,
-      proxies,
-      stop: async () => {
-        await Promise.all([proxies.a.stop(), proxies.b.stop()]);
-      },
-    };
+    return runningPair(ports.outbound, proxies, `b.default.svc.cluster.local:${ports.outbound}`);
   },
 };

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type ManagedProcess, startProcess, waitForPort } from './managed-process.ts';
-import { type ProxyPair, startBoth } from './pair.ts';
+import { type ProxyPair, runningPair, startBoth } from './pair.ts';
 
 const GLOBAL_AND_DEFAULTS = `global
   nbthread 1
@@ -76,13 +76,6 @@ backend app
       () => startHaproxy({ ...common, name: 'haproxy-a', port: portA, body: bodyA }),
       () => startHaproxy({ ...common, name: 'haproxy-b', port: portB, body: bodyB }),
     );
-    return {
-      port: portA,
-      hostHeader: undefined,
-      proxies,
-      stop: async () => {
-        await Promise.all([proxies.a.stop(), proxies.b.stop()]);
-      },
-    };
+    return runningPair(portA, proxies);
   },
 };

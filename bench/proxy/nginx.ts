@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type ManagedProcess, startProcess, waitForPort } from './managed-process.ts';
-import { BODY_BYTES, type ProxyPair, startBoth } from './pair.ts';
+import { BODY_BYTES, type ProxyPair, runningPair, startBoth } from './pair.ts';
 
 interface NginxInstance {
   name: string;
@@ -109,13 +109,6 @@ export const nginxPair: ProxyPair = {
       () => startNginx({ ...common, name: 'nginx-a', port: portA, http: httpA }),
       () => startNginx({ ...common, name: 'nginx-b', port: portB, http: httpB }),
     );
-    return {
-      port: portA,
-      hostHeader: undefined,
-      proxies,
-      stop: async () => {
-        await Promise.all([proxies.a.stop(), proxies.b.stop()]);
-      },
-    };
+    return runningPair(portA, proxies);
   },
 };

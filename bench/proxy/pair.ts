@@ -54,3 +54,19 @@ export async function startBoth(
     throw err;
   }
 }
+
+/** The running pair for proxies A and B, with the load generator aimed at A's `port`. */
+export function runningPair(
+  port: number,
+  proxies: { a: ManagedProcess; b: ManagedProcess },
+  hostHeader?: string,
+): RunningPair {
+  return {
+    port,
+    hostHeader,
+    proxies,
+    stop: async () => {
+      await Promise.all([proxies.a.stop(), proxies.b.stop()]);
+    },
+  };
+}
