@@ -125,7 +125,13 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
             `${file}: want ${good} complete requests at the app (those before the hostile one), it got ${completeRequests - before}`,
           );
         }
-        const got = Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0);
+        // The answers to the good requests come first, in order; the refusal is the last answer.
+        const statuses = [...reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+        if (statuses.length !== good + 1 && statuses.length > 0)
+          wrong.push(
+            `${file}: want ${good + 1} answers (${good} before the refusal), got ${statuses.length}`,
+          );
+        const got = statuses[statuses.length - 1] ?? 0;
         if (got !== want) wrong.push(`${file}: want ${want}, got ${got || 'no answer'}`);
         else if (!/\r\nx-alder-response-flags: DPE\r\n/i.test(reply))
           wrong.push(`${file}: want flag DPE on the refusal`);

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSources, type Resource } from '../config/index.ts';
-import type { InboundListener, OutboundPortListener } from '../wire/index.ts';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type InboundListener,
+  type OutboundPortListener,
+} from '../wire/index.ts';
 import { compileSnapshot } from './compile-snapshot.ts';
 
 /** Loads YAML the way `alder apply` does and fails the test on any config error. */
@@ -213,6 +218,46 @@ spec:
       code: 'ALDER_COMPILE_FAILED',
       message: /no WorkloadEntry shop\/ghost/,
     });
+  });
+
+  it('compile: a config using every routing feature gives a snapshot the codec accepts unchanged', () => {
+    const traffic = `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: {consistentHash: {httpCookie: {name: s, ttl: 10s}}, localityLbSetting: {failover: [{from: a, to: b}]}}
+    connectionPool: {tcp: {maxConnections: 10}, http: {idleTimeout: 5s}}
+    outlierDetection: {consecutive5xxErrors: 2}
+  subsets: [{name: v1, labels: {version: v1}, trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST, warmup: {duration: 10s}}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {regex: "/r/[0-9]+"}, headers: {x-a: {}}, withoutHeaders: {x-b: {exact: c}}, queryParams: {q: {prefix: p}}}]
+    route:
+    - {destination: {host: reviews, subset: v1}, weight: 90, headers: {request: {set: {x-v: "1"}}}}
+    - {destination: {host: reviews}, weight: 10}
+    rewrite: {uri: /x}
+    timeout: 2s
+    retries: {attempts: 3, retryOn: "gateway-error,503", perTryTimeout: 1s}
+    fault: {delay: {fixedDelay: 5ms, percentage: {value: 1}}, abort: {httpStatus: 418, percentage: {value: 2}}}
+    mirrors: [{destination: {host: reviews, subset: v1}, percentage: {value: 5}}]
+    corsPolicy: {allowOrigins: [{prefix: "https://"}], maxAge: 1m}
+    headers: {response: {remove: [server]}}
+  - match: [{uri: {exact: /gone}}]
+    redirect: {uri: /here, redirectCode: 302}
+  - directResponse: {status: 404, body: {string: nope}}
+  tcp:
+  - route: [{destination: {host: reviews, port: {number: 5432}, subset: v1}}]
+`;
+    const snap = compileSnapshot(config(MESH + traffic), { workload: { namespace: 'shop', name: 'client' } });
+    assert.deepEqual(decodeSnapshot(encodeSnapshot(snap)), snap);
   });
 
   it('compile: gives equal config an equal version and changed config another', () => {

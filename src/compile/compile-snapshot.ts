@@ -1,34 +1,30 @@
-// The compiler: a pure function from the mesh's config (Services, WorkloadEntries, Sidecars,
-// PeerAuthentications, MeshConfig) and one workload to the snapshot its proxy runs. The control
-// plane calls it once per proxy shape; `alder proxy --config DIR` calls it locally.
+// The compiler: a pure function from the mesh's config (Services, ServiceEntries, WorkloadEntries,
+// VirtualServices, DestinationRules, Sidecars, PeerAuthentications, MeshConfig) and one workload to
+// the snapshot its proxy runs. The control plane calls it once per proxy shape; `alder proxy
+// --config DIR` calls it locally. Each concern lives in a module of its own; this one wires them.
 
 import { createHash } from 'node:crypto';
-import {
-  AlderError,
-  ErrorCode,
-  protocolOfPort,
-  type Resource,
-  type ServicePort,
-  type ServiceSpec,
-  type WorkloadEntrySpec,
-} from '../config/index.ts';
+import { AlderError, ErrorCode, type Resource, type WorkloadEntrySpec } from '../config/index.ts';
 import type {
   Cluster,
-  InboundListener,
   Listener,
   MeshSettings,
   ProxyIdentity,
   ProxyTls,
   RouteTable,
   Snapshot,
-  TrafficKind,
   VirtualHost,
-  WireProtocol,
 } from '../wire/index.ts';
 import { WIRE_VERSION } from '../wire/index.ts';
-import { type IndexedConfig, indexConfig, selects, serviceFqdn } from './config-index.ts';
+import { buildClusters, emptyCluster } from './clusters.ts';
+import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
+import { msOf } from './durations.ts';
 import { egressListeners, sidecarFor } from './egress.ts';
-import { resolveMtlsMode } from './peer-authentication.ts';
+import { inboundListeners } from './inbound-listeners.ts';
+import { buildRegistry } from './registry.ts';
+import { spiffeIdOf } from './spiffe-id.ts';
+import { buildVirtualHosts } from './virtual-hosts.ts';
+import { meshVirtualServices } from './virtual-services.ts';
 
 export interface CompileOptions {
   /** The WorkloadEntry whose proxy this snapshot is for. */
@@ -44,9 +40,7 @@ const DEFAULT_OUTBOUND_PROXY = { address: '127.0.0.1', port: 15001 };
 export function compileSnapshot(resources: readonly Resource[], options: CompileOptions): Snapshot {
   const config = indexConfig(resources);
   const { namespace, name } = options.workload;
-  const entry = config.workloadEntries.find(
-    (w) => w.metadata.namespace === namespace && w.metadata.name === name,
-  );
+  const entry = config.workloadEntries.find((w) => namespaceOf(w) === namespace && w.metadata.name === name);
   if (entry === undefined || entry.spec?.address === undefined) {
     throw new AlderError(
       ErrorCode.CompileFailed,
@@ -58,11 +52,16 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
   }
   const proxy = identityOf(entry, config);
   const mesh = meshSettings(config);
-  const clusters = outboundClusters(config);
-  const outbound: RouteTable = {
-    name: OUTBOUND_ROUTE_TABLE,
-    virtualHosts: virtualHosts(config, namespace, clusters),
-  };
+  const registry = buildRegistry(config, namespace);
+  const client = { namespace, labels: proxy.labels };
+  const clusters = buildClusters(registry, { config, client, meshConnectTimeoutMs: mesh.connectTimeoutMs });
+  const virtualHosts = buildVirtualHosts({
+    registry,
+    virtualServices: meshVirtualServices(config.virtualServices, namespace),
+    proxy: client,
+  });
+  clusters.push(...missingClusters(virtualHosts, clusters, mesh.connectTimeoutMs));
+  const outbound: RouteTable = { name: OUTBOUND_ROUTE_TABLE, virtualHosts };
   const listeners: Listener[] = [...inboundListeners(entry, proxy, config)];
   const outboundProxy = options.outboundProxy === undefined ? DEFAULT_OUTBOUND_PROXY : options.outboundProxy;
   if (outboundProxy !== null) {
@@ -73,7 +72,15 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
       routeTable: OUTBOUND_ROUTE_TABLE,
     });
   }
-  const egress = egressListeners(sidecarFor(config.sidecars, namespace, proxy.labels), namespace, outbound);
+  const namespaceByHost = new Map<string, string>(
+    registry.flatMap((s) => s.ports.map((p): [string, string] => [`${s.hostname}:${p.number}`, s.namespace])),
+  );
+  const egress = egressListeners(
+    sidecarFor(config.sidecars, namespace, proxy.labels),
+    namespace,
+    outbound,
+    (vh) => namespaceByHost.get(vh) ?? '',
+  );
   listeners.push(...egress.listeners);
   const body = {
     wireVersion: WIRE_VERSION as typeof WIRE_VERSION,
@@ -89,7 +96,7 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
 }
 
 function identityOf(entry: Resource<WorkloadEntrySpec>, config: IndexedConfig): ProxyIdentity {
-  const namespace = entry.metadata.namespace ?? 'default';
+  const namespace = namespaceOf(entry);
   const serviceAccount = entry.spec?.serviceAccount || 'default';
   return {
     namespace,
@@ -98,11 +105,8 @@ function identityOf(entry: Resource<WorkloadEntrySpec>, config: IndexedConfig): 
     spiffeId: spiffeIdOf(config.mesh.trustDomain, namespace, serviceAccount),
     address: entry.spec?.address ?? '',
     labels: { ...(entry.spec?.labels ?? {}) },
+    locality: entry.spec?.locality ?? '',
   };
-}
-
-export function spiffeIdOf(trustDomain: string, namespace: string, serviceAccount: string): string {
-  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
 function meshSettings(config: IndexedConfig): MeshSettings {
@@ -112,182 +116,37 @@ function meshSettings(config: IndexedConfig): MeshSettings {
     outboundTrafficPolicy: m.outboundTrafficPolicy.mode,
     protocolDetection: {
       enabled: m.protocolDetection.enabled,
-      timeoutMs: durationMs(m.protocolDetection.timeout),
+      timeoutMs: Math.max(1, msOf(m.protocolDetection.timeout) ?? 100),
     },
-    connectTimeoutMs: durationMs(m.connectTimeout),
+    connectTimeoutMs: Math.max(1, msOf(m.connectTimeout) ?? 10_000),
     accessLog: { enabled: m.accessLogging.enabled, encoding: m.accessLogging.encoding },
   };
 }
 
-function durationMs(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (m === null) return 1000;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Math.max(1, Math.round(Number(m[1]) * unit));
-}
-
-/** The protocol a port speaks and whether the proxy parses it (http), moves bytes (tcp) or sniffs. */
-function protocolAndTraffic(
-  port: ServicePort,
-  config: IndexedConfig,
-): { protocol: WireProtocol; traffic: TrafficKind } {
-  const p = protocolOfPort(port);
-  if (p === 'unknown') {
-    return { protocol: 'TCP', traffic: config.mesh.protocolDetection.enabled ? 'detect' : 'tcp' };
-  }
-  const isHttp = p === 'HTTP' || p === 'HTTP2' || p === 'GRPC' || p === 'GRPC-Web';
-  return { protocol: p as WireProtocol, traffic: isHttp ? 'http' : 'tcp' };
-}
-
-/** The port a workload serves a service port on: its own `ports` entry, else targetPort, else port. */
-function endpointPort(port: ServicePort, entry: Resource<WorkloadEntrySpec>): number | undefined {
-  const own = port.name === undefined ? undefined : entry.spec?.ports?.[port.name];
-  if (own !== undefined) return own;
-  const target = port.targetPort;
-  if (typeof target === 'number' && target > 0) return target;
-  if (typeof target === 'string' && target !== '') return entry.spec?.ports?.[target];
-  return port.port;
-}
-
-function inboundListeners(
-  entry: Resource<WorkloadEntrySpec>,
-  proxy: ProxyIdentity,
-  config: IndexedConfig,
-): InboundListener[] {
-  const byPort = new Map<number, InboundListener>();
-  const sidecar = sidecarFor(config.sidecars, proxy.namespace, proxy.labels);
-  for (const svc of config.services) {
-    if (svc.metadata.namespace !== proxy.namespace || !selects(svc.spec?.selector, proxy.labels)) continue;
-    for (const port of svc.spec?.ports ?? []) {
-      const at = endpointPort(port, entry);
-      if (at === undefined || port.protocol === 'UDP') continue;
-      const fqdn = serviceFqdn(svc.metadata.name, proxy.namespace);
-      const existing = byPort.get(at);
-      if (existing !== undefined) {
-        existing.services.push(fqdn);
-        continue;
-      }
-      const ingress = sidecar?.spec?.ingress?.find((i) => i.port?.number === at);
-      const app = parseEndpoint(ingress?.defaultEndpoint) ?? { address: '127.0.0.1', port: at };
-      byPort.set(at, {
-        kind: 'inbound',
-        name: `inbound|${at}`,
-        address: proxy.address,
-        port: at,
-        ...protocolAndTraffic(port, config),
-        mtlsMode: resolveMtlsMode(config.peerAuthentications, {
-          namespace: proxy.namespace,
-          labels: proxy.labels,
-          port: at,
-          rootNamespace: config.mesh.rootNamespace,
-          meshDefault: config.mesh.mtls.mode,
-        }),
-        app,
-        services: [fqdn],
-      });
-    }
-  }
-  return [...byPort.values()];
-}
-
-/** `127.0.0.1:8080` → address and port; unix sockets are not served yet. */
-function parseEndpoint(text: string | undefined): { address: string; port: number } | undefined {
-  const m = text === undefined ? null : /^(.*):(\d+)$/.exec(text);
-  if (m === null || (m[1] as string).startsWith('unix')) return undefined;
-  return { address: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
-
-function clusterName(port: number, fqdn: string): string {
-  return `outbound|${port}||${fqdn}`;
-}
-
-function outboundClusters(config: IndexedConfig): Cluster[] {
-  const clusters: Cluster[] = [];
-  for (const svc of config.services) {
-    const namespace = svc.metadata.namespace ?? 'default';
-    const fqdn = serviceFqdn(svc.metadata.name, namespace);
-    const members = config.workloadEntries.filter(
-      (w) =>
-        w.metadata.namespace === namespace &&
-        w.spec?.address !== undefined &&
-        selects(svc.spec?.selector, w.spec?.labels),
-    );
-    for (const port of svc.spec?.ports ?? []) {
-      if (port.protocol === 'UDP') continue;
-      clusters.push({
-        name: clusterName(port.port, fqdn),
-        service: fqdn,
-        port: port.port,
-        ...protocolAndTraffic(port, config),
-        lb: 'ROUND_ROBIN',
-        connectTimeoutMs: durationMs(config.mesh.connectTimeout),
-        tlsMode: destinationTlsMode(svc, members, port, config),
-        endpoints: members.flatMap((w) => {
-          const at = endpointPort(port, w);
-          if (at === undefined) return [];
-          const sa = w.spec?.serviceAccount || 'default';
-          return [
-            {
-              address: w.spec?.address ?? '',
-              port: at,
-              spiffeId: spiffeIdOf(config.mesh.trustDomain, namespace, sa),
-              labels: { ...(w.spec?.labels ?? {}) },
-              workload: w.metadata.name,
-            },
-          ];
-        }),
-      });
-    }
-  }
-  return clusters;
-}
-
-/** Auto mTLS, as Istio does it: mutual TLS unless every destination workload has mTLS disabled. */
-function destinationTlsMode(
-  svc: Resource<ServiceSpec>,
-  members: readonly Resource<WorkloadEntrySpec>[],
-  port: ServicePort,
-  config: IndexedConfig,
-): Cluster['tlsMode'] {
-  if (members.length === 0) return 'ISTIO_MUTUAL';
-  const disabled = members.every(
-    (w) =>
-      resolveMtlsMode(config.peerAuthentications, {
-        namespace: svc.metadata.namespace ?? 'default',
-        labels: w.spec?.labels ?? {},
-        port: endpointPort(port, w) ?? port.port,
-        rootNamespace: config.mesh.rootNamespace,
-        meshDefault: config.mesh.mtls.mode,
-      }) === 'DISABLE',
-  );
-  return disabled ? 'DISABLE' : 'ISTIO_MUTUAL';
-}
-
-/** Every name a client may use for a service port: FQDN, `name.ns.svc`, `name.ns`, and `name` from its own namespace. */
-function virtualHosts(
-  config: IndexedConfig,
-  proxyNamespace: string,
+/** Clusters that routes, mirrors and TCP routes name but nothing defined: empty, in the order first named. */
+function missingClusters(
+  virtualHosts: readonly VirtualHost[],
   clusters: readonly Cluster[],
-): VirtualHost[] {
-  const byName = new Map(clusters.map((c) => [c.name, c]));
-  const hosts: VirtualHost[] = [];
-  for (const svc of config.services) {
-    const namespace = svc.metadata.namespace ?? 'default';
-    const name = svc.metadata.name;
-    const fqdn = serviceFqdn(name, namespace);
-    for (const port of svc.spec?.ports ?? []) {
-      const cluster = byName.get(clusterName(port.port, fqdn));
-      if (cluster === undefined) continue;
-      const names = [fqdn, `${name}.${namespace}.svc`, `${name}.${namespace}`];
-      if (namespace === proxyNamespace) names.push(name);
-      const domains = names.flatMap((n) => (port.port === 80 ? [`${n}:80`, n] : [`${n}:${port.port}`]));
-      hosts.push({
-        name: `${fqdn}:${port.port}`,
-        domains,
-        traffic: cluster.traffic,
-        routes: [{ name: 'default', match: { prefix: '/' }, cluster: cluster.name, timeoutMs: undefined }],
-      });
+  connectTimeoutMs: number,
+): Cluster[] {
+  const known = new Set(clusters.map((c) => c.name));
+  const out: Cluster[] = [];
+  const want = (name: string, vh: VirtualHost) => {
+    if (known.has(name)) return;
+    known.add(name);
+    const colon = vh.name.lastIndexOf(':');
+    const own = clusters.find(
+      (c) => c.name === `outbound|${vh.name.slice(colon + 1)}||${vh.name.slice(0, colon)}`,
+    );
+    const protocol = own?.protocol ?? (vh.traffic === 'http' ? 'HTTP' : 'TCP');
+    out.push(emptyCluster(name, protocol, vh.traffic, connectTimeoutMs));
+  };
+  for (const vh of virtualHosts) {
+    for (const r of vh.routes) {
+      if (r.action.kind === 'forward') for (const d of r.action.destinations) want(d.cluster, vh);
+      for (const m of r.mirrors ?? []) want(m.cluster, vh);
     }
+    for (const t of vh.tcpRoutes) for (const d of t.destinations) want(d.cluster, vh);
   }
-  return hosts;
+  return out;
 }

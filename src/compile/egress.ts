@@ -18,12 +18,11 @@ export function sidecarFor(
   );
 }
 
-/** Whether an egress `hosts` entry covers a virtual host (named `fqdn:port`). */
-function covers(entry: string, namespace: string, fqdn: string): boolean {
+/** Whether an egress `hosts` entry covers a service host of `serviceNamespace`. */
+function covers(entry: string, namespace: string, fqdn: string, serviceNamespace: string): boolean {
   const slash = entry.indexOf('/');
   const ns = entry.slice(0, slash);
   const dns = entry.slice(slash + 1);
-  const serviceNamespace = fqdn.split('.')[1] ?? '';
   if (ns === '~') return false;
   if (ns !== '*' && (ns === '.' ? namespace : ns) !== serviceNamespace) return false;
   if (dns === '*') return true;
@@ -31,10 +30,20 @@ function covers(entry: string, namespace: string, fqdn: string): boolean {
   return dns === fqdn;
 }
 
+/** The cluster a TCP port listener forwards to: the first destination of the first TCP route. */
+function tcpCluster(vh: VirtualHost): string {
+  return vh.tcpRoutes[0]?.destinations[0]?.cluster ?? '';
+}
+
+/**
+ * `serviceNamespaceOf` gives the namespace of the service behind a virtual host, since ServiceEntry
+ * hosts do not spell it.
+ */
 export function egressListeners(
   sidecar: Resource<SidecarSpec> | undefined,
   namespace: string,
   outbound: RouteTable,
+  serviceNamespaceOf: (virtualHost: string) => string,
 ): { listeners: OutboundPortListener[]; routeTables: RouteTable[] } {
   const listeners: OutboundPortListener[] = [];
   const routeTables: RouteTable[] = [];
@@ -42,8 +51,13 @@ export function egressListeners(
     const number = egress.port?.number;
     if (number === undefined || (egress.bind ?? '').startsWith('unix://')) continue;
     const matched: VirtualHost[] = outbound.virtualHosts.filter((vh) => {
-      const [fqdn = '', port = ''] = vh.name.split(':');
-      return Number(port) === number && egress.hosts.some((h) => covers(h, namespace, fqdn));
+      const colon = vh.name.lastIndexOf(':');
+      const fqdn = vh.name.slice(0, colon);
+      const serviceNamespace = serviceNamespaceOf(vh.name);
+      return (
+        Number(vh.name.slice(colon + 1)) === number &&
+        egress.hosts.some((h) => covers(h, namespace, fqdn, serviceNamespace))
+      );
     });
     const first = matched[0];
     if (first === undefined) continue;
@@ -62,7 +76,7 @@ export function egressListeners(
     } else if (first.traffic === 'detect') {
       // Sniffing decides per connection: HTTP routes by Host, anything else goes to the one cluster.
       routeTables.push({ name, virtualHosts: matched.map((vh) => ({ ...vh, traffic: 'http' as const })) });
-      const cluster = first.routes[0]?.cluster ?? '';
+      const cluster = tcpCluster(first);
       listeners.push({
         kind: 'outbound-port',
         name,
@@ -79,7 +93,7 @@ export function egressListeners(
         address,
         port: number,
         traffic: first.traffic,
-        cluster: first.routes[0]?.cluster ?? '',
+        cluster: tcpCluster(first),
       });
     }
   }

@@ -4,6 +4,16 @@
 export { formatDurationMs, parseDurationMs } from './duration.ts';
 export { AlderError, type AlderErrorOptions, ErrorCode, isAlderError } from './errors.ts';
 export { apiVersionOf, type KindInfo, type PrinterColumn } from './kind-info.ts';
+export type {
+  ClientTLSSettings,
+  ConnectionPoolSettings,
+  DestinationRuleSpec,
+  LoadBalancerSettings,
+  OutlierDetection,
+  PortTrafficPolicy,
+  Subset,
+  TrafficPolicy,
+} from './kinds/destination-rule.ts';
 export {
   findKindByApiVersion,
   findKindByName,
@@ -14,7 +24,27 @@ export {
 export { type MeshConfig, type MeshConfigSpec, resolveMeshConfig } from './kinds/mesh-config.ts';
 export type { PeerAuthenticationSpec } from './kinds/peer-authentication.ts';
 export type { ServicePort, ServiceSpec } from './kinds/service.ts';
+export type { ServiceEntrySpec, ServicePort as ServiceEntryPort } from './kinds/service-entry.ts';
 export type { IstioEgressListener, IstioIngressListener, SidecarSpec } from './kinds/sidecar.ts';
+export type {
+  CorsPolicy,
+  Destination,
+  HeaderOperations,
+  Headers,
+  HTTPDirectResponse,
+  HTTPFaultInjection,
+  HTTPMatchRequest,
+  HTTPRedirect,
+  HTTPRetry,
+  HTTPRewrite,
+  HTTPRoute,
+  HTTPRouteDestination,
+  HttpStringMatch,
+  RouteDestination,
+  TCPRoute,
+  TLSRoute,
+  VirtualServiceSpec,
+} from './kinds/virtual-service.ts';
 export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
 export { type LabelSelector, parseLabelSelector } from './label-selector.ts';
 export {

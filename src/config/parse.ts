@@ -7,8 +7,19 @@
 // into an AST with source ranges (~4x slower, so never on the common path). Documents are split at
 // their `---` markers first, so a syntax error in one does not hide the problems of the others.
 
+import { createRequire } from 'node:module';
 import { CORE_SCHEMA, load, YAMLException } from 'js-yaml';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { LineCounter, Node } from 'yaml';
+
+/**
+ * `yaml` loaded on first use: most processes (a proxy, a valid apply) never need a line number,
+ * and loading it costs ~7 MiB of memory and ~20 ms.
+ */
+let yamlLib: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlLib;
+}
 
 export interface ParsedDocument {
   /** File name as the user gave it (or `-` for standard input). */
@@ -146,6 +157,7 @@ function locator(text: string): (segments: readonly (string | number)[]) => numb
   let parsed: { root: Node | null; lineCounter: LineCounter } | undefined;
   return (segments) => {
     if (parsed === undefined) {
+      const { LineCounter, parseDocument } = yaml();
       const lineCounter = new LineCounter();
       parsed = {
         root: parseDocument(text, { lineCounter, uniqueKeys: false }).contents as Node | null,
@@ -158,6 +170,7 @@ function locator(text: string): (segments: readonly (string | number)[]) => numb
 }
 
 function deepestNode(root: Node | null, segments: readonly (string | number)[]): Node | undefined {
+  const { isMap, isSeq } = yaml();
   let node: Node | null = root;
   for (const segment of segments) {
     if (node === null) break;

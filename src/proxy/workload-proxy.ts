@@ -9,7 +9,7 @@ import type { Listener, Snapshot } from '../wire/index.ts';
 import { createAdminServer } from './admin.ts';
 import type { ProxyContext } from './listeners/context.ts';
 import { ListenerSet } from './listeners/listener-set.ts';
-import { buildRuntime, type Runtime } from './runtime.ts';
+import { buildRuntime, type Runtime, retireRuntime } from './runtime.ts';
 import { Stats } from './stats.ts';
 
 export type Dispatch = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
@@ -82,9 +82,10 @@ export class WorkloadProxy {
       return { accepted: true, version: snapshot.version };
     const previous = this.#runtime;
     try {
-      const runtime = buildRuntime(snapshot);
+      const runtime = buildRuntime(snapshot, previous);
       this.#runtime = runtime;
       await this.#listeners.apply(runtime);
+      if (previous !== undefined) retireRuntime(previous, runtime);
     } catch (err) {
       this.#runtime = previous;
       const reason = (err as Error).message;

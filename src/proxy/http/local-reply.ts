@@ -1,5 +1,7 @@
-// Replies the proxy makes itself. Every one carries its response flag in a header and a reason in
-// plain words, so a user tells at a glance that the mesh answered, not the app, and why.
+// Replies the proxy makes itself. An error reply carries its response flag in a header and a reason
+// in plain words, so a user tells at a glance that the mesh answered, not the app, and why. A reply
+// the config asked for (directResponse, redirect, a CORS preflight) has no flag and says what the
+// config says.
 
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -8,24 +10,41 @@ import { LOCAL_REPLY_HEADER } from '../response-flags.ts';
 
 export interface LocalReply {
   status: number;
+  /** Envoy's response flag; '' for a reply the config asked for. */
   flag: string;
+  /** Why, in words: the body of an error reply, and the log line's reason. */
   message: string;
+  /** A configured reply's own headers (lower-case names, flat pairs) and body, instead of the message. */
+  headers?: string[];
+  body?: Buffer;
+  /** A gRPC status to answer gRPC callers with (an abort fault's grpcStatus), instead of one mapped from `status`. */
+  grpcStatus?: number;
+}
+
+/** The body and headers a reply goes out with (framing aside). */
+export function replyContent(reply: LocalReply): { body: Buffer; headers: string[] } {
+  if (reply.flag === '') {
+    const body = reply.body ?? Buffer.alloc(0);
+    const headers = [...(reply.headers ?? [])];
+    if (body.length > 0 && !headers.includes('content-type')) headers.push('content-type', 'text/plain');
+    return { body, headers };
+  }
+  return {
+    body: Buffer.from(`${reply.message}\n`),
+    headers: ['content-type', 'text/plain; charset=utf-8', LOCAL_REPLY_HEADER, reply.flag],
+  };
 }
 
 /** Writes the reply; with `close`, ends the connection after it. */
 export function writeLocalReply(socket: Socket, reply: LocalReply, close: boolean): void {
   if (socket.destroyed || !socket.writable) return;
-  const body = `${reply.message}\n`;
-  const headers = [
-    'content-type',
-    'text/plain; charset=utf-8',
-    'content-length',
-    String(Buffer.byteLength(body)),
-    LOCAL_REPLY_HEADER,
-    reply.flag,
-  ];
+  const { body, headers } = replyContent(reply);
+  headers.push('content-length', String(body.length));
   if (close) headers.push('connection', 'close');
   const head = serializeResponseHead(reply.status, STATUS_CODES[reply.status] ?? '', headers);
-  socket.write(head + body);
+  socket.cork();
+  socket.write(head, 'latin1');
+  if (body.length > 0) socket.write(body);
+  socket.uncork();
   if (close) socket.end();
 }

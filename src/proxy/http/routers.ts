@@ -1,15 +1,18 @@
 // Where each HTTP request goes. Inbound: to the local app, with the peer's identity in
 // x-forwarded-client-cert (set by the proxy, never taken from the caller). Outbound: by the
-// request's authority through the route table to a cluster, round robin over its endpoints.
+// request's authority through the route table and the matching route (outbound-route.ts), under
+// that route's policies (routed-plan.ts).
 
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Endpoint, InboundListener, VirtualHost } from '../../wire/index.ts';
+import type { Endpoint, InboundListener } from '../../wire/index.ts';
 import type { RequestHead } from '../http1/index.ts';
-import { ProxyError } from '../proxy-error.ts';
-import { ResponseFlag } from '../response-flags.ts';
+import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime.ts';
-import type { LocalReply } from './local-reply.ts';
+import { directPlan } from './forward-plan.ts';
+import { type Downstream, routeOutbound } from './outbound-route.ts';
+import { routedPlan } from './routed-plan.ts';
 import type { RouteDecision } from './server-connection.ts';
+import { type Shadow, startShadow } from './shadow.ts';
 import type { UpstreamPools } from './upstream-pool.ts';
 
 /** Headers the mesh sets itself: a caller's copies are dropped so that none can be forged. */
@@ -56,108 +59,66 @@ export function inboundDecision(
     spiffeId: '',
     labels: {},
     workload: 'app',
+    locality: '',
+    weight: 1,
   };
+  const connectTimeoutMs = runtime.snapshot.mesh.connectTimeoutMs;
   return {
     kind: 'forward',
-    pools,
-    acquire: (p) => p.acquire(app, undefined, runtime.snapshot.mesh.connectTimeoutMs),
-    target: head.target,
-    headers,
+    plan: directPlan(pools, head.target, headers, () => pools.acquire(app, undefined, connectTimeoutMs)),
   };
 }
 
-/** Where an outbound request for `authority` goes: an endpoint of its route's cluster, or a local reply. */
-export type OutboundTarget =
-  | { kind: 'reply'; reply: LocalReply }
-  | { kind: 'endpoint'; host: string; cluster: Cluster; endpoint: Endpoint };
-
-/** The route table lookup both HTTP/1 and HTTP/2 use: authority → virtual host → cluster → endpoint. */
-export function resolveOutbound(authorityText: string, routeTable: string, runtime: Runtime): OutboundTarget {
-  const authority = authorityText.toLowerCase();
-  const vh =
-    runtime.hosts.get(routeTable)?.get(authority) ??
-    runtime.hosts.get(routeTable)?.get(withDefaultPort(authority));
-  if (vh === undefined) return { kind: 'reply', reply: noRoute(authority, runtime) };
-  if (vh.traffic !== 'http') {
-    return {
-      kind: 'reply',
-      reply: {
-        status: 400,
-        flag: ResponseFlag.NoRouteFound,
-        message: `${vh.name} is a TCP service: reach it with CONNECT, or through its own local port`,
-      },
-    };
-  }
-  const route = vh.routes[0];
-  const picker = route === undefined ? undefined : runtime.clusters.get(route.cluster);
-  if (picker === undefined) {
-    return {
-      kind: 'reply',
-      reply: { status: 503, flag: ResponseFlag.NoClusterFound, message: `no cluster for ${vh.name}` },
-    };
-  }
-  const endpoint = picker.next();
-  if (endpoint === undefined) {
-    return {
-      kind: 'reply',
-      reply: {
-        status: 503,
-        flag: ResponseFlag.NoHealthyUpstream,
-        message: `no healthy endpoint for ${hostOf(vh)} (0 of ${picker.cluster.endpoints.length} ready)`,
-      },
-    };
-  }
-  return { kind: 'endpoint', host: hostOf(vh), cluster: picker.cluster, endpoint };
-}
-
+/**
+ * An outbound request: routed by its authority and route table (outbound-route.ts), then forwarded
+ * under its route's policies (routed-plan.ts), or answered by the proxy.
+ */
 export function outboundDecision(
   head: RequestHead,
   routeTable: string,
   runtime: Runtime,
-  pools: UpstreamPools,
+  downstream: Downstream | undefined,
 ): RouteDecision {
-  const target = resolveOutbound(head.authority, routeTable, runtime);
-  if (target.kind === 'reply') return target;
-  const { host, cluster, endpoint } = target;
-  const headers = meshSafeHeaders(head, false);
+  const path = head.targetForm === 'absolute' ? originOf(head.target) : head.target;
+  const req: RouteRequest = {
+    method: head.method,
+    path,
+    authority: head.authority,
+    scheme: 'http',
+    port: 0,
+    headers: head.headers,
+  };
+  const routed = routeOutbound(req, routeTable, runtime, downstream);
+  if (routed.kind === 'reply') return routed;
+  let headers = meshSafeHeaders(head, false);
   if (!hasHeader(head, 'x-request-id')) headers.push('x-request-id', randomUUID());
   if (!hasHeader(head, 'x-forwarded-proto')) headers.push('x-forwarded-proto', 'http');
-  if (!hasHeader(head, 'host')) headers.push('host', head.authority);
-  const tls = cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-  return {
-    kind: 'forward',
-    pools,
-    acquire: (p) =>
-      p.acquire(endpoint, tls, cluster.connectTimeoutMs).catch((err: unknown) => {
-        throw err instanceof ProxyError
-          ? new ProxyError(err.flag, err.status, `upstream connect error for ${host}: ${err.message}`)
-          : err;
-      }),
-    target: head.targetForm === 'absolute' ? originOf(head.target) : head.target,
-    headers,
-  };
+  if (routed.authority !== head.authority || !hasHeader(head, 'host'))
+    headers = withHost(headers, routed.authority);
+  if (routed.requestEdits.stages.length > 0)
+    headers = applyHeaderEdits(routed.requestEdits, headers) as string[];
+  const plan = routedPlan(routed, headers, runtime, NO_SHADOWS);
+  if (!('acquire' in plan)) return { kind: 'reply', reply: plan };
+  if (routed.mirrors.length === 0) return { kind: 'forward', plan };
+  const shadows = routed.mirrors.map((m) => startShadow(m, head, routed.target, headers, runtime));
+  return { kind: 'forward', plan: { ...plan, shadows } };
 }
 
-function noRoute(authority: string, runtime: Runtime): LocalReply {
-  const policy = runtime.snapshot.mesh.outboundTrafficPolicy;
-  return {
-    status: 502,
-    flag: ResponseFlag.NoRouteFound,
-    message: `no route to ${authority}: it is not in the mesh registry and outboundTrafficPolicy is ${policy}; declare it with a ServiceEntry`,
-  };
+/** Replaces the Host header (an authority rewrite) or adds it (HTTP/1.0 without one). */
+function withHost(headers: string[], authority: string): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < headers.length; k += 2) {
+    if (headers[k] !== 'host') out.push(headers[k] as string, headers[k + 1] as string);
+  }
+  out.push('host', authority);
+  return out;
 }
+
+const NO_SHADOWS: readonly Shadow[] = [];
 
 function hasHeader(head: RequestHead, name: string): boolean {
   for (let k = 0; k < head.headers.length; k += 2) if (head.headers[k] === name) return true;
   return false;
-}
-
-function withDefaultPort(authority: string): string {
-  return authority.includes(':') ? authority : `${authority}:80`;
-}
-
-function hostOf(vh: VirtualHost): string {
-  return vh.domains[2] ?? vh.name;
 }
 
 /** `http://host:port/path?q` → `/path?q`. */

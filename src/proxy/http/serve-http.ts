@@ -5,8 +5,11 @@ import type { Socket } from 'node:net';
 import type { InboundListener, OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
 import { DEFAULT_HTTP1_LIMITS, type Http1Limits, http1Limits } from '../http1/index.ts';
 import type { ProxyContext } from '../listeners/context.ts';
+import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { pickEndpoint } from '../upstream/pick-endpoint.ts';
+import { tcpDestination } from '../upstream/tcp-destination.ts';
 import { inboundDecision, outboundDecision } from './routers.ts';
 import { type ConnectionHooks, Http1ServerConnection, type RouteDecision } from './server-connection.ts';
 
@@ -35,6 +38,7 @@ function hooks(
       });
     },
     onLocalReply: (reply) => {
+      if (reply.flag === '') return; // a reply the config asked for (redirect, direct response)
       ctx.stats.add('alder_proxy_local_replies_total', { listener, flag: reply.flag });
       ctx.log.warn('local reply', {
         listener,
@@ -72,13 +76,19 @@ export function serveOutboundHttp(
   ctx: ProxyContext,
 ): void {
   const routeTable = spec.routeTable ?? '';
+  const downstream = {
+    remoteAddress: socket.remoteAddress ?? '',
+    remotePort: socket.remotePort ?? 0,
+    localAddress: socket.localAddress ?? '',
+    localPort: socket.localPort ?? 0,
+  };
   new Http1ServerConnection(
     socket,
     hooks(spec.name, ctx, (head): RouteDecision => {
       const runtime = ctx.current();
       if (head.isConnect && spec.kind === 'outbound-proxy')
         return connectDecision(head.authority, routeTable, ctx);
-      return outboundDecision(head, routeTable, runtime, runtime.pools);
+      return outboundDecision(head, routeTable, runtime, downstream);
     }),
   );
 }
@@ -86,9 +96,8 @@ export function serveOutboundHttp(
 /** CONNECT host:port through the forward proxy: to a TCP (or any) service's endpoint, over mTLS. */
 function connectDecision(authority: string, routeTable: string, ctx: ProxyContext): RouteDecision {
   const runtime = ctx.current();
-  const vh = runtime.hosts.get(routeTable)?.get(authority.toLowerCase());
-  const picker = vh === undefined ? undefined : runtime.clusters.get(vh.routes[0]?.cluster ?? '');
-  if (vh === undefined || picker === undefined) {
+  const host = runtime.hosts.get(routeTable)?.get(authority.toLowerCase());
+  if (host === undefined) {
     return {
       kind: 'reply',
       reply: {
@@ -98,24 +107,19 @@ function connectDecision(authority: string, routeTable: string, ctx: ProxyContex
       },
     };
   }
-  const endpoint = picker.next();
-  if (endpoint === undefined) {
-    return {
-      kind: 'reply',
-      reply: {
-        status: 503,
-        flag: ResponseFlag.NoHealthyUpstream,
-        message: `no healthy endpoint for ${authority} (0 of 0 ready)`,
-      },
-    };
+  const cr = tcpDestination(host, { port: host.port, sni: undefined, destinationAddress: '' }, runtime);
+  const endpoint = cr instanceof ProxyError ? cr : pickEndpoint(cr, host.vh.name);
+  if (endpoint instanceof ProxyError || cr instanceof ProxyError) {
+    const err = endpoint instanceof ProxyError ? endpoint : (cr as ProxyError);
+    return { kind: 'reply', reply: { status: err.status, flag: err.flag, message: err.message } };
   }
   return {
     kind: 'tunnel',
     open: () =>
       connectEndpoint({
         endpoint,
-        tls: picker.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
-        connectTimeoutMs: picker.cluster.connectTimeoutMs,
+        tls: cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
+        connectTimeoutMs: cr.cluster.connectTimeoutMs,
       }),
   };
 }

@@ -22,22 +22,16 @@ import {
 import { relay } from '../l4/relay.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
+import type { ForwardPlan, TryOutcome } from './forward-plan.ts';
 import { type LocalReply, writeLocalReply } from './local-reply.ts';
-import type { UpstreamConnection, UpstreamPools } from './upstream-pool.ts';
+import type { UpstreamConnection } from './upstream-pool.ts';
 
 /** Where the router sends a request: an endpoint to forward to (with the head to send), or a reply. */
 export type RouteDecision =
   | { kind: 'reply'; reply: LocalReply }
   /** CONNECT: open a byte tunnel to what `open` connects to, after a 200. */
   | { kind: 'tunnel'; open: () => Promise<Duplex> }
-  | {
-      kind: 'forward';
-      acquire: (pools: UpstreamPools) => Promise<UpstreamConnection>;
-      pools: UpstreamPools;
-      target: string;
-      /** Request headers to send, without hop-by-hop or framing fields. */
-      headers: string[];
-    };
+  | { kind: 'forward'; plan: ForwardPlan };
 
 export interface ConnectionHooks {
   /** Parser limits for this connection (defaults when absent). */
@@ -64,7 +58,17 @@ export class Http1ServerConnection {
   // The exchange in progress.
   #head: RequestHead | undefined;
   #upstream: UpstreamConnection | undefined;
-  #pools: UpstreamPools | undefined;
+  #plan: ForwardPlan | undefined;
+  /** 0 for the first try, then one more per retry. */
+  #attempt = 0;
+  /** The request body sent so far, kept for retries; null once it outgrew the plan's replay limit. */
+  #sentBody: Buffer[] | null = [];
+  #sentBytes = 0;
+  #trailers: string[] | null = null;
+  /** The pending fault delay or retry back-off, the try's deadline, the request's deadline. */
+  #waitTimer: NodeJS.Timeout | undefined;
+  #tryTimer: NodeJS.Timeout | undefined;
+  #routeTimer: NodeJS.Timeout | undefined;
   #isRequestDone = false;
   #isResponseDone = false;
   #isResponseStarted = false;
@@ -101,6 +105,7 @@ export class Http1ServerConnection {
       this.#buf = undefined;
       this.#isHeld = true;
       this.#abortUpstream();
+      this.#endPlan();
     });
     // The mTLS gate may hand over a paused socket (it peeked at the first bytes).
     socket.resume();
@@ -167,18 +172,68 @@ export class Http1ServerConnection {
       );
       return;
     }
-    this.#pools = decision.pools;
-    decision.acquire(decision.pools).then(
-      (conn) => this.#forward(conn, head, decision.target, decision.headers),
-      (err: unknown) => this.#reply(toReply(err)),
+    const plan = decision.plan;
+    this.#plan = plan;
+    this.#attempt = 0;
+    this.#sentBody = plan.replayLimit > 0 ? [] : null;
+    this.#sentBytes = 0;
+    this.#trailers = null;
+    if (plan.delayMs > 0) this.#waitTimer = setTimeout(() => this.#startTry(), plan.delayMs);
+    else this.#startTry();
+  }
+
+  /** Opens (or reuses) a connection for the current try and sends the request on it. */
+  #startTry(): void {
+    this.#waitTimer = undefined;
+    const plan = this.#plan;
+    if (plan === undefined) return;
+    plan.acquire(this.#attempt).then(
+      (conn) => {
+        if (this.#plan !== plan) plan.pools.release(conn, true);
+        else this.#forward(conn);
+      },
+      (err: unknown) => {
+        if (this.#plan !== plan) return;
+        const reply = toReply(err);
+        const outcome: TryOutcome | undefined =
+          reply.flag === ResponseFlag.UpstreamConnectionFailure ? { kind: 'connect-failure' } : undefined;
+        if (outcome === undefined || !this.#retry(outcome)) this.#reply(this.#final(reply));
+      },
     );
   }
 
-  #forward(conn: UpstreamConnection, head: RequestHead, target: string, headers: string[]): void {
-    if (this.#socket.destroyed) {
-      this.#pools?.release(conn, true);
+  /**
+   * After a failed try: reports it, and when the plan allows another try (and the request can be sent
+   * again) schedules it and returns true.
+   */
+  #retry(outcome: TryOutcome): boolean {
+    const plan = this.#plan;
+    if (plan === undefined) return false;
+    plan.report(outcome);
+    const canReplay = this.#sentBody !== null || this.#sentBytes === 0;
+    if (!canReplay || this.#isResponseStarted || this.#socket.destroyed) return false;
+    const delay = plan.retryDelay(outcome, this.#attempt + 1);
+    if (delay < 0) return false;
+    this.#attempt++;
+    clearTimeout(this.#tryTimer);
+    if (!this.#isRequestDone) this.#hold();
+    this.#waitTimer = setTimeout(() => this.#startTry(), delay);
+    return true;
+  }
+
+  /** A reply after retries says so (Envoy's URX). */
+  #final(reply: LocalReply): LocalReply {
+    return this.#attempt === 0 ? reply : { ...reply, flag: `${reply.flag},URX` };
+  }
+
+  #forward(conn: UpstreamConnection): void {
+    const head = this.#head;
+    const plan = this.#plan;
+    if (this.#socket.destroyed || head === undefined || plan === undefined) {
+      plan?.pools.release(conn, true);
       return;
     }
+    const { target, headers } = plan;
     this.#upstream = conn;
     conn.handler = {
       onHead: (h) => this.#onResponseHead(h),
@@ -187,12 +242,16 @@ export class Http1ServerConnection {
       onError: () => this.#failUpstream(502, 'UPE', 'upstream sent a malformed response'),
     };
     conn.onClose = () => {
-      if (!this.#isResponseDone)
-        this.#failUpstream(
-          503,
-          ResponseFlag.UpstreamConnectionTermination,
-          'upstream closed the connection before the response was complete',
-        );
+      if (this.#isResponseDone) return;
+      if (!this.#isResponseStarted) {
+        this.#upstream = undefined;
+        if (this.#retry({ kind: 'reset', beforeResponse: true })) return;
+      }
+      this.#failUpstream(
+        503,
+        ResponseFlag.UpstreamConnectionTermination,
+        'upstream closed the connection before the response was complete',
+      );
     };
     conn.parser.expectResponseTo(head.method);
     const framing =
@@ -204,9 +263,56 @@ export class Http1ServerConnection {
     // Head and the body bytes already here go out as one write (one TLS record, one syscall).
     conn.socket.cork();
     conn.socket.write(serializeRequestHead(head.method, target, [...headers, ...framing]), 'latin1');
+    if (this.#attempt > 0) this.#replayBody(conn);
     process.nextTick(() => conn.socket.uncork());
     conn.onDrain = () => this.#socket.resume();
-    this.#release();
+    if (this.#isRequestDone) this.#startTryTimer();
+    else this.#release();
+  }
+
+  /** A retry sends again what the client has sent so far (the rest follows as it arrives). */
+  #replayBody(conn: UpstreamConnection): void {
+    const isChunked = this.#head?.framing === 'chunked';
+    for (const chunk of this.#sentBody ?? []) conn.socket.write(isChunked ? encodeChunk(chunk) : chunk);
+    if (this.#isRequestDone && isChunked) conn.socket.write(lastChunk(this.#trailers), 'latin1');
+  }
+
+  /** Starts the try's deadline (once the request is sent) and the request's (on the first try). */
+  #startTryTimer(): void {
+    const plan = this.#plan;
+    if (plan === undefined) return;
+    if (plan.perTryTimeoutMs > 0) {
+      clearTimeout(this.#tryTimer);
+      this.#tryTimer = setTimeout(() => this.#onTryTimeout(), plan.perTryTimeoutMs);
+    }
+    if (plan.timeoutMs > 0 && this.#routeTimer === undefined)
+      this.#routeTimer = setTimeout(() => this.#onRouteTimeout(), plan.timeoutMs);
+  }
+
+  #onTryTimeout(): void {
+    this.#tryTimer = undefined;
+    if (this.#isResponseStarted || this.#plan === undefined) return;
+    this.#abortUpstream();
+    if (this.#retry({ kind: 'timeout' })) return;
+    this.#reply(
+      this.#final({
+        status: 504,
+        flag: ResponseFlag.UpstreamRequestTimeout,
+        message: `upstream request timeout: no response within the per-try timeout of ${this.#plan.perTryTimeoutMs} ms`,
+      }),
+    );
+  }
+
+  #onRouteTimeout(): void {
+    this.#routeTimer = undefined;
+    const plan = this.#plan;
+    if (plan === undefined) return;
+    plan.report({ kind: 'timeout' });
+    this.#failUpstream(
+      504,
+      ResponseFlag.UpstreamRequestTimeout,
+      `upstream request timeout: no complete response within the route timeout of ${plan.timeoutMs} ms`,
+    );
   }
 
   /** CONNECT accepted: from here on the connection carries bytes, not HTTP. */
@@ -228,6 +334,13 @@ export class Http1ServerConnection {
   }
 
   #onRequestBody(chunk: Buffer): void {
+    this.#sentBytes += chunk.length;
+    const shadows = this.#plan?.shadows;
+    if (shadows !== undefined) for (const shadow of shadows) shadow.body(chunk);
+    if (this.#sentBody !== null) {
+      if (this.#sentBytes <= (this.#plan?.replayLimit ?? 0)) this.#sentBody.push(chunk);
+      else this.#sentBody = null;
+    }
     const up = this.#upstream;
     if (up === undefined) return;
     const isFlowing =
@@ -238,14 +351,23 @@ export class Http1ServerConnection {
   #onRequestEnd(trailers: string[] | null): void {
     this.#hold();
     this.#isRequestDone = true;
-    if (this.#head?.framing === 'chunked') this.#upstream?.socket.write(lastChunk(trailers), 'latin1');
+    this.#trailers = trailers;
+    const shadows = this.#plan?.shadows;
+    if (shadows !== undefined) for (const shadow of shadows) shadow.end(trailers);
+    if (this.#upstream !== undefined) {
+      if (this.#head?.framing === 'chunked') this.#upstream.socket.write(lastChunk(trailers), 'latin1');
+      this.#startTryTimer();
+    }
     this.#finishIfDone();
   }
 
   #onRequestError(rejection: Http1Rejection): void {
     this.#hooks.onRejected(rejection);
     this.#isKeepAlive = false;
-    if (rejection.isAfterHead) this.#abortUpstream();
+    if (rejection.isAfterHead) {
+      this.#abortUpstream();
+      for (const shadow of this.#plan?.shadows ?? []) shadow.abort();
+    }
     if (this.#isResponseStarted) {
       this.#socket.destroy();
       return;
@@ -266,6 +388,16 @@ export class Http1ServerConnection {
       this.#socket.write(serializeResponseHead(h.status, h.statusText, headers), 'latin1');
       return;
     }
+    const plan = this.#plan;
+    if (plan !== undefined) {
+      const outcome: TryOutcome = { kind: 'response', status: h.status };
+      // A response the retry policy rejects is dropped with its connection, and the request tried again.
+      if (this.#retry(outcome)) {
+        this.#abortUpstream();
+        return;
+      }
+      clearTimeout(this.#tryTimer);
+    }
     this.#isResponseStarted = true;
     this.#isUpstreamReusable = h.isKeepAlive && h.framing !== 'close';
     this.#isRechunking = h.framing === 'chunked' || (h.framing === 'close' && head.version === '1.1');
@@ -273,9 +405,10 @@ export class Http1ServerConnection {
     if (this.#isRechunking) headers.push('transfer-encoding', 'chunked');
     if (h.framing === 'close' && !this.#isRechunking) this.#isKeepAlive = false;
     if (!this.#isKeepAlive) headers.push('connection', 'close');
+    const edited = plan === undefined ? headers : plan.responseHeaders(headers);
     const socket = this.#socket;
     socket.cork();
-    socket.write(serializeResponseHead(h.status, h.statusText, headers), 'latin1');
+    socket.write(serializeResponseHead(h.status, h.statusText, edited), 'latin1');
     process.nextTick(() => socket.uncork());
   }
 
@@ -308,8 +441,11 @@ export class Http1ServerConnection {
     if (!this.#isResponseDone || (!this.#isRequestDone && !force)) return;
     const up = this.#upstream;
     this.#upstream = undefined;
-    if (up !== undefined) this.#pools?.release(up, this.#isUpstreamReusable && this.#isRequestDone);
+    if (up !== undefined) this.#plan?.pools.release(up, this.#isUpstreamReusable && this.#isRequestDone);
+    this.#endPlan();
     this.#head = undefined;
+    // The next request on the connection is refused or answered on its own terms.
+    this.#isResponseStarted = false;
     if (!this.#isKeepAlive || !this.#isRequestDone) {
       this.#socket.end();
       return;
@@ -336,12 +472,34 @@ export class Http1ServerConnection {
     }
   }
 
-  /** A local reply ends the exchange and the connection: what follows on it cannot be trusted. */
+  /** Stops the timers and releases what the plan holds; the next request starts afresh. */
+  #endPlan(): void {
+    clearTimeout(this.#waitTimer);
+    clearTimeout(this.#tryTimer);
+    clearTimeout(this.#routeTimer);
+    this.#waitTimer = undefined;
+    this.#tryTimer = undefined;
+    this.#routeTimer = undefined;
+    const plan = this.#plan;
+    this.#plan = undefined;
+    this.#sentBody = null;
+    plan?.finish();
+  }
+
+  /**
+   * A local reply. An error ends the connection (what follows on it cannot be trusted); a reply the
+   * config asked for keeps it when the request had no body, which is then fully read.
+   */
   #reply(reply: LocalReply): void {
+    this.#abortUpstream();
+    this.#endPlan();
     this.#hooks.onLocalReply(reply);
+    const head = this.#head;
+    const isKept = reply.flag === '' && head?.framing === 'none' && this.#isKeepAlive && !head.isConnect;
     this.#isResponseDone = true;
     this.#head = undefined;
-    writeLocalReply(this.#socket, reply, true);
+    writeLocalReply(this.#socket, reply, !isKept);
+    if (isKept) this.#release();
   }
 }
 

@@ -5,8 +5,11 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
+import type { CircuitBreaker, Release } from '../balance/index.ts';
 import { ResponseParser, type ResponseParserCallbacks } from '../http1/index.ts';
 import type { MeshTls } from '../mesh-tls.ts';
+import { ProxyError } from '../proxy-error.ts';
+import { ResponseFlag } from '../response-flags.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
 
 /** Idle pooled connections close after this long, before most servers' own keep-alive timeouts. */
@@ -22,6 +25,9 @@ export class UpstreamConnection {
   onClose: (() => void) | undefined;
   /** Called when the socket can take more after a write returned false (the exchange resumes its reader). */
   onDrain: (() => void) | undefined;
+  /** Gives back the cluster's connection slot when the connection closes. */
+  releaseSlot: Release | undefined;
+  breaker: CircuitBreaker | undefined;
 
   constructor(socket: Socket | TLSSocket, key: string) {
     this.socket = socket;
@@ -53,6 +59,9 @@ export class UpstreamConnection {
     socket.on('close', () => {
       this.onClose?.();
       this.#leaveIdle();
+      this.releaseSlot?.();
+      this.releaseSlot = undefined;
+      this.onSlotFree?.();
     });
     // One listener each for the connection's life: exchanges only swap the callbacks (listeners
     // added per request would pile up on a long-lived pooled connection).
@@ -62,6 +71,8 @@ export class UpstreamConnection {
 
   /** The idle list this connection waits in, if any. */
   idleList: UpstreamConnection[] | undefined;
+  /** Set by the pools: a closed connection frees a slot a waiting request may take. */
+  onSlotFree: (() => void) | undefined;
 
   #leaveIdle(): void {
     const list = this.idleList;
@@ -77,14 +88,28 @@ export class UpstreamConnection {
   }
 }
 
+/** A request waiting for a connection because its cluster is at maxConnections. */
+interface Waiter {
+  key: string;
+  open: () => void;
+  take: (conn: UpstreamConnection) => void;
+}
+
 export class UpstreamPools {
   readonly #idle = new Map<string, UpstreamConnection[]>();
+  /** Per cluster (its circuit breaker): requests waiting for a connection, oldest first. */
+  readonly #waiting = new Map<CircuitBreaker, Waiter[]>();
 
-  /** An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). */
-  async acquire(
+  /**
+   * An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). With a circuit breaker,
+   * a cluster at maxConnections makes the request wait for one (up to maxPendingRequests waiting);
+   * beyond that it is refused with flag UO.
+   */
+  acquire(
     endpoint: Endpoint,
     tls: MeshTls | undefined,
     connectTimeoutMs: number,
+    breaker?: CircuitBreaker,
   ): Promise<UpstreamConnection> {
     const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
     const idle = this.#idle.get(key);
@@ -92,15 +117,70 @@ export class UpstreamPools {
       const conn = idle.pop() as UpstreamConnection;
       conn.idleList = undefined;
       conn.socket.setTimeout(0);
-      if (conn.isUsable) return conn;
+      if (conn.isUsable) return Promise.resolve(conn);
     }
-    const socket = await connectEndpoint({
-      endpoint,
-      tls,
-      connectTimeoutMs,
-      ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
+    const open = (slot: Release | undefined) =>
+      connectEndpoint({
+        endpoint,
+        tls,
+        connectTimeoutMs,
+        ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
+      }).then(
+        (socket) => {
+          const conn = new UpstreamConnection(socket, key);
+          conn.breaker = breaker;
+          conn.releaseSlot = slot;
+          if (breaker !== undefined) conn.onSlotFree = () => this.#wakeOne(breaker);
+          return conn;
+        },
+        (err: unknown) => {
+          slot?.();
+          if (breaker !== undefined) this.#wakeOne(breaker);
+          throw err;
+        },
+      );
+    if (breaker === undefined) return open(undefined);
+    const slot = breaker.tryAcquireConnection();
+    if (slot !== null) return open(slot);
+    const pending = breaker.tryAcquirePending();
+    if (pending === null) {
+      const s = breaker.stats();
+      return Promise.reject(
+        new ProxyError(
+          ResponseFlag.UpstreamOverflow,
+          503,
+          `upstream connection pool overflow: ${s.connections} connections open and ${s.pendingRequests} requests waiting (DestinationRule connectionPool limits)`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiting.get(breaker) ?? [];
+      this.#waiting.set(breaker, waiters);
+      waiters.push({
+        key,
+        open: () => {
+          const again = breaker.tryAcquireConnection();
+          if (again === null) {
+            // Still full (another request took the slot): wait again at the front.
+            waiters.unshift(waiter);
+            return;
+          }
+          pending();
+          open(again).then(resolve, reject);
+        },
+        take: (conn) => {
+          pending();
+          resolve(conn);
+        },
+      });
+      const waiter = waiters[waiters.length - 1] as Waiter;
     });
-    return new UpstreamConnection(socket, key);
+  }
+
+  /** A connection slot of the cluster freed: the oldest waiting request opens a connection. */
+  #wakeOne(breaker: CircuitBreaker): void {
+    const waiter = this.#waiting.get(breaker)?.shift();
+    waiter?.open();
   }
 
   /** Returns a connection whose exchange finished cleanly; anything else is closed. */
@@ -110,6 +190,14 @@ export class UpstreamPools {
     conn.onDrain = undefined;
     if (!isReusable || !conn.isUsable) {
       conn.socket.destroy();
+      return;
+    }
+    // A request waiting for a connection to this endpoint takes it at once.
+    const waiters = conn.breaker === undefined ? undefined : this.#waiting.get(conn.breaker);
+    const at = waiters?.findIndex((w) => w.key === conn.key) ?? -1;
+    if (waiters !== undefined && at !== -1) {
+      const [waiter] = waiters.splice(at, 1);
+      waiter?.take(conn);
       return;
     }
     const list = this.#idle.get(conn.key) ?? [];

@@ -27,6 +27,14 @@ export interface ForwardH2Options {
   session: Promise<ClientHttp2Session>;
   /** Answers the caller with a local reply (and counts it); the stream is the caller's to end. */
   reply: (reply: LocalReply) => void;
+  /** Edits the response headers (route header operations, CORS). */
+  editResponse?: (headers: OutgoingHttpHeaders) => OutgoingHttpHeaders;
+  /** How the upstream answered: its status, or undefined when it failed (outlier detection). */
+  onOutcome?: (status: number | undefined) => void;
+  /** The stream is over, however it ended (releases circuit-breaker slots, in-flight counts). */
+  onDone?: () => void;
+  /** The route's deadline for the whole exchange (0 or absent: none). */
+  timeoutMs?: number;
 }
 
 export function forwardH2Stream(o: ForwardH2Options): void {
@@ -37,7 +45,24 @@ export function forwardH2Stream(o: ForwardH2Options): void {
   down.on('trailers', (t: IncomingHttpHeaders) => {
     requestTrailers = t;
   });
+  let timer: NodeJS.Timeout | undefined;
+  if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
+    const ms = o.timeoutMs;
+    timer = setTimeout(() => {
+      o.onOutcome?.(undefined);
+      if (up !== undefined && !up.closed) up.close(NGHTTP2_CANCEL);
+      if (!down.headersSent) {
+        o.reply({
+          status: 504,
+          flag: ResponseFlag.UpstreamRequestTimeout,
+          message: `upstream request timeout: no complete response within the route timeout of ${ms} ms`,
+        });
+      } else if (!down.closed) down.close(NGHTTP2_CANCEL);
+    }, ms);
+  }
   down.once('close', () => {
+    clearTimeout(timer);
+    o.onDone?.();
     if (up !== undefined && !up.closed) up.close(NGHTTP2_CANCEL);
   });
   o.session.then(
@@ -56,6 +81,7 @@ export function forwardH2Stream(o: ForwardH2Options): void {
       relay(down, up, o, () => requestTrailers);
     },
     (err: unknown) => {
+      o.onOutcome?.(undefined);
       if (err instanceof ProxyError) o.reply({ status: err.status, flag: err.flag, message: err.message });
       else o.reply({ status: 503, flag: ResponseFlag.UpstreamConnectionFailure, message: String(err) });
     },
@@ -81,8 +107,13 @@ function relay(
       return;
     }
     const isEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    o.onOutcome?.(Number(headers[':status']));
+    const out = responseHeaders(headers);
     // A Trailers-Only response (gRPC errors) stays one HEADERS frame that ends the stream.
-    down.respond(responseHeaders(headers), { endStream: isEnded, waitForTrailers: !isEnded });
+    down.respond(o.editResponse === undefined ? out : o.editResponse(out), {
+      endStream: isEnded,
+      waitForTrailers: !isEnded,
+    });
     if (isEnded) {
       isResponseEnded = true;
       return;
@@ -101,6 +132,7 @@ function relay(
     if (down.closed || down.destroyed) return;
     const code = up.rstCode ?? NGHTTP2_INTERNAL_ERROR;
     if (!down.headersSent) {
+      o.onOutcome?.(undefined);
       o.reply({
         status: 503,
         flag: ResponseFlag.UpstreamConnectionTermination,

@@ -3,7 +3,7 @@
 // grpc-message; plain HTTP/2 callers get the HTTP/1 local reply's status and body. Both carry the flag.
 
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { LocalReply } from '../http/local-reply.ts';
+import { type LocalReply, replyContent } from '../http/local-reply.ts';
 import { LOCAL_REPLY_HEADER } from '../response-flags.ts';
 
 /** gRPC status codes by HTTP status, per grpc/doc/http-grpc-status-mapping.md (as Envoy applies it). */
@@ -34,13 +34,13 @@ export function writeH2LocalReply(stream: ServerHttp2Stream, reply: LocalReply, 
     stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     return;
   }
-  if (isGrpc) {
+  if (isGrpc && reply.flag !== '') {
     // Trailers-Only: one HEADERS frame that ends the stream, as gRPC servers answer an error.
     stream.respond(
       {
         ':status': 200,
         'content-type': 'application/grpc',
-        'grpc-status': String(grpcStatusOf(reply.status)),
+        'grpc-status': String(reply.grpcStatus ?? grpcStatusOf(reply.status)),
         'grpc-message': encodeGrpcMessage(reply.message),
         [LOCAL_REPLY_HEADER]: reply.flag,
       },
@@ -48,13 +48,10 @@ export function writeH2LocalReply(stream: ServerHttp2Stream, reply: LocalReply, 
     );
     return;
   }
-  const body = `${reply.message}\n`;
-  stream.respond({
-    ':status': reply.status,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    [LOCAL_REPLY_HEADER]: reply.flag,
-  });
+  const { body, headers } = replyContent(reply);
+  const out: Record<string, string | number> = { ':status': reply.status, 'content-length': body.length };
+  for (let k = 0; k < headers.length; k += 2) out[headers[k] as string] = headers[k + 1] as string;
+  stream.respond(out);
   stream.end(body);
 }
 

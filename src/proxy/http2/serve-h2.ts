@@ -7,6 +7,7 @@ import {
   createServer,
   type Http2Server,
   type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
@@ -14,10 +15,13 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { InboundListener, OutboundPortListener, WireProtocol } from '../../wire/index.ts';
 import type { LocalReply } from '../http/local-reply.ts';
-import { resolveOutbound } from '../http/routers.ts';
+import { forHost, type RoutedRequest, routeOutbound } from '../http/outbound-route.ts';
 import type { ProxyContext } from '../listeners/context.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
+import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
+import type { Runtime } from '../runtime.ts';
+import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import { forwardH2Stream } from './forward-h2-stream.ts';
 import { inboundRequestHeaders, outboundRequestHeaders } from './h2-headers.ts';
 import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
@@ -39,8 +43,10 @@ export function egressServesH2(spec: OutboundPortListener, ctx: ProxyContext): b
   const runtime = ctx.current();
   const hosts = runtime.hosts.get(spec.routeTable ?? '');
   if (hosts === undefined || hosts.size === 0) return false;
-  for (const vh of hosts.values()) {
-    const cluster = runtime.clusters.get(vh.routes[0]?.cluster ?? '')?.cluster;
+  for (const host of hosts.values()) {
+    const action = host.vh.routes[0]?.action;
+    const name = action?.kind === 'forward' ? action.destinations[0]?.cluster : undefined;
+    const cluster = runtime.clusters.get(name ?? '')?.cluster;
     if (cluster === undefined || !isH2Protocol(cluster.protocol)) return false;
   }
   return true;
@@ -89,6 +95,10 @@ function replier(
 ) {
   const isGrpc = isGrpcRequest(headers);
   return (reply: LocalReply) => {
+    if (reply.flag === '') {
+      writeH2LocalReply(stream, reply, isGrpc);
+      return;
+    }
     ctx.stats.add('alder_proxy_local_replies_total', { listener, flag: reply.flag });
     ctx.log.warn('local reply', {
       listener,
@@ -103,6 +113,12 @@ function replier(
 
 export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx: ProxyContext): void {
   const routeTable = spec.routeTable ?? '';
+  const downstream = {
+    remoteAddress: socket.remoteAddress ?? '',
+    remotePort: socket.remotePort ?? 0,
+    localAddress: socket.localAddress ?? '',
+    localPort: socket.localPort ?? 0,
+  };
   serveSession(socket, (stream, headers, flags) => {
     const runtime = ctx.current();
     const reply = replier(stream, headers, spec.name, ctx);
@@ -115,26 +131,120 @@ export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx:
       });
       return;
     }
-    const target = resolveOutbound(authority, routeTable, runtime);
-    if (target.kind === 'reply') {
-      reply(target.reply);
+    const req: RouteRequest = {
+      method: headers[':method'] ?? 'GET',
+      path: headers[':path'] ?? '/',
+      authority,
+      scheme: headers[':scheme'] ?? 'http',
+      port: 0,
+      headers: flatHeaders(headers),
+    };
+    const routed = routeOutbound(req, routeTable, runtime, downstream);
+    if (routed.kind === 'reply') {
+      reply(routed.reply);
       return;
     }
-    const { host, cluster, endpoint } = target;
-    const tls = cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-    const session = runtime.h2.session(endpoint, tls, cluster.connectTimeoutMs).catch((err: unknown) => {
-      throw err instanceof ProxyError
-        ? new ProxyError(err.flag, err.status, `upstream connect error for ${host}: ${err.message}`)
-        : err;
+    forwardRouted(stream, headers, flags, routed, runtime, reply);
+  });
+}
+
+/** Forwards an outbound stream under its route: one endpoint of the cluster, within its limits. */
+function forwardRouted(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+  routed: RoutedRequest,
+  runtime: Runtime,
+  reply: (r: LocalReply) => void,
+): void {
+  const { cluster: cr, hostName } = routed;
+  const releaseRequest = cr.breaker.tryAcquireRequest();
+  if (releaseRequest === null) {
+    reply({
+      status: 503,
+      flag: ResponseFlag.UpstreamOverflow,
+      message: `upstream overflow: ${hostName} has ${cr.breaker.stats().requests} requests in flight, its DestinationRule's limit (connectionPool.http.http2MaxRequests)`,
+    });
+    return;
+  }
+  const endpoint = pickEndpoint(cr, hostName, routed.hashKey);
+  if (endpoint instanceof ProxyError) {
+    releaseRequest();
+    reply({ status: endpoint.status, flag: endpoint.flag, message: endpoint.message });
+    return;
+  }
+  cr.balancer.onStart(endpoint);
+  let isReported = false;
+  let out = outboundRequestHeaders(headers);
+  out[':path'] = routed.target;
+  out[':authority'] = routed.authority;
+  if (routed.requestEdits.stages.length > 0)
+    out = editHeaders(out, (h) => applyHeaderEdits(routed.requestEdits, h));
+  const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
+  const start = () => {
+    const session = runtime.h2.session(endpoint, tls, cr.cluster.connectTimeoutMs).catch((err: unknown) => {
+      throw forHost(err, hostName);
     });
     forwardH2Stream({
       downstream: stream,
-      headers: outboundRequestHeaders(headers),
+      headers: out,
       isRequestEnded: (flags & END_STREAM) !== 0,
       session,
       reply,
+      editResponse: (h) => editHeaders(h, routed.editResponse),
+      onOutcome: (status) => {
+        if (isReported) return;
+        isReported = true;
+        cr.outlier.report(
+          endpoint,
+          status === undefined ? { kind: 'local-failure' } : { kind: 'response', status },
+        );
+      },
+      onDone: () => {
+        cr.balancer.onEnd(endpoint);
+        releaseRequest();
+      },
+      timeoutMs: routed.timeoutMs,
     });
-  });
+  };
+  if (routed.delayMs > 0) setTimeout(start, routed.delayMs);
+  else start();
+}
+
+/** Request headers as routing reads them: `[name, value, …]`, pseudo-headers left out. */
+function flatHeaders(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith(':')) continue;
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else if (value !== undefined) out.push(name, value);
+  }
+  return out;
+}
+
+/** Runs a flat-list header edit over an HTTP/2 header object (pseudo-headers kept as they are). */
+function editHeaders(
+  headers: OutgoingHttpHeaders,
+  edit: (flat: string[]) => readonly string[],
+): OutgoingHttpHeaders {
+  const flat: string[] = [];
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (name.startsWith(':')) out[name] = value;
+    else if (Array.isArray(value)) for (const v of value) flat.push(name, v);
+    else if (value !== undefined) flat.push(name, String(value));
+  }
+  const edited = edit(flat);
+  if (edited === flat && flat.length === 0) return headers;
+  for (let k = 0; k < edited.length; k += 2) {
+    const name = edited[k] as string;
+    const value = edited[k + 1] as string;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+  }
+  return out;
 }
 
 export function serveInboundH2(
@@ -143,7 +253,15 @@ export function serveInboundH2(
   peer: string | undefined,
   ctx: ProxyContext,
 ): void {
-  const app = { address: spec.app.address, port: spec.app.port, spiffeId: '', labels: {}, workload: 'app' };
+  const app = {
+    address: spec.app.address,
+    port: spec.app.port,
+    spiffeId: '',
+    labels: {},
+    workload: 'app',
+    locality: '',
+    weight: 1,
+  };
   serveSession(socket, (stream, headers, flags) => {
     const runtime = ctx.current();
     const session = runtime.h2

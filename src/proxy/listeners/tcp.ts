@@ -4,9 +4,10 @@
 import { connect, type Socket } from 'node:net';
 import type { InboundListener, OutboundPortListener } from '../../wire/index.ts';
 import { relay } from '../l4/relay.ts';
-import type { ProxyError } from '../proxy-error.ts';
+import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import type { ProxyContext } from './context.ts';
 
 /** Idle connections are closed after an hour, as Envoy's TCP proxy does by default. */
@@ -32,15 +33,17 @@ export function serveInboundTcp(conn: Socket, spec: InboundListener, ctx: ProxyC
 export function serveOutboundTcp(conn: Socket, spec: OutboundPortListener, ctx: ProxyContext): void {
   const runtime = ctx.current();
   const picker = spec.cluster === undefined ? undefined : runtime.clusters.get(spec.cluster);
-  const endpoint = picker?.next();
-  if (picker === undefined || endpoint === undefined) {
-    const flag = picker === undefined ? ResponseFlag.NoClusterFound : ResponseFlag.NoHealthyUpstream;
-    ctx.stats.add('alder_proxy_local_replies_total', { listener: spec.name, flag });
-    ctx.log.warn('connection refused', {
-      listener: spec.name,
-      flag,
-      reason: `no endpoint for ${spec.cluster}`,
-    });
+  const endpoint =
+    picker === undefined
+      ? new ProxyError(ResponseFlag.NoClusterFound, 503, `no cluster ${spec.cluster}`)
+      : pickEndpoint(picker, picker.cluster.service);
+  if (endpoint instanceof ProxyError || picker === undefined) {
+    const err =
+      endpoint instanceof ProxyError
+        ? endpoint
+        : new ProxyError(ResponseFlag.NoClusterFound, 503, 'no cluster');
+    ctx.stats.add('alder_proxy_local_replies_total', { listener: spec.name, flag: err.flag });
+    ctx.log.warn('connection refused', { listener: spec.name, flag: err.flag, reason: err.message });
     conn.destroy();
     return;
   }

@@ -1,0 +1,59 @@
+// One cluster inside the proxy: its balancer, outlier detector and circuit breaker, built once per
+// snapshot version. A cluster that a new version keeps (same name) keeps its outlier state, its
+// in-flight counts and slow-start clocks; its circuit breaker counts carry over when its limits do.
+
+import type { Cluster, ProxyIdentity } from '../../wire/index.ts';
+import {
+  type Balancer,
+  type CircuitBreaker,
+  createBalancer,
+  createCircuitBreaker,
+  createOutlierDetector,
+  type OutlierDetector,
+} from '../balance/index.ts';
+
+export interface ClusterRuntime {
+  readonly cluster: Cluster;
+  readonly balancer: Balancer;
+  readonly outlier: OutlierDetector;
+  readonly breaker: CircuitBreaker;
+  /** The outlier detector's sweep timer, shared by the versions that share the detector. */
+  readonly sweep: { timer: NodeJS.Timeout | undefined };
+}
+
+const clock = { now: () => performance.now(), random: Math.random };
+
+export function buildClusterRuntime(
+  cluster: Cluster,
+  self: ProxyIdentity,
+  previous: ClusterRuntime | undefined,
+): ClusterRuntime {
+  const keepsOutlier =
+    previous !== undefined &&
+    JSON.stringify(previous.cluster.outlierDetection) === JSON.stringify(cluster.outlierDetection);
+  const outlier = keepsOutlier ? previous.outlier : createOutlierDetector(cluster.outlierDetection, clock);
+  const balancer = createBalancer(cluster, self, {
+    ...clock,
+    outlier,
+    ...(previous === undefined ? {} : { previous: previous.balancer }),
+  });
+  const keepsBreaker =
+    previous !== undefined &&
+    JSON.stringify(previous.cluster.connectionPool) === JSON.stringify(cluster.connectionPool);
+  const breaker = keepsBreaker ? previous.breaker : createCircuitBreaker(cluster.connectionPool);
+  let sweep: ClusterRuntime['sweep'];
+  if (keepsOutlier) sweep = previous.sweep;
+  else {
+    if (previous !== undefined) stopSweep(previous);
+    sweep = {
+      timer: outlier.isEnabled ? setInterval(() => outlier.tick(), outlier.intervalMs).unref() : undefined,
+    };
+  }
+  return { cluster, balancer, outlier, breaker, sweep };
+}
+
+/** The cluster left the snapshot: its detector stops sweeping. */
+export function stopSweep(runtime: ClusterRuntime): void {
+  clearInterval(runtime.sweep.timer);
+  runtime.sweep.timer = undefined;
+}
