@@ -16,6 +16,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
+import { deframer, frame, grpcCall, grpcResult, within } from './grpc-kit.ts';
 import { type RunningProxy, removeDir, tempDir } from './harness.ts';
 import {
   type Mesh,
@@ -31,36 +32,6 @@ const CLIENT = '127.0.12.1';
 const WEB = '127.0.11.2';
 const DOWN = '127.0.11.3';
 const XFCC = 'By=spiffe://cluster.local/ns/shop/sa/web;URI=spiffe://cluster.local/ns/shop/sa/client';
-
-/** Fails with `what` unless `p` settles within `ms`: a broken proxy fails the test, never hangs it. */
-function within<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-function frame(message: string): Buffer {
-  const body = Buffer.from(message);
-  const out = Buffer.alloc(5 + body.length);
-  out.writeUInt32BE(body.length, 1);
-  body.copy(out, 5);
-  return out;
-}
-
-/** Splits length-prefixed gRPC messages out of a byte stream, calling `onMessage` for each whole one. */
-function deframer(onMessage: (m: string) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
-  return (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-      const length = pending.readUInt32BE(1);
-      onMessage(pending.subarray(5, 5 + length).toString());
-      pending = pending.subarray(5 + length);
-    }
-  };
-}
 
 interface Seen {
   path: string;
@@ -114,47 +85,6 @@ function grpcMethod(stream: ServerHttp2Stream, path: string): void {
     }),
   );
   stream.on('end', () => stream.end());
-}
-
-interface GrpcResult {
-  headers: IncomingHttpHeaders;
-  messages: string[];
-  trailers: IncomingHttpHeaders;
-}
-
-/** A unary (or client-streaming) call: sends `messages`, collects the reply's messages and trailers. */
-function grpcCall(session: ClientHttp2Session, authority: string, path: string, messages: string[]) {
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': path,
-    ':authority': authority,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
-  for (const m of messages) stream.write(frame(m));
-  stream.end();
-  return grpcResult(stream);
-}
-
-function grpcResult(stream: ClientHttp2Stream, onMessage?: (m: string) => void): Promise<GrpcResult> {
-  const result: GrpcResult = { headers: {}, messages: [], trailers: {} };
-  stream.on('response', (h) => {
-    result.headers = h;
-  });
-  stream.on('trailers', (t) => {
-    result.trailers = t;
-  });
-  stream.on(
-    'data',
-    deframer((m) => {
-      result.messages.push(m);
-      onMessage?.(m);
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('close', () => resolve(result));
-  });
 }
 
 /** A plain HTTP/2 request: status, headers and the body as text. */
@@ -383,7 +313,8 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
       name: 'an unreachable endpoint',
       port: 9092,
       authority: 'down.shop:9092',
-      flag: 'UF',
+      // Istio's default retry policy tries a refused connection again, so the reply says URX too.
+      flag: 'UF,URX',
       message: /upstream connect error for down\.shop:9092: upstream 127\.0\.11\.3:9092: connection refused/,
     },
   ];

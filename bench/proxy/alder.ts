@@ -175,11 +175,60 @@ function isReadyLine(line: string): boolean {
 }
 // ─── end of ALDER PROXY INTERFACE ─────────────────────────────────────────────────────────────────
 
+/**
+ * A realistic route table on top: 1,000 other services, each with a VirtualService (a header match,
+ * a retry policy, a timeout), and a VirtualService for b whose 50 uri and header routes the
+ * benchmark's requests (`GET /`) pass before its last, catch-all route takes them.
+ */
+export function routeTableConfig(ports: AlderPorts): string {
+  const docs: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    docs.push(`apiVersion: v1
+kind: Service
+metadata: { name: svc-${i}, namespace: default }
+spec:
+  selector: { app: svc-${i} }
+  ports: [{ name: http, port: 8080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: svc-${i}, namespace: default }
+spec:
+  hosts: [svc-${i}]
+  http:
+    - match: [{ headers: { x-canary: { exact: "yes" } } }]
+      route: [{ destination: { host: svc-${i} } }]
+      timeout: 2s
+    - route: [{ destination: { host: svc-${i} } }]
+      retries: { attempts: 2, retryOn: 5xx }`);
+  }
+  const routes: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    routes.push(`    - name: api-v${i}
+      match:
+        - uri: { prefix: /api/v${i}/ }
+        - headers: { x-tenant: { exact: tenant-${i} } }
+      route: [{ destination: { host: b.default.svc.cluster.local } }]`);
+  }
+  docs.push(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: b, namespace: default }
+spec:
+  hosts: [b.default.svc.cluster.local]
+  http:
+${routes.join('\n')}
+    - name: default
+      route: [{ destination: { host: b.default.svc.cluster.local, port: { number: ${ports.outbound} } } }]
+      retries: { attempts: 2, retryOn: "connect-failure,refused-stream" }`);
+  return `${docs.join('\n---\n')}\n`;
+}
+
 /** Writes the config folder and checks it with `alder validate`, which exists before the proxy does. */
-export function writeAlderConfig(dir: string, ports: AlderPorts): string {
-  const configDir = join(dir, 'alder-config');
+export function writeAlderConfig(dir: string, ports: AlderPorts, withRouteTable = false): string {
+  const configDir = join(dir, withRouteTable ? 'alder-routes-config' : 'alder-config');
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, 'mesh.yaml'), alderConfig(ports));
+  if (withRouteTable) writeFileSync(join(configDir, 'routes.yaml'), routeTableConfig(ports));
   try {
     execFileSync(process.execPath, [ALDER, 'validate', '-f', configDir], { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
@@ -188,6 +237,22 @@ export function writeAlderConfig(dir: string, ports: AlderPorts): string {
   }
   return configDir;
 }
+
+/** Alder with the realistic route table of routeTableConfig(), to show what routing costs. */
+export const alderRoutesPair: ProxyPair = {
+  name: 'alder-routes',
+  title: 'Alder + route table',
+  skipReason: () => alderPair.skipReason(),
+  async start(ctx) {
+    const ports = { outbound: await freePort(), inbound: await freePort(), backend: ctx.backendPort };
+    const configDir = writeAlderConfig(ctx.dir, ports, true);
+    const proxies = await startBoth(
+      () => startAlderProxy({ ctx, configDir, workload: 'a', port: ports.outbound }),
+      () => startAlderProxy({ ctx, configDir, workload: 'b', port: ports.inbound }),
+    );
+    return runningPair(ports.outbound, proxies, `b.default.svc.cluster.local:${ports.outbound}`);
+  },
+};
 
 export const alderPair: ProxyPair = {
   name: 'alder',

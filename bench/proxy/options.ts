@@ -7,7 +7,9 @@ export const USAGE = `Side-by-side data-plane benchmark: client -> proxy A -> mT
 
 Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
 
-  --pairs LIST          pairs to run, in order (default: direct,nginx,haproxy,alder)
+  --pairs LIST          pairs to run, in order (default: direct,nginx,haproxy,alder,alder-routes;
+                        alder-routes is Alder with a realistic route table: 1,000 other services
+                        with VirtualServices, and 50 routes before the one the benchmark takes)
   --rates LIST          fixed rates in requests/second (default: 1000,5000)
   --duration S          seconds per fixed-rate phase (default: 15; quick: 3)
   --warmup S            seconds of warm-up per pair (default: 5; quick: 1)
@@ -22,7 +24,7 @@ Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
   -h, --help            this text
 `;
 
-export const PAIR_NAMES = ['direct', 'nginx', 'haproxy', 'alder'] as const;
+export const PAIR_NAMES = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes'] as const;
 export type PairName = (typeof PAIR_NAMES)[number];
 
 export interface BenchOptions {

@@ -72,7 +72,7 @@ export function ratios(results: PairResult[], rates: number[]) {
   const of = (name: PairName) => results.find((r) => r.name === name && r.status === 'ran')?.measurements;
   const ratio = (x: number | undefined, y: number | undefined) =>
     x === undefined || y === undefined || !(y > 0) || !Number.isFinite(x) ? undefined : x / y;
-  const [alder, nginx, haproxy] = [of('alder'), of('nginx'), of('haproxy')];
+  const [alder, nginx, haproxy, routes] = [of('alder'), of('nginx'), of('haproxy'), of('alder-routes')];
   return metrics(results, rates).map((metric) => {
     const get = (m: PairMeasurements | undefined) => (m === undefined ? undefined : metric.of(m));
     return {
@@ -80,6 +80,7 @@ export function ratios(results: PairResult[], rates: number[]) {
       alderOverNginx: ratio(get(alder), get(nginx)),
       alderOverHaproxy: ratio(get(alder), get(haproxy)),
       nginxOverHaproxy: ratio(get(nginx), get(haproxy)),
+      routeTableOverAlder: ratio(get(routes), get(alder)),
     };
   });
 }
@@ -122,10 +123,15 @@ export function markdownReport(results: PairResult[], rates: number[]): string {
   out.push('');
   out.push('### Ratios (lower is better except max throughput)');
   out.push('');
-  out.push('| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy |');
-  out.push('| --- | ---: | ---: | ---: |');
+  out.push('| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy | Alder + route table / Alder |');
+  out.push('| --- | ---: | ---: | ---: | ---: |');
   for (const row of ratios(results, rates)) {
-    const cells = [row.alderOverNginx, row.alderOverHaproxy, row.nginxOverHaproxy].map(fmt);
+    const cells = [
+      row.alderOverNginx,
+      row.alderOverHaproxy,
+      row.nginxOverHaproxy,
+      row.routeTableOverAlder,
+    ].map(fmt);
     out.push(`| ${row.metric} | ${cells.join(' | ')} |`);
   }
   const notes = results

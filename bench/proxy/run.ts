@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { alderPair } from './alder.ts';
+import { alderPair, alderRoutesPair } from './alder.ts';
 import { generateCerts } from './certs.ts';
 import { haproxyPair } from './haproxy.ts';
 import { buildLoadgen } from './loadgen.ts';
@@ -38,6 +38,7 @@ const PAIRS: Record<PairName, ProxyPair> = {
   nginx: nginxPair,
   haproxy: haproxyPair,
   alder: alderPair,
+  'alder-routes': alderRoutesPair,
 };
 
 const log = (line: string) => process.stderr.write(`[bench:proxy] ${line}\n`);

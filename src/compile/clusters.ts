@@ -157,6 +157,10 @@ export function emptyCluster(
     service,
     port: Number(port),
     ...(subset === '' ? {} : { subset }),
+    missing:
+      subset === ''
+        ? `no service ${service} with port ${port} in the registry (a Service or ServiceEntry)`
+        : `subset ${JSON.stringify(subset)} of ${service} is not defined by any DestinationRule for it`,
     protocol,
     traffic,
     lb: { kind: 'ROUND_ROBIN' },

@@ -72,6 +72,7 @@ function actionOf(r: HTTPRoute, headerAuthority: string | undefined, ctx: RouteC
 function redirectOf(redirect: NonNullable<HTTPRoute['redirect']>): RedirectAction {
   const out: RedirectAction = { kind: 'redirect', status: redirect.redirectCode || 301 };
   if (redirect.uri) out.uri = redirect.uri;
+  if (redirect.prefixRewrite) out.prefixRewrite = redirect.prefixRewrite;
   if (redirect.authority) out.authority = redirect.authority;
   if (redirect.port) out.port = redirect.port;
   if (redirect.derivePort !== undefined) out.derivePort = redirect.derivePort;

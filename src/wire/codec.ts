@@ -190,6 +190,7 @@ const routeAction = tagged(
       {
         kind: s.str(),
         uri: s.str(),
+        prefixRewrite: s.str(),
         authority: s.str(),
         port: servicePort,
         derivePort: s.str({ enum: ['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'] as const }),
@@ -498,6 +499,7 @@ const cluster = s.obj(
       { destinationRule: name, levels: strings },
       { required: ['destinationRule', 'levels'] },
     ),
+    missing: s.str({ minLength: 1 }),
     endpoints: s.arr(endpoint),
   },
   {

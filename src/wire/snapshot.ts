@@ -223,6 +223,8 @@ export interface RedirectAction {
   kind: 'redirect';
   /** Replaces the path (query kept, as Envoy's path_redirect does). */
   uri?: string;
+  /** Replaces the prefix the route's uri match matched (Envoy's prefix_rewrite on a redirect). */
+  prefixRewrite?: string;
   authority?: string;
   port?: number;
   derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
@@ -238,7 +240,7 @@ export interface DirectResponseAction {
   bodyBase64?: string;
 }
 
-/** Header operations in the order Envoy applies them: set, then add, then remove. */
+/** Header operations, applied as Envoy does: remove, then set, then add (empty values skipped). */
 export interface HeaderOperations {
   request?: HeaderEdits;
   response?: HeaderEdits;
@@ -260,7 +262,7 @@ export interface RetryPolicy {
   perTryTimeoutMs?: number;
   /** Envoy's conditions (`5xx`, `gateway-error`, `connect-failure`, `refused-stream`, `reset`, `retriable-4xx`, `retriable-status-codes`, gRPC `cancelled` …). */
   retryOn: string[];
-  /** From `retryOn` entries that are status codes (and Istio's default 503). */
+  /** From `retryOn` entries that are status codes (Istio's default policy lists none since 1.24). */
   retriableStatusCodes: number[];
   retryRemoteLocalities: boolean;
   /** Jittered exponential back-off between tries (Envoy's defaults: 25 ms base, 10× base max). */
@@ -326,6 +328,11 @@ export interface Cluster {
   outlierDetection?: OutlierDetection;
   /** The DestinationRule (and subset or port level) that set this cluster's policy, if any. */
   policyOrigin?: PolicyOrigin;
+  /**
+   * Set on a cluster a route names but nothing defines (an unknown subset, host or port), saying
+   * what is missing: requests to it get 503 with flag NC and this reason. Empty of endpoints.
+   */
+  missing?: string;
   endpoints: Endpoint[];
 }
 
@@ -358,7 +365,10 @@ export type HashKey =
   | { sourceIp: true }
   | { queryParameter: string };
 
-/** Locality-aware load balancing, on by default in Istio when outlier detection is set. */
+/**
+ * Locality-aware load balancing, on by default in Istio when outlier detection is set; an empty
+ * object means the default failover by proximity (same zone, then region, then anywhere).
+ */
 export interface LocalityPolicy {
   /** Weighted distribution: from a locality (wildcards `region/*`) to weights per locality. */
   distribute?: { from: string; to: Record<string, number> }[];

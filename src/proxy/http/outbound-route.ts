@@ -11,6 +11,8 @@ import {
   applyHeaderEdits,
   type CompiledDestination,
   type CompiledRetry,
+  type CompiledRoute,
+  compileHeaderEdits,
   type HeaderEditPlan,
   headerValue,
   type RouteRequest,
@@ -59,7 +61,8 @@ export interface RoutedRequest {
   mirrors: Mirror[];
 }
 
-export type OutboundRouting = { kind: 'reply'; reply: LocalReply } | RoutedRequest;
+/** A reply, after `delayMs` when a delay fault comes with an abort (Envoy serves the delay first). */
+export type OutboundRouting = { kind: 'reply'; reply: LocalReply; delayMs?: number } | RoutedRequest;
 
 const random = Math.random;
 
@@ -108,17 +111,29 @@ export function routeOutbound(
   const fault = route.fault?.decide(random);
   if (fault?.abort !== undefined) {
     const abort = fault.abort;
-    return reply({
-      status: abort.kind === 'http' ? abort.status : 200,
-      flag: ResponseFlag.FaultInjected,
-      message: `fault injected: abort by ${route.origin}`,
-      ...(abort.kind === 'grpc' ? { grpcStatus: abort.grpcStatus } : {}),
-    });
+    return {
+      kind: 'reply',
+      delayMs: fault.delayMs,
+      reply: {
+        status: abort.kind === 'http' ? abort.status : 200,
+        flag: ResponseFlag.FaultInjected,
+        message: `fault injected: abort by ${route.origin}`,
+        ...(abort.kind === 'grpc' ? { grpcStatus: abort.grpcStatus } : {}),
+      },
+    };
   }
   const action = route.action;
   if (action.kind === 'redirect') {
-    const r = redirectReply(action.redirect, req);
-    return reply({ status: r.status, flag: '', message: 'redirect', headers: ['location', r.location] });
+    const r = redirectReply(
+      action.redirect,
+      action.redirect.prefixRewrite === undefined ? req : { ...req, path: selection.rewritePath(req.path) },
+    );
+    return reply({
+      status: r.status,
+      flag: '',
+      message: 'redirect',
+      headers: withRouteEdits(route, ['location', r.location]),
+    });
   }
   if (action.kind === 'direct') {
     const d = action.response;
@@ -126,7 +141,7 @@ export function routeOutbound(
       status: d.status,
       flag: '',
       message: 'direct response',
-      headers: [...d.headers],
+      headers: withRouteEdits(route, [...d.headers]),
       body: d.body,
     });
   }
@@ -192,6 +207,20 @@ export function routeOutbound(
 }
 
 const NONE: readonly string[] = [];
+
+/** A route's own response header edits, compiled on first use (redirects and direct responses). */
+const routeEdits = new WeakMap<CompiledRoute, HeaderEditPlan>();
+
+/** Envoy applies a route's response header operations to the replies it makes for the route too. */
+function withRouteEdits(route: CompiledRoute, headers: string[]): string[] {
+  if (route.route.headers?.response === undefined) return headers;
+  let plan = routeEdits.get(route);
+  if (plan === undefined) {
+    plan = compileHeaderEdits(route.route.headers, undefined, false).response;
+    routeEdits.set(route, plan);
+  }
+  return applyHeaderEdits(plan, headers) as string[];
+}
 const identity = (h: string[]) => h;
 
 function reply(r: LocalReply): OutboundRouting {

@@ -32,11 +32,14 @@ export function routedPlan(
     };
   }
   const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-  const retries: Release[] = [];
+  /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
+  let retrySlot: Release | undefined;
   let endpoint: Endpoint | undefined;
   const endTry = () => {
     if (endpoint !== undefined) cr.balancer.onEnd(endpoint);
     endpoint = undefined;
+    retrySlot?.();
+    retrySlot = undefined;
   };
   return {
     pools: runtime.pools,
@@ -68,17 +71,15 @@ export function routedPlan(
     },
     retryDelay(outcome, attempt) {
       if (retry === undefined || attempt > retry.policy.attempts || !retry.shouldRetry(outcome)) return -1;
-      const release = cr.breaker.tryAcquireRetry();
-      if (release === null) return -1;
-      retries.push(release);
+      const slot = cr.breaker.tryAcquireRetry();
+      if (slot === null) return -1;
+      retrySlot = slot;
       return retry.backoffMs(attempt - 1, Math.random);
     },
     responseHeaders: routed.editResponse,
     finish() {
       endTry();
       releaseRequest();
-      for (const r of retries) r();
-      retries.length = 0;
     },
   };
 }

@@ -28,7 +28,7 @@ import type { UpstreamConnection } from './upstream-pool.ts';
 
 /** Where the router sends a request: an endpoint to forward to (with the head to send), or a reply. */
 export type RouteDecision =
-  | { kind: 'reply'; reply: LocalReply }
+  | { kind: 'reply'; reply: LocalReply; delayMs?: number }
   /** CONNECT: open a byte tunnel to what `open` connects to, after a 200. */
   | { kind: 'tunnel'; open: () => Promise<Duplex> }
   | { kind: 'forward'; plan: ForwardPlan };
@@ -162,7 +162,9 @@ export class Http1ServerConnection {
     this.#isKeepAlive = head.isKeepAlive;
     const decision = this.#hooks.route(head);
     if (decision.kind === 'reply') {
-      this.#reply(decision.reply);
+      const delayMs = decision.delayMs ?? 0;
+      if (delayMs > 0) this.#waitTimer = setTimeout(() => this.#reply(decision.reply), delayMs);
+      else this.#reply(decision.reply);
       return;
     }
     if (decision.kind === 'tunnel') {

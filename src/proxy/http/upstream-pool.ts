@@ -51,9 +51,11 @@ export class UpstreamConnection {
       }
     });
     socket.on('end', () => {
+      // A body that runs to the close ends here; a response cut short is refused by the parser.
       this.parser.finish();
-      // The peer closed its side: an idle connection can carry nothing more.
-      if (this.handler === undefined) socket.destroy();
+      // The peer sends nothing more: idle, it can carry no other exchange; mid-exchange (no answer
+      // yet), the close tells the exchange so (upstream connection termination).
+      socket.destroy();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

@@ -13,7 +13,8 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { InboundListener, OutboundPortListener, WireProtocol } from '../../wire/index.ts';
+import type { Endpoint, InboundListener, OutboundPortListener, WireProtocol } from '../../wire/index.ts';
+import type { Release } from '../balance/index.ts';
 import type { LocalReply } from '../http/local-reply.ts';
 import { forHost, type RoutedRequest, routeOutbound } from '../http/outbound-route.ts';
 import type { ProxyContext } from '../listeners/context.ts';
@@ -141,14 +142,15 @@ export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx:
     };
     const routed = routeOutbound(req, routeTable, runtime, downstream);
     if (routed.kind === 'reply') {
-      reply(routed.reply);
+      if ((routed.delayMs ?? 0) > 0) setTimeout(() => reply(routed.reply), routed.delayMs);
+      else reply(routed.reply);
       return;
     }
     forwardRouted(stream, headers, flags, routed, runtime, reply);
   });
 }
 
-/** Forwards an outbound stream under its route: one endpoint of the cluster, within its limits. */
+/** Forwards an outbound stream under its route: each try to an endpoint of the cluster, within its limits. */
 function forwardRouted(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
@@ -157,7 +159,7 @@ function forwardRouted(
   runtime: Runtime,
   reply: (r: LocalReply) => void,
 ): void {
-  const { cluster: cr, hostName } = routed;
+  const { cluster: cr, hostName, retry } = routed;
   const releaseRequest = cr.breaker.tryAcquireRequest();
   if (releaseRequest === null) {
     reply({
@@ -167,49 +169,68 @@ function forwardRouted(
     });
     return;
   }
-  const endpoint = pickEndpoint(cr, hostName, routed.hashKey);
-  if (endpoint instanceof ProxyError) {
-    releaseRequest();
-    reply({ status: endpoint.status, flag: endpoint.flag, message: endpoint.message });
-    return;
-  }
-  cr.balancer.onStart(endpoint);
-  let isReported = false;
   let out = outboundRequestHeaders(headers);
   out[':path'] = routed.target;
   out[':authority'] = routed.authority;
   if (routed.requestEdits.stages.length > 0)
     out = editHeaders(out, (h) => applyHeaderEdits(routed.requestEdits, h));
   const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-  const start = () => {
-    const session = runtime.h2.session(endpoint, tls, cr.cluster.connectTimeoutMs).catch((err: unknown) => {
-      throw forHost(err, hostName);
-    });
-    forwardH2Stream({
-      downstream: stream,
+  /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
+  let retrySlot: Release | undefined;
+  let endpoint: Endpoint | undefined;
+  const endTry = () => {
+    if (endpoint !== undefined) cr.balancer.onEnd(endpoint);
+    endpoint = undefined;
+    retrySlot?.();
+    retrySlot = undefined;
+  };
+  forwardH2Stream({
+    downstream: stream,
+    isRequestEnded: (flags & END_STREAM) !== 0,
+    reply,
+    plan: {
       headers: out,
-      isRequestEnded: (flags & END_STREAM) !== 0,
-      session,
-      reply,
-      editResponse: (h) => editHeaders(h, routed.editResponse),
-      onOutcome: (status) => {
-        if (isReported) return;
-        isReported = true;
+      open() {
+        const picked = pickEndpoint(cr, hostName, routed.hashKey);
+        if (picked instanceof ProxyError) return Promise.reject(picked);
+        endpoint = picked;
+        cr.balancer.onStart(picked);
+        return runtime.h2.session(picked, tls, cr.cluster.connectTimeoutMs).catch((err: unknown) => {
+          throw forHost(err, hostName);
+        });
+      },
+      report(outcome) {
+        if (endpoint === undefined) return;
         cr.outlier.report(
           endpoint,
-          status === undefined ? { kind: 'local-failure' } : { kind: 'response', status },
+          outcome.kind === 'response'
+            ? { kind: 'response', status: outcome.status }
+            : { kind: 'local-failure' },
         );
+        endTry();
       },
-      onDone: () => {
-        cr.balancer.onEnd(endpoint);
+      retryDelay(outcome, attempt) {
+        if (retry === undefined || attempt > retry.policy.attempts || !retry.shouldRetry(outcome)) return -1;
+        const slot = cr.breaker.tryAcquireRetry();
+        if (slot === null) return -1;
+        retrySlot = slot;
+        return retry.backoffMs(attempt - 1, Math.random);
+      },
+      replayLimit: retry === undefined ? 0 : REPLAY_LIMIT,
+      editResponse: (h) => editHeaders(h, routed.editResponse),
+      delayMs: routed.delayMs,
+      timeoutMs: routed.timeoutMs,
+      perTryTimeoutMs: routed.perTryTimeoutMs,
+      finish() {
+        endTry();
         releaseRequest();
       },
-      timeoutMs: routed.timeoutMs,
-    });
-  };
-  if (routed.delayMs > 0) setTimeout(start, routed.delayMs);
-  else start();
+    },
+  });
 }
+
+/** Request bodies up to this size are kept so that a retry can send them again. */
+const REPLAY_LIMIT = 64 * 1024;
 
 /** Request headers as routing reads them: `[name, value, …]`, pseudo-headers left out. */
 function flatHeaders(headers: IncomingHttpHeaders): string[] {
@@ -264,19 +285,30 @@ export function serveInboundH2(
   };
   serveSession(socket, (stream, headers, flags) => {
     const runtime = ctx.current();
-    const session = runtime.h2
-      .session(app, undefined, runtime.snapshot.mesh.connectTimeoutMs)
-      .catch((err: unknown) => {
-        throw err instanceof ProxyError
-          ? new ProxyError(err.flag, err.status, `app ${app.address}:${app.port} unreachable: ${err.message}`)
-          : err;
-      });
     forwardH2Stream({
       downstream: stream,
-      headers: inboundRequestHeaders(headers, runtime.snapshot.proxy.spiffeId, peer),
       isRequestEnded: (flags & END_STREAM) !== 0,
-      session,
       reply: replier(stream, headers, spec.name, ctx),
+      plan: {
+        headers: inboundRequestHeaders(headers, runtime.snapshot.proxy.spiffeId, peer),
+        open: () =>
+          runtime.h2.session(app, undefined, runtime.snapshot.mesh.connectTimeoutMs).catch((err: unknown) => {
+            throw err instanceof ProxyError
+              ? new ProxyError(
+                  err.flag,
+                  err.status,
+                  `app ${app.address}:${app.port} unreachable: ${err.message}`,
+                )
+              : err;
+          }),
+        report: () => undefined,
+        retryDelay: () => -1,
+        replayLimit: 0,
+        delayMs: 0,
+        timeoutMs: 0,
+        perTryTimeoutMs: 0,
+        finish: () => undefined,
+      },
     });
   });
 }

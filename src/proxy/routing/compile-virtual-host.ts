@@ -173,7 +173,12 @@ export function formatOrigin(origin: RouteOrigin): string {
 
 function selectionOf(route: CompiledRoute, m: CompiledMatch | undefined): RouteSelection {
   const action = route.route.action;
-  const rewrite = action.kind === 'forward' ? action.rewrite : undefined;
+  const rewrite =
+    action.kind === 'forward'
+      ? action.rewrite
+      : action.kind === 'redirect' && action.prefixRewrite !== undefined
+        ? { uri: action.prefixRewrite }
+        : undefined;
   return {
     route,
     matchIndex: m?.index ?? -1,

@@ -7,6 +7,9 @@ import { ResponseFlag } from '../response-flags.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
 
 export function pickEndpoint(cr: ClusterRuntime, host: string, hashKey?: string): Endpoint | ProxyError {
+  if (cr.cluster.missing !== undefined) {
+    return new ProxyError(ResponseFlag.NoClusterFound, 503, `no cluster for ${host}: ${cr.cluster.missing}`);
+  }
   const picked = cr.balancer.pick(hashKey === undefined ? undefined : { hashKey });
   if (picked.kind === 'endpoint') return picked.endpoint;
   const total = cr.cluster.endpoints.length;
