@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import {
   type ClientHttp2Session,
-  type ClientHttp2Stream,
   connect,
   constants,
   createServer,

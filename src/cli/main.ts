@@ -41,6 +41,16 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {
+    name: 'proxy-config',
+    summary: "show a running proxy's routes, clusters or endpoints",
+    load: async () => (await import('./commands/proxy-config.ts')).proxyConfig,
+  },
+  {
+    name: 'explain',
+    summary: "explain how a workload's proxy routes a request, and why",
+    load: async () => (await import('./commands/explain.ts')).explain,
+  },
+  {
     name: 'version',
     summary: 'print the client and server versions',
     load: async () => (await import('./commands/version.ts')).version,

@@ -1,7 +1,10 @@
-// The admin port, on localhost only: /ready, /config_dump (the snapshot held, with its version) and
-// /stats (Prometheus text). Read-only.
+// The admin port: /ready, /config_dump (the snapshot held, with its version), /stats (Prometheus
+// text), and, for loopback callers only, /routes, /clusters, /endpoints and /explain (the views in
+// admin/, read by `alder proxy-config` and `alder explain`). Read-only.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { isAlderError } from '../config/index.ts';
+import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
 import type { Runtime } from './runtime.ts';
 import type { Stats } from './stats.ts';
 
@@ -10,28 +13,90 @@ export interface AdminSources {
   stats: Stats;
 }
 
+const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /explain';
+/** They show the mesh's config and how to reach every workload: only for callers on this host. */
+const LOCAL_ONLY = new Set(['/routes', '/clusters', '/endpoints', '/explain']);
+
 export function createAdminServer(sources: AdminSources): Server {
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     const runtime = sources.current();
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
+    const json = (status: number, value: unknown) =>
+      send(status, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
+    if (LOCAL_ONLY.has(path) && !isLoopback(req)) {
+      return json(403, { code: 'ALDER_FORBIDDEN', message: `${path} answers callers on this host only` });
+    }
     switch (path) {
       case '/ready':
         return runtime === undefined
           ? send(503, 'text/plain', 'not ready: no snapshot yet\n')
           : send(200, 'text/plain', `ready ${runtime.snapshot.version}\n`);
-      case '/config_dump':
-        return runtime === undefined
-          ? send(503, 'application/json', '{"error":"no snapshot yet"}\n')
-          : send(200, 'application/json', `${JSON.stringify(runtime.snapshot, null, 2)}\n`);
       case '/stats':
       case '/stats/prometheus':
         return send(200, 'text/plain; version=0.0.4', sources.stats.render());
+    }
+    const isKnown = path === '/config_dump' || LOCAL_ONLY.has(path);
+    if (!isKnown) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
+    if (runtime === undefined) return json(503, { error: 'no snapshot yet' });
+    const version = runtime.snapshot.version;
+    switch (path) {
+      case '/config_dump':
+        return json(200, runtime.snapshot);
+      case '/routes':
+        return json(200, { version, routeTables: routesView(runtime.snapshot) });
+      case '/clusters':
+        return json(200, { version, clusters: [...runtime.clusters.values()].map(clusterView) });
+      case '/endpoints':
+        return json(200, { version, endpoints: [...runtime.clusters.values()].flatMap(endpointViews) });
       default:
-        return send(404, 'text/plain', 'admin endpoints: /ready /config_dump /stats\n');
+        return explain(runtime, url.searchParams, json);
     }
   });
+}
+
+/**
+ * `/explain?method=GET&authority=reviews:9080&path=/x&scheme=http&header=name:value&table=outbound`:
+ * the explanation as JSON; 400 with `{code, message, hint}` for a request it cannot explain.
+ */
+function explain(runtime: Runtime, q: URLSearchParams, json: (status: number, value: unknown) => void): void {
+  const authority = q.get('authority');
+  const invalid = (message: string, hint: string) =>
+    json(400, { code: 'ALDER_REQUEST_INVALID', message, hint });
+  if (authority === null || authority === '') {
+    invalid('explain needs authority=HOST:PORT', 'e.g. /explain?authority=reviews:9080&path=/');
+    return;
+  }
+  const headers: [string, string][] = [];
+  for (const h of q.getAll('header')) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) {
+      invalid(`header ${JSON.stringify(h)}: want name:value`, 'e.g. header=end-user:jason');
+      return;
+    }
+    headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
+  }
+  const input: ExplainInput = {
+    method: q.get('method') ?? 'GET',
+    authority,
+    path: q.get('path') ?? '/',
+    scheme: q.get('scheme') ?? 'http',
+    headers,
+    routeTable: q.get('table') ?? undefined,
+  };
+  try {
+    json(200, explainRequest(runtime, input));
+  } catch (err) {
+    if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
+    else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });
+  }
+}
+
+function isLoopback(req: IncomingMessage): boolean {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
 }

@@ -86,6 +86,14 @@ export function retireRuntime(old: Runtime, current: Runtime): void {
   }
 }
 
+/** The virtual host a (lower-case) authority names in a route table: `host:port`, or `host` as port 80. */
+export function hostFor(
+  table: ReadonlyMap<string, HostRuntime> | undefined,
+  authority: string,
+): HostRuntime | undefined {
+  return table?.get(authority) ?? (authority.includes(':') ? undefined : table?.get(`${authority}:80`));
+}
+
 function portOf(vhName: string): number {
   const at = vhName.lastIndexOf(':');
   const port = Number(vhName.slice(at + 1));

@@ -19,7 +19,7 @@ import {
   type RouteSelection,
   redirectReply,
 } from '../routing/index.ts';
-import type { HostRuntime, Runtime } from '../runtime.ts';
+import { type HostRuntime, hostFor, type Runtime } from '../runtime.ts';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.ts';
 import type { LocalReply } from './local-reply.ts';
 
@@ -74,7 +74,7 @@ export function routeOutbound(
 ): OutboundRouting {
   const authority = req.authority.toLowerCase();
   const table = runtime.hosts.get(routeTable);
-  const host = table?.get(authority) ?? table?.get(withDefaultPort(authority));
+  const host = hostFor(table, authority);
   if (host === undefined) return reply(noRoute(authority, runtime));
   const hostName = host.displayName;
   if (host.vh.traffic !== 'http') {
@@ -275,10 +275,6 @@ function noRoute(authority: string, runtime: Runtime): LocalReply {
     flag: ResponseFlag.NoRouteFound,
     message: `no route to ${authority}: it is not in the mesh registry and outboundTrafficPolicy is ${policy}; declare it with a ServiceEntry`,
   };
-}
-
-function withDefaultPort(authority: string): string {
-  return authority.includes(':') ? authority : `${authority}:80`;
 }
 
 /** Wraps a connect failure's message with the host it was for. */
