@@ -187,7 +187,7 @@ spec:
     assert.deepEqual(inbound(snap).find((l) => l.port === 9080)?.app, { address: '127.0.0.1', port: 29080 });
   });
 
-  it('compile: turns Sidecar egress ports into local listeners, by cluster for TCP and by route table for HTTP', () => {
+  it('compile: turns Sidecar egress ports into local listeners, each with a route table of its services', () => {
     const sidecar = `---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -205,9 +205,9 @@ spec:
     const snap = compileSnapshot(config(MESH + sidecar), { workload: { namespace: 'shop', name: 'client' } });
     const ports = snap.listeners.filter((l): l is OutboundPortListener => l.kind === 'outbound-port');
     assert.deepEqual(
-      ports.map((l) => [l.port, l.traffic, l.cluster ?? l.routeTable]),
+      ports.map((l) => [l.port, l.traffic, l.routeTable]),
       [
-        [5432, 'tcp', 'outbound|5432||reviews.shop.svc.cluster.local'],
+        [5432, 'tcp', 'egress|5432'],
         [9080, 'http', 'egress|9080'],
       ],
     );

@@ -19,7 +19,7 @@ import { WIRE_VERSION } from '../wire/index.ts';
 import { buildClusters, emptyCluster } from './clusters.ts';
 import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 import { msOf } from './durations.ts';
-import { egressListeners, sidecarFor } from './egress.ts';
+import { type EgressService, egressListeners, sidecarFor } from './egress.ts';
 import { inboundListeners } from './inbound-listeners.ts';
 import { buildRegistry } from './registry.ts';
 import { spiffeIdOf } from './spiffe-id.ts';
@@ -72,15 +72,20 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
       routeTable: OUTBOUND_ROUTE_TABLE,
     });
   }
-  const namespaceByHost = new Map<string, string>(
-    registry.flatMap((s) => s.ports.map((p): [string, string] => [`${s.hostname}:${p.number}`, s.namespace])),
+  const serviceByHost = new Map<string, EgressService>(
+    registry.flatMap((s) =>
+      s.ports.map((p): [string, EgressService] => [
+        `${s.hostname}:${p.number}`,
+        { namespace: s.namespace, isTls: p.protocol === 'TLS' || p.protocol === 'HTTPS' },
+      ]),
+    ),
   );
-  const egress = egressListeners(
-    sidecarFor(config.sidecars, namespace, proxy.labels),
+  const egress = egressListeners({
+    sidecar: sidecarFor(config.sidecars, namespace, proxy.labels),
     namespace,
     outbound,
-    (vh) => namespaceByHost.get(vh) ?? '',
-  );
+    serviceOf: (vh) => serviceByHost.get(vh),
+  });
   listeners.push(...egress.listeners);
   const body = {
     wireVersion: WIRE_VERSION as typeof WIRE_VERSION,

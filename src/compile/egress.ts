@@ -1,8 +1,9 @@
 // Sidecar egress listeners with a port: explicit local ports per upstream, for TCP and for apps that
-// cannot use HTTP_PROXY. `hosts` are Istio's `namespace/dnsName` entries (`./reviews…`, `*/…`).
+// cannot use HTTP_PROXY. `hosts` are Istio's `namespace/dnsName` entries (`./reviews…`, `*/…`). Each
+// port gets a route table of its services; the proxy routes every connection through it.
 
 import type { Resource, SidecarSpec } from '../config/index.ts';
-import type { OutboundPortListener, RouteTable, VirtualHost } from '../wire/index.ts';
+import type { OutboundPortListener, RouteTable, TcpRoute, VirtualHost } from '../wire/index.ts';
 import { selects } from './config-index.ts';
 
 /** The Sidecar that applies to a workload: one selecting it, else the namespace's default (no selector). */
@@ -18,6 +19,22 @@ export function sidecarFor(
   );
 }
 
+/** What the compiler knows of the service behind a virtual host (`host:port`). */
+export interface EgressService {
+  /** ServiceEntry hosts do not spell their namespace. */
+  namespace: string;
+  /** The port's protocol is TLS or HTTPS: connections carry an SNI that can tell services apart. */
+  isTls: boolean;
+}
+
+export interface EgressContext {
+  sidecar: Resource<SidecarSpec> | undefined;
+  /** The workload's namespace. */
+  namespace: string;
+  outbound: RouteTable;
+  serviceOf: (virtualHost: string) => EgressService | undefined;
+}
+
 /** Whether an egress `hosts` entry covers a service host of `serviceNamespace`. */
 function covers(entry: string, namespace: string, fqdn: string, serviceNamespace: string): boolean {
   const slash = entry.indexOf('/');
@@ -30,72 +47,67 @@ function covers(entry: string, namespace: string, fqdn: string, serviceNamespace
   return dns === fqdn;
 }
 
-/** The cluster a TCP port listener forwards to: the first destination of the first TCP route. */
-function tcpCluster(vh: VirtualHost): string {
-  return vh.tcpRoutes[0]?.destinations[0]?.cluster ?? '';
-}
-
-/**
- * `serviceNamespaceOf` gives the namespace of the service behind a virtual host, since ServiceEntry
- * hosts do not spell it.
- */
-export function egressListeners(
-  sidecar: Resource<SidecarSpec> | undefined,
-  namespace: string,
-  outbound: RouteTable,
-  serviceNamespaceOf: (virtualHost: string) => string,
-): { listeners: OutboundPortListener[]; routeTables: RouteTable[] } {
+export function egressListeners(ctx: EgressContext): {
+  listeners: OutboundPortListener[];
+  routeTables: RouteTable[];
+} {
   const listeners: OutboundPortListener[] = [];
   const routeTables: RouteTable[] = [];
-  for (const egress of sidecar?.spec?.egress ?? []) {
+  for (const egress of ctx.sidecar?.spec?.egress ?? []) {
     const number = egress.port?.number;
     if (number === undefined || (egress.bind ?? '').startsWith('unix://')) continue;
-    const matched: VirtualHost[] = outbound.virtualHosts.filter((vh) => {
+    const matched: VirtualHost[] = ctx.outbound.virtualHosts.filter((vh) => {
       const colon = vh.name.lastIndexOf(':');
       const fqdn = vh.name.slice(0, colon);
-      const serviceNamespace = serviceNamespaceOf(vh.name);
+      const serviceNamespace = ctx.serviceOf(vh.name)?.namespace ?? '';
       return (
         Number(vh.name.slice(colon + 1)) === number &&
-        egress.hosts.some((h) => covers(h, namespace, fqdn, serviceNamespace))
+        egress.hosts.some((h) => covers(h, ctx.namespace, fqdn, serviceNamespace))
       );
     });
     const first = matched[0];
     if (first === undefined) continue;
     const name = `egress|${number}`;
-    const address = egress.bind ?? '127.0.0.1';
-    if (first.traffic === 'http') {
-      routeTables.push({ name, virtualHosts: matched });
-      listeners.push({
-        kind: 'outbound-port',
-        name,
-        address,
-        port: number,
-        traffic: 'http',
-        routeTable: name,
-      });
-    } else if (first.traffic === 'detect') {
-      // Sniffing decides per connection: HTTP routes by Host, anything else goes to the one cluster.
-      routeTables.push({ name, virtualHosts: matched.map((vh) => ({ ...vh, traffic: 'http' as const })) });
-      const cluster = tcpCluster(first);
-      listeners.push({
-        kind: 'outbound-port',
-        name,
-        address,
-        port: number,
-        traffic: 'detect',
-        routeTable: name,
-        cluster,
-      });
-    } else {
-      listeners.push({
-        kind: 'outbound-port',
-        name,
-        address,
-        port: number,
-        traffic: first.traffic,
-        cluster: tcpCluster(first),
-      });
-    }
+    const virtualHosts =
+      first.traffic === 'http'
+        ? matched
+        : first.traffic === 'detect'
+          ? // Sniffing decides per connection: HTTP routes by Host, anything else by the TCP routes.
+            matched.map((vh) => ({ ...vh, traffic: 'http' as const }))
+          : withServiceSni(matched, ctx.serviceOf);
+    routeTables.push({ name, virtualHosts });
+    listeners.push({
+      kind: 'outbound-port',
+      name,
+      address: egress.bind ?? '127.0.0.1',
+      port: number,
+      traffic: first.traffic,
+      routeTable: name,
+    });
   }
   return { listeners, routeTables };
+}
+
+/**
+ * Several TLS services on one local port can only be told apart by SNI, so each one's default route
+ * (no VirtualService routes) takes only the names of its service, as Istio's sidecar does for a TLS
+ * service without a VIP (filter chain `server_names: [hostname]`). A port with one service keeps a
+ * default route that takes every connection.
+ */
+function withServiceSni(virtualHosts: VirtualHost[], serviceOf: EgressContext['serviceOf']): VirtualHost[] {
+  if (virtualHosts.length < 2) return virtualHosts;
+  return virtualHosts.map((vh) => {
+    if (serviceOf(vh.name)?.isTls !== true) return vh;
+    const names = [...new Set(vh.domains.map(withoutPort))];
+    const tcpRoutes = vh.tcpRoutes.map(
+      (r): TcpRoute => (r.origin.kind === 'default' ? { ...r, matches: [{ sniHosts: names }] } : r),
+    );
+    return { ...vh, tcpRoutes };
+  });
+}
+
+/** `reviews.shop:9443` → `reviews.shop` (domains are lower-case `host:port`, and bare on port 80). */
+function withoutPort(domain: string): string {
+  const colon = domain.lastIndexOf(':');
+  return colon === -1 ? domain : domain.slice(0, colon);
 }

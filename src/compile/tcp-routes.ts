@@ -2,7 +2,8 @@
 // buildSidecarOutbound{TCP,TLS}FilterChainOpts do: every VirtualService matching the host
 // contributes, in order; a TLS port takes `tls` routes (by SNI), any other port `tcp` routes. Match
 // blocks for another port, gateway, or other source labels or namespace are dropped; a TCP route that
-// matches every connection ends the list. Without any: one default route to the service.
+// matches every connection ends the list. The service's default route comes last when no route
+// applies, and on a TCP port also after routes that only match some destination subnets.
 
 import type { TCPRoute, TLSRoute } from '../config/index.ts';
 import type { TcpMatch, TcpRoute } from '../wire/index.ts';
@@ -12,7 +13,12 @@ import { type DestinationContext, weightedDestinations } from './route-destinati
 import type { MatchContext } from './route-match.ts';
 import type { MeshVirtualService } from './virtual-services.ts';
 
-export type TcpRouteContext = MatchContext & DestinationContext & { isTls: boolean };
+export type TcpRouteContext = MatchContext &
+  DestinationContext & {
+    isTls: boolean;
+    /** The service's own route (defaultTcpRoute), for connections no VirtualService route takes. */
+    defaultRoute: TcpRoute;
+  };
 
 type L4Match = NonNullable<TCPRoute['match']>[number] & { sniHosts?: string[] };
 
@@ -39,6 +45,9 @@ export function translateTcpRoutes(
       if (isTerminal) return out;
     }
   }
+  // Istio adds the service's filter chain unless a catch-all TCP route was added; on a TLS port, only
+  // when no TLS route applies (a TLS port with routes closes connections whose SNI none of them takes).
+  if (out.length === 0 || !ctx.isTls) out.push(ctx.defaultRoute);
   return out;
 }
 

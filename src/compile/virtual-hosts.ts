@@ -30,13 +30,16 @@ export function buildVirtualHosts(ctx: VirtualHostContext): VirtualHost[] {
       const wantsTcp = port.traffic !== 'http';
       const routes = wantsHttp ? translateHttpRoutes(httpVs?.http ?? [], routeCtx) : [];
       const isTls = port.protocol === 'TLS' || port.protocol === 'HTTPS';
-      const tcpRoutes = wantsTcp ? translateTcpRoutes(l4Vs, { ...routeCtx, isTls }) : [];
+      const tcpDefault = defaultTcpRoute(cluster, svc.hostname);
+      const tcpRoutes = wantsTcp
+        ? translateTcpRoutes(l4Vs, { ...routeCtx, isTls, defaultRoute: tcpDefault })
+        : [];
       hosts.push({
         name: `${svc.hostname}:${port.number}`,
         domains: domainsOf(svc, port, ctx.proxy.namespace),
         traffic: port.traffic,
         routes: wantsHttp && routes.length === 0 ? [defaultRoute(cluster, svc.hostname)] : routes,
-        tcpRoutes: wantsTcp && tcpRoutes.length === 0 ? [defaultTcpRoute(cluster, svc.hostname)] : tcpRoutes,
+        tcpRoutes,
       });
     }
   }

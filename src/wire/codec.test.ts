@@ -25,7 +25,7 @@ const DEFAULT_ORIGIN = { kind: 'default' as const, virtualServices: [], paths: [
 
 /** A snapshot using every field of the wire format, as the compiler would write it. */
 const good: Snapshot = {
-  wireVersion: 2,
+  wireVersion: 3,
   version: 'abc',
   proxy: {
     namespace: 'shop',
@@ -49,6 +49,14 @@ const good: Snapshot = {
       name: 'outbound-proxy',
       address: '127.0.0.1',
       port: 15001,
+      routeTable: 'outbound',
+    },
+    {
+      kind: 'outbound-port',
+      name: 'egress|5432',
+      address: '127.0.0.1',
+      port: 5432,
+      traffic: 'tcp',
       routeTable: 'outbound',
     },
   ],
@@ -237,9 +245,28 @@ describe('snapshot codec', () => {
     {
       name: 'an older wire version',
       mutate: (s) => {
-        s.wireVersion = 1;
+        s.wireVersion = 2;
       },
-      want: /wireVersion: must be between 2 and 2, got 1/,
+      want: /wireVersion: must be between 3 and 3, got 2/,
+    },
+    {
+      name: 'an outbound port without a route table',
+      mutate: (s) => void delete at(s, 'listeners', 1).routeTable,
+      want: /listeners\[1\]\.routeTable: is required on an outbound-port listener/,
+    },
+    {
+      name: 'an outbound port naming a cluster (wire version 2)',
+      mutate: (s) => {
+        at(s, 'listeners', 1).cluster = DB;
+      },
+      want: /listeners\[1\]\.cluster: unknown field/,
+    },
+    {
+      name: 'an outbound port naming a missing route table',
+      mutate: (s) => {
+        at(s, 'listeners', 1).routeTable = 'egress|5432';
+      },
+      want: /listeners\[1\]\.routeTable: names route table "egress\|5432", which the snapshot lacks/,
     },
     {
       name: 'a listener without a port',

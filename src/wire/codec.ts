@@ -76,7 +76,6 @@ const listener = s.obj(
     app: s.obj({ address: s.str({ minLength: 1 }), port }, { required: ['address', 'port'] }),
     services: strings,
     routeTable: s.str(),
-    cluster: s.str(),
   },
   {
     required: ['kind', 'name', 'address', 'port'],
@@ -84,18 +83,11 @@ const listener = s.obj(
       const need: Record<string, readonly string[]> = {
         inbound: ['protocol', 'traffic', 'mtlsMode', 'app', 'services'],
         'outbound-proxy': ['routeTable'],
-        'outbound-port': ['traffic'],
+        'outbound-port': ['traffic', 'routeTable'],
       };
       for (const field of need[l.kind] ?? []) {
         if ((l as Record<string, unknown>)[field] === undefined)
           c.error(`is required on an ${l.kind} listener`, field);
-      }
-      if (l.kind === 'outbound-port' && l.traffic === 'detect') {
-        if (l.routeTable === undefined || l.cluster === undefined) {
-          c.error('an outbound-port listener that detects its protocol names both routeTable and cluster');
-        }
-      } else if (l.kind === 'outbound-port' && (l.routeTable === undefined) === (l.cluster === undefined)) {
-        c.error('an outbound-port listener names exactly one of routeTable (HTTP) or cluster (TCP)');
       }
     },
   },
@@ -582,9 +574,6 @@ function checkReferences(snap: Snapshot, c: Checker): void {
   snap.listeners.forEach((l, i) => {
     if ('routeTable' in l && l.routeTable !== undefined && !tables.has(l.routeTable)) {
       c.error(missing('route table', l.routeTable), 'listeners', i, 'routeTable');
-    }
-    if ('cluster' in l && l.cluster !== undefined && !clusters.has(l.cluster)) {
-      c.error(missing('cluster', l.cluster), 'listeners', i, 'cluster');
     }
   });
   const check = (name: string, ...at: (string | number)[]) => {

@@ -4,7 +4,7 @@
 // Both the control plane and the proxy import this module; it imports neither.
 
 /** Bumped when a change to these types would make an older proxy misread a snapshot. */
-export const WIRE_VERSION = 2 as const;
+export const WIRE_VERSION = 3 as const;
 
 /** Istio's protocol names for a port, as the compiler resolved them. */
 export type WireProtocol =
@@ -66,7 +66,18 @@ export interface ProxyTls {
   caFile: string;
 }
 
-export type Listener = InboundListener | OutboundProxyListener | OutboundPortListener;
+export type Listener = InboundListener | OutboundProxyListener | OutboundPortListener | TunnelListener;
+
+/**
+ * The workload's tunnel port (HBONE, docs/transport.md): peer proxies reach every inbound port through
+ * it, each connection an HTTP/2 CONNECT stream over one mTLS session. Always mTLS.
+ */
+export interface TunnelListener {
+  kind: 'tunnel';
+  name: string;
+  address: string;
+  port: number;
+}
 
 /** Mesh → local app: accepts from other proxies (mTLS per `mtlsMode`) and forwards to the app. */
 export interface InboundListener {
@@ -94,16 +105,23 @@ export interface OutboundProxyListener {
   routeTable: string;
 }
 
-/** Local app → one upstream on a local port (TCP, or apps that cannot use a proxy). */
+/**
+ * Local app → the services of one port (a Sidecar egress port), for TCP and for apps that cannot use
+ * a proxy. Wire version 3 replaced the TCP `cluster` with the route table: each connection is routed.
+ */
 export interface OutboundPortListener {
   kind: 'outbound-port';
   name: string;
   address: string;
+  /** Also the destination port TCP routes match against. */
   port: number;
   traffic: TrafficKind;
-  /** HTTP: the route table to use; TCP: the cluster to forward to. */
-  routeTable?: string;
-  cluster?: string;
+  /**
+   * The port's virtual hosts. HTTP picks one by Host. TCP (and what `detect` finds not to be HTTP)
+   * tries each virtual host's `tcpRoutes` with the connection's port, SNI and destination address;
+   * the most specific SNI match wins, then the first virtual host; no match closes it (flag NR).
+   */
+  routeTable: string;
 }
 
 export interface RouteTable {
@@ -415,4 +433,6 @@ export interface Endpoint {
   locality: string;
   /** Relative load-balancing weight (WorkloadEntry `weight`), 1 by default. */
   weight: number;
+  /** The peer proxy's tunnel port (HBONE): HTTP/1 and TCP to this endpoint go through it over mTLS. */
+  tunnelPort?: number;
 }

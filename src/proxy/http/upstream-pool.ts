@@ -2,6 +2,7 @@
 // TLS identity. Each connection owns one strict response parser; the exchange using the connection
 // plugs its callbacks in for the duration of one request.
 
+import type { ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
@@ -11,12 +12,17 @@ import type { MeshTls } from '../mesh-tls.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { HboneTunnels } from '../upstream/hbone.ts';
 
 /** Idle pooled connections close after this long, before most servers' own keep-alive timeouts. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 export class UpstreamConnection {
-  readonly socket: Socket | TLSSocket;
+  /**
+   * A TCP or TLS connection, or an HBONE tunnel (a CONNECT stream) to the peer proxy, which the
+   * exchange drives through the same stream methods (write, cork, pause, setTimeout, destroy).
+   */
+  readonly socket: Socket;
   readonly parser: ResponseParser;
   readonly key: string;
   /** The exchange currently reading responses from this connection. */
@@ -29,8 +35,8 @@ export class UpstreamConnection {
   releaseSlot: Release | undefined;
   breaker: CircuitBreaker | undefined;
 
-  constructor(socket: Socket | TLSSocket, key: string) {
-    this.socket = socket;
+  constructor(socket: Socket | TLSSocket | ClientHttp2Stream, key: string) {
+    this.socket = socket as Socket;
     this.key = key;
     const forward: ResponseParserCallbacks = {
       onHead: (h) => this.handler?.onHead(h),
@@ -101,6 +107,8 @@ export class UpstreamPools {
   readonly #idle = new Map<string, UpstreamConnection[]>();
   /** Per cluster (its circuit breaker): requests waiting for a connection, oldest first. */
   readonly #waiting = new Map<CircuitBreaker, Waiter[]>();
+  /** HBONE sessions to peer proxies' tunnel ports, for endpoints that have one. */
+  readonly #tunnels = new HboneTunnels();
 
   /**
    * An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). With a circuit breaker,
@@ -121,13 +129,17 @@ export class UpstreamPools {
       conn.socket.setTimeout(0);
       if (conn.isUsable) return Promise.resolve(conn);
     }
+    const tunnelPort = tls === undefined ? undefined : endpoint.tunnelPort;
     const open = (slot: Release | undefined) =>
-      connectEndpoint({
-        endpoint,
-        tls,
-        connectTimeoutMs,
-        ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
-      }).then(
+      (tunnelPort !== undefined && tls !== undefined
+        ? this.#tunnels.open(endpoint, tunnelPort, tls, connectTimeoutMs)
+        : connectEndpoint({
+            endpoint,
+            tls,
+            connectTimeoutMs,
+            ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
+          })
+      ).then(
         (socket) => {
           const conn = new UpstreamConnection(socket, key);
           conn.breaker = breaker;

@@ -16,6 +16,12 @@ const H2_ALPN = ['h2'];
 
 export class H2SessionPool {
   readonly #sessions = new Map<string, Promise<ClientHttp2Session>>();
+  /** Flow-control window per stream and per session; node's default (64 KiB) when absent. */
+  readonly #windowBytes: number | undefined;
+
+  constructor(options: { windowBytes?: number } = {}) {
+    this.#windowBytes = options.windowBytes;
+  }
 
   /**
    * The pooled session to `endpoint`, or a new one (mTLS when `tls` is set, h2c otherwise). Rejects
@@ -29,7 +35,7 @@ export class H2SessionPool {
     const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
     const pooled = this.#sessions.get(key);
     if (pooled !== undefined) return pooled;
-    const opening = open(endpoint, tls, connectTimeoutMs).then((session) => {
+    const opening = open(endpoint, tls, connectTimeoutMs, this.#windowBytes).then((session) => {
       const forget = () => {
         if (this.#sessions.get(key) === opening) this.#sessions.delete(key);
       };
@@ -53,6 +59,7 @@ async function open(
   endpoint: Endpoint,
   tls: MeshTls | undefined,
   connectTimeoutMs: number,
+  windowBytes: number | undefined,
 ): Promise<ClientHttp2Session> {
   const socket = await connectEndpoint({
     endpoint,
@@ -71,7 +78,9 @@ async function open(
   }
   const session = h2Connect(`${tls === undefined ? 'http' : 'https'}://${where}`, {
     createConnection: () => socket,
+    ...(windowBytes === undefined ? {} : { settings: { initialWindowSize: windowBytes } }),
   });
+  if (windowBytes !== undefined) session.once('connect', () => session.setLocalWindowSize(windowBytes));
   session.setTimeout(IDLE_TIMEOUT_MS, () => session.close());
   // Pooled sessions must not keep a stopping proxy alive; open streams hold their downstream anyway.
   session.unref();

@@ -66,7 +66,7 @@ let server: Http2Server | undefined;
  * Starts an HTTP/2 server session on a connected socket. The shared server only builds sessions (it
  * never listens): its connection listener takes a plain socket (h2c) or a TLSSocket whose ALPN is h2.
  */
-function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
+export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
   server ??= createServer();
   // A server-side TLSSocket built by hand (the mTLS gate) keeps `secureConnecting` set after its
   // handshake (node's tls.Server clears it); http2 would then wait for a 'secureConnect' that never comes.

@@ -1,0 +1,73 @@
+// HBONE, the transport between proxies (docs/transport.md): each connection to a peer workload is an
+// HTTP/2 CONNECT stream, over one mTLS session per peer to its tunnel port, with `:authority` naming
+// the workload's port. The stream is a byte duplex, so HTTP/1.1 (Alder's own codec) and TCP run
+// inside it unchanged, and many connections share one TLS session and its writes.
+
+import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import type { Endpoint } from '../../wire/index.ts';
+import { H2SessionPool } from '../http2/h2-session-pool.ts';
+import type { MeshTls } from '../mesh-tls.ts';
+import { ProxyError } from '../proxy-error.ts';
+import { ResponseFlag } from '../response-flags.ts';
+
+/** Tunnels carry whole request bodies at once: a window well above HTTP/2's default 64 KiB. */
+const TUNNEL_WINDOW_BYTES = 1024 * 1024;
+
+export class HboneTunnels {
+  readonly #sessions = new H2SessionPool({ windowBytes: TUNNEL_WINDOW_BYTES });
+
+  /** A tunnel to `endpoint` through its proxy's tunnel port; rejects with a ProxyError (flag UF). */
+  open(
+    endpoint: Endpoint,
+    tunnelPort: number,
+    tls: MeshTls,
+    connectTimeoutMs: number,
+  ): Promise<ClientHttp2Stream> {
+    const peer = { ...endpoint, port: tunnelPort };
+    const target = `${endpoint.address}:${endpoint.port}`;
+    return this.#sessions.session(peer, tls, connectTimeoutMs).then(
+      (session) =>
+        new Promise<ClientHttp2Stream>((resolve, reject) => {
+          let stream: ClientHttp2Stream;
+          try {
+            stream = session.request({ ':method': 'CONNECT', ':authority': target }, { endStream: false });
+          } catch (err) {
+            reject(fail(target, `the tunnel session refused a stream: ${(err as Error).message}`));
+            return;
+          }
+          const timer = setTimeout(() => {
+            stream.close();
+            reject(fail(target, `no tunnel answer within ${connectTimeoutMs}ms`));
+          }, connectTimeoutMs);
+          const onClose = () => {
+            clearTimeout(timer);
+            reject(
+              fail(target, `the peer proxy closed the tunnel (HTTP/2 error code ${stream.rstCode ?? 0})`),
+            );
+          };
+          stream.once('close', onClose);
+          stream.on('error', () => undefined);
+          stream.once('response', (headers: IncomingHttpHeaders) => {
+            clearTimeout(timer);
+            stream.off('close', onClose);
+            const status = Number(headers[':status']);
+            if (status === 200) {
+              resolve(stream);
+              return;
+            }
+            stream.close();
+            reject(fail(target, `the peer proxy refused the tunnel with ${status}${describe(headers)}`));
+          });
+        }),
+    );
+  }
+}
+
+function describe(headers: IncomingHttpHeaders): string {
+  const reason = headers['x-alder-reason'];
+  return typeof reason === 'string' ? `: ${reason}` : '';
+}
+
+function fail(target: string, message: string): ProxyError {
+  return new ProxyError(ResponseFlag.UpstreamConnectionFailure, 503, `upstream ${target}: ${message}`);
+}
