@@ -203,7 +203,7 @@ describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
     assert.match(r.headers, /x-alder-response-flags: UF/i);
     assert.match(
       r.body,
-      /upstream connect error for down\.shop:8082: upstream 127\.0\.7\.3:8082: connection refused/,
+      /upstream connect error for down\.shop:8082: upstream 127\.0\.7\.3:8082 \(tunnel port 15008\): connection refused/,
     );
   });
 

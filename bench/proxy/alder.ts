@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type ManagedProcess, startProcess, waitForPort } from './managed-process.ts';
+import type { PairName } from './options.ts';
 import { type PairContext, type ProxyPair, runningPair, startBoth } from './pair.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -13,6 +14,9 @@ const ALDER = join(ROOT, 'bin', 'alder.js');
 const READY_TIMEOUT_MS = 20_000;
 
 interface AlderPorts {
+  /** Each proxy's HBONE tunnel port: both workloads share 127.0.0.1, so each needs its own. */
+  tunnelA: number;
+  tunnelB: number;
   /** A's plain HTTP/1.1 listener for service b (a Sidecar egress listener bound to 127.0.0.1). */
   outbound: number;
   /** B's mTLS listener (a Sidecar ingress listener; also the WorkloadEntry's port for b). */
@@ -41,7 +45,7 @@ interface AlderPorts {
 //   processes one process each (threads included; forked children are summed); SIGTERM stops it.
 
 /** The config folder both Alder proxies read: Istio kinds only. */
-export function alderConfig(ports: AlderPorts): string {
+export function alderConfig(ports: AlderPorts, hbone = true): string {
   return `apiVersion: mesh.alder.dev/v1alpha1
 kind: MeshConfig
 metadata: { name: default }
@@ -49,6 +53,7 @@ spec:
   trustDomain: cluster.local
   mtls: { mode: STRICT }
   accessLogging: { enabled: false }
+  hbone: { enabled: ${hbone} }
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -68,12 +73,16 @@ spec:
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: { name: a, namespace: default }
-spec: { address: 127.0.0.1, labels: { app: a }, serviceAccount: a }
+spec: { address: 127.0.0.1, labels: { app: a }, serviceAccount: a, ports: { hbone: ${ports.tunnelA} } }
 ---
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: { name: b, namespace: default }
-spec: { address: 127.0.0.1, labels: { app: b }, serviceAccount: b, ports: { http: ${ports.inbound} } }
+spec:
+  address: 127.0.0.1
+  labels: { app: b }
+  serviceAccount: b
+  ports: { http: ${ports.inbound}, hbone: ${ports.tunnelB} }
 ---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -224,11 +233,11 @@ ${routes.join('\n')}
 }
 
 /** Writes the config folder and checks it with `alder validate`, which exists before the proxy does. */
-export function writeAlderConfig(dir: string, ports: AlderPorts, withRouteTable = false): string {
-  const configDir = join(dir, withRouteTable ? 'alder-routes-config' : 'alder-config');
+export function writeAlderConfig(dir: string, ports: AlderPorts, variant: AlderVariant = {}): string {
+  const configDir = join(dir, `${variant.name ?? 'alder'}-config`);
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'mesh.yaml'), alderConfig(ports));
-  if (withRouteTable) writeFileSync(join(configDir, 'routes.yaml'), routeTableConfig(ports));
+  writeFileSync(join(configDir, 'mesh.yaml'), alderConfig(ports, variant.hbone ?? true));
+  if (variant.routeTable === true) writeFileSync(join(configDir, 'routes.yaml'), routeTableConfig(ports));
   try {
     execFileSync(process.execPath, [ALDER, 'validate', '-f', configDir], { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
@@ -238,42 +247,51 @@ export function writeAlderConfig(dir: string, ports: AlderPorts, withRouteTable 
   return configDir;
 }
 
-/** Alder with the realistic route table of routeTableConfig(), to show what routing costs. */
-export const alderRoutesPair: ProxyPair = {
-  name: 'alder-routes',
-  title: 'Alder + route table',
-  skipReason: () => alderPair.skipReason(),
-  async start(ctx) {
-    const ports = { outbound: await freePort(), inbound: await freePort(), backend: ctx.backendPort };
-    const configDir = writeAlderConfig(ctx.dir, ports, true);
-    const proxies = await startBoth(
-      () => startAlderProxy({ ctx, configDir, workload: 'a', port: ports.outbound }),
-      () => startAlderProxy({ ctx, configDir, workload: 'b', port: ports.inbound }),
-    );
-    return runningPair(ports.outbound, proxies, `b.default.svc.cluster.local:${ports.outbound}`);
-  },
-};
+/** How an Alder pair differs from the plain one. */
+interface AlderVariant {
+  name?: PairName;
+  /** HBONE tunnels between the proxies (the default), or mTLS to the destination port. */
+  hbone?: boolean;
+  /** Load routeTableConfig() too. */
+  routeTable?: boolean;
+}
 
-export const alderPair: ProxyPair = {
-  name: 'alder',
-  title: 'Alder',
-  skipReason: () => {
-    if (!existsSync(join(ROOT, 'src', 'proxy'))) {
-      return 'src/proxy does not exist yet: the Alder proxy is not built, so the alder pair is skipped';
-    }
-    // src/proxy may be there half-built; what the harness needs is the `alder proxy` command.
-    const help = spawnSync(process.execPath, [ALDER, '--help'], { encoding: 'utf8' }).stdout ?? '';
-    return /^\s+proxy\s/m.test(help)
-      ? undefined
-      : 'src/proxy exists but `alder --help` lists no `proxy` command yet, so the alder pair is skipped';
-  },
-  async start(ctx) {
-    const ports = { outbound: await freePort(), inbound: await freePort(), backend: ctx.backendPort };
-    const configDir = writeAlderConfig(ctx.dir, ports);
-    const proxies = await startBoth(
-      () => startAlderProxy({ ctx, configDir, workload: 'a', port: ports.outbound }),
-      () => startAlderProxy({ ctx, configDir, workload: 'b', port: ports.inbound }),
-    );
-    return runningPair(ports.outbound, proxies, `b.default.svc.cluster.local:${ports.outbound}`);
-  },
-};
+function alderSkipReason(): string | undefined {
+  if (!existsSync(join(ROOT, 'src', 'proxy'))) {
+    return 'src/proxy does not exist yet: the Alder proxy is not built, so the alder pair is skipped';
+  }
+  // src/proxy may be there half-built; what the harness needs is the `alder proxy` command.
+  const help = spawnSync(process.execPath, [ALDER, '--help'], { encoding: 'utf8' }).stdout ?? '';
+  return /^\s+proxy\s/m.test(help)
+    ? undefined
+    : 'src/proxy exists but `alder --help` lists no `proxy` command yet, so the alder pair is skipped';
+}
+
+function alderVariantPair(name: PairName, title: string, variant: AlderVariant): ProxyPair {
+  return {
+    name,
+    title,
+    skipReason: alderSkipReason,
+    async start(ctx) {
+      const ports = {
+        outbound: await freePort(),
+        inbound: await freePort(),
+        tunnelA: await freePort(),
+        tunnelB: await freePort(),
+        backend: ctx.backendPort,
+      };
+      const configDir = writeAlderConfig(ctx.dir, ports, { ...variant, name });
+      const proxies = await startBoth(
+        () => startAlderProxy({ ctx, configDir, workload: 'a', port: ports.outbound }),
+        () => startAlderProxy({ ctx, configDir, workload: 'b', port: ports.inbound }),
+      );
+      return runningPair(ports.outbound, proxies, `b.default.svc.cluster.local:${ports.outbound}`);
+    },
+  };
+}
+
+export const alderPair = alderVariantPair('alder', 'Alder', {});
+/** Alder with the realistic route table of routeTableConfig(), to show what routing costs. */
+export const alderRoutesPair = alderVariantPair('alder-routes', 'Alder + route table', { routeTable: true });
+/** Alder with mTLS to the destination port instead of HBONE, to compare the transports end to end. */
+export const alderDirectPair = alderVariantPair('alder-direct', 'Alder, direct mTLS', { hbone: false });

@@ -9,7 +9,9 @@ Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
 
   --pairs LIST          pairs to run, in order (default: direct,nginx,haproxy,alder,alder-routes;
                         alder-routes is Alder with a realistic route table: 1,000 other services
-                        with VirtualServices, and 50 routes before the one the benchmark takes)
+                        with VirtualServices, and 50 routes before the one the benchmark takes;
+                        alder-direct, run on request, is Alder with mTLS to the destination port
+                        instead of HBONE tunnels)
   --rates LIST          fixed rates in requests/second (default: 1000,5000)
   --duration S          seconds per fixed-rate phase (default: 15; quick: 3)
   --warmup S            seconds of warm-up per pair (default: 5; quick: 1)
@@ -24,7 +26,9 @@ Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
   -h, --help            this text
 `;
 
-export const PAIR_NAMES = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes'] as const;
+export const PAIR_NAMES = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes', 'alder-direct'] as const;
+/** What runs without --pairs: alder-direct (HBONE off) is there for comparisons on demand. */
+export const DEFAULT_PAIRS: readonly PairName[] = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes'];
 export type PairName = (typeof PAIR_NAMES)[number];
 
 export interface BenchOptions {
@@ -82,7 +86,7 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions |
 }
 
 function parsePairs(list: string | undefined): PairName[] {
-  if (list === undefined) return [...PAIR_NAMES];
+  if (list === undefined) return [...DEFAULT_PAIRS];
   const names = list.split(',').map((s) => s.trim());
   for (const name of names) {
     if (!(PAIR_NAMES as readonly string[]).includes(name)) {

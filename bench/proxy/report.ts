@@ -73,6 +73,7 @@ export function ratios(results: PairResult[], rates: number[]) {
   const ratio = (x: number | undefined, y: number | undefined) =>
     x === undefined || y === undefined || !(y > 0) || !Number.isFinite(x) ? undefined : x / y;
   const [alder, nginx, haproxy, routes] = [of('alder'), of('nginx'), of('haproxy'), of('alder-routes')];
+  const unTunnelled = of('alder-direct');
   return metrics(results, rates).map((metric) => {
     const get = (m: PairMeasurements | undefined) => (m === undefined ? undefined : metric.of(m));
     return {
@@ -81,6 +82,7 @@ export function ratios(results: PairResult[], rates: number[]) {
       alderOverHaproxy: ratio(get(alder), get(haproxy)),
       nginxOverHaproxy: ratio(get(nginx), get(haproxy)),
       routeTableOverAlder: ratio(get(routes), get(alder)),
+      hboneOverDirectMtls: ratio(get(alder), get(unTunnelled)),
     };
   });
 }
@@ -123,14 +125,17 @@ export function markdownReport(results: PairResult[], rates: number[]): string {
   out.push('');
   out.push('### Ratios (lower is better except max throughput)');
   out.push('');
-  out.push('| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy | Alder + route table / Alder |');
-  out.push('| --- | ---: | ---: | ---: | ---: |');
+  out.push(
+    '| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy | Alder + route table / Alder | Alder (HBONE) / Alder, direct mTLS |',
+  );
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const row of ratios(results, rates)) {
     const cells = [
       row.alderOverNginx,
       row.alderOverHaproxy,
       row.nginxOverHaproxy,
       row.routeTableOverAlder,
+      row.hboneOverDirectMtls,
     ].map(fmt);
     out.push(`| ${row.metric} | ${cells.join(' | ')} |`);
   }

@@ -2,7 +2,7 @@
 // one per port and DestinationRule subset (`outbound|9080|v1|reviews…`, endpoints filtered by the
 // subset's labels), each with the policy its DestinationRule gives it for this client.
 
-import type { ClientTLSSettings } from '../config/index.ts';
+import type { ClientTLSSettings, MeshConfig } from '../config/index.ts';
 import type { Cluster, Endpoint, TrafficKind, WireProtocol } from '../wire/index.ts';
 import { type IndexedConfig, isLabelSubset } from './config-index.ts';
 import { connectionPoolOf, UNLIMITED } from './connection-pool.ts';
@@ -81,7 +81,7 @@ function clusterFor(
     ...(outlierDetection === undefined ? {} : { outlierDetection }),
     ...(origin === undefined ? {} : { policyOrigin: origin }),
     // Istio wipes the endpoints of a PASSTHROUGH cluster: the original destination is used instead.
-    endpoints: lb.kind === 'PASSTHROUGH' ? [] : endpointsOf(svc, port, members, ctx.config.mesh.trustDomain),
+    endpoints: lb.kind === 'PASSTHROUGH' ? [] : endpointsOf(svc, port, members, ctx.config.mesh),
   };
 }
 
@@ -89,24 +89,33 @@ function endpointsOf(
   svc: MeshService,
   port: MeshPort,
   members: readonly MeshWorkload[],
-  trustDomain: string,
+  mesh: MeshConfig,
 ): Endpoint[] {
+  // HTTP/2 and gRPC keep their own multiplexed sessions to the port (docs/transport.md).
+  const isTunnelled = mesh.hbone.enabled && port.protocol !== 'HTTP2' && port.protocol !== 'GRPC';
   return members.flatMap((w) => {
     const at = workloadPort(port, w);
     if (at === undefined) return [];
     const hasIdentity = !svc.isExternal && w.namespace !== '';
+    const tunnelPort = isTunnelled && hasIdentity && w.workload !== '' ? tunnelPortOf(w, mesh) : undefined;
     return [
       {
         address: w.address,
         port: at,
-        spiffeId: hasIdentity ? spiffeIdOf(trustDomain, w.namespace, w.serviceAccount) : '',
+        spiffeId: hasIdentity ? spiffeIdOf(mesh.trustDomain, w.namespace, w.serviceAccount) : '',
         labels: { ...w.labels },
         workload: w.workload,
         locality: w.locality,
         weight: w.weight,
+        ...(tunnelPort === undefined ? {} : { tunnelPort }),
       },
     ];
   });
+}
+
+/** A workload's HBONE port: its WorkloadEntry's `ports.hbone` (workloads sharing an address), else the mesh's. */
+export function tunnelPortOf(w: { ports: Readonly<Record<string, number>> }, mesh: MeshConfig): number {
+  return w.ports.hbone ?? mesh.hbone.port;
 }
 
 /**

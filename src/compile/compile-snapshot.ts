@@ -16,7 +16,7 @@ import type {
   VirtualHost,
 } from '../wire/index.ts';
 import { WIRE_VERSION } from '../wire/index.ts';
-import { buildClusters, emptyCluster } from './clusters.ts';
+import { buildClusters, emptyCluster, tunnelPortOf } from './clusters.ts';
 import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 import { msOf } from './durations.ts';
 import { type EgressService, egressListeners, sidecarFor } from './egress.ts';
@@ -63,6 +63,11 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
   clusters.push(...missingClusters(virtualHosts, clusters, mesh.connectTimeoutMs));
   const outbound: RouteTable = { name: OUTBOUND_ROUTE_TABLE, virtualHosts };
   const listeners: Listener[] = [...inboundListeners(entry, proxy, config)];
+  if (config.mesh.hbone.enabled) {
+    // Peer proxies reach this workload's ports through its tunnel port (HBONE).
+    const port = tunnelPortOf({ ports: entry.spec?.ports ?? {} }, config.mesh);
+    listeners.push({ kind: 'tunnel', name: `tunnel|${port}`, address: proxy.address, port });
+  }
   const outboundProxy = options.outboundProxy === undefined ? DEFAULT_OUTBOUND_PROXY : options.outboundProxy;
   if (outboundProxy !== null) {
     listeners.push({

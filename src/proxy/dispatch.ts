@@ -16,6 +16,7 @@ import { acceptMesh } from './listeners/accept-mesh.ts';
 import type { ProxyContext } from './listeners/context.ts';
 import { detectProtocol } from './listeners/detect.ts';
 import { serveInboundTcp, serveOutboundTcp } from './listeners/tcp.ts';
+import { serveTunnel } from './listeners/tunnel.ts';
 
 /**
  * How long an inbound connection may stay silent before its mode decides. STRICT only ever takes TLS,
@@ -77,6 +78,9 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
     }
     case 'outbound-proxy':
       serveOutboundHttp(socket, spec, ctx);
+      return;
+    case 'tunnel':
+      serveTunnel(socket, spec, ctx);
       return;
   }
 }

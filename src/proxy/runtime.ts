@@ -15,6 +15,7 @@ import {
   compileVirtualHost,
 } from './routing/index.ts';
 import { buildClusterRuntime, type ClusterRuntime, stopSweep } from './upstream/cluster-runtime.ts';
+import { HboneTunnels } from './upstream/hbone.ts';
 
 /** A virtual host as the proxy runs it. */
 export interface HostRuntime {
@@ -37,6 +38,8 @@ export interface Runtime {
   hosts: ReadonlyMap<string, ReadonlyMap<string, HostRuntime>>;
   /** Keep-alive connections to upstreams, for this snapshot's TLS identity. */
   pools: UpstreamPools;
+  /** HBONE sessions to peer proxies (HTTP/1 and TCP between proxies travel in their tunnels). */
+  tunnels: HboneTunnels;
   /** One multiplexed HTTP/2 session per upstream endpoint (and per app), for HTTP2/GRPC ports. */
   h2: H2SessionPool;
 }
@@ -68,14 +71,16 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
   // Pooled connections carry the previous TLS identity: kept only while it is the same.
   const keepsPools =
     previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
+  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
   return {
     snapshot,
     tls,
     clusters,
     listeners,
     hosts,
-    pools: keepsPools ? previous.pools : new UpstreamPools(),
+    pools: keepsPools ? previous.pools : new UpstreamPools(tunnels),
     h2: keepsPools ? previous.h2 : new H2SessionPool(),
+    tunnels,
   };
 }
 

@@ -68,7 +68,7 @@ function exactlyOne<T extends object>(keys: readonly (keyof T & string)[]): s.Re
 
 const listener = s.obj(
   {
-    kind: s.str({ enum: ['inbound', 'outbound-proxy', 'outbound-port'] as const }),
+    kind: s.str({ enum: ['inbound', 'outbound-proxy', 'outbound-port', 'tunnel'] as const }),
     ...common,
     protocol,
     traffic,
@@ -470,6 +470,7 @@ const endpoint = s.obj(
     workload: s.str(),
     locality: s.str(),
     weight: s.int({ min: 1, max: UINT32_MAX }),
+    tunnelPort: servicePort,
   },
   { required: ['address', 'port', 'spiffeId', 'labels', 'workload', 'locality', 'weight'] },
 );

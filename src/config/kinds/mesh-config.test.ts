@@ -158,6 +158,7 @@ describe('MeshConfig', () => {
       accessLogging: { enabled: true, encoding: 'JSON' },
       enableAutoMtls: true,
       connectTimeout: '10s',
+      hbone: { enabled: true, port: 15008 },
     };
     assert.deepEqual(meshConfigDefaults(), want);
     assert.deepEqual(resolveMeshConfig(undefined), want);

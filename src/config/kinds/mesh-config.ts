@@ -4,7 +4,7 @@
 
 import { parseDurationMs } from '../duration.ts';
 import type { KindInfo } from '../kind-info.ts';
-import { bool, duration, type Infer, num, obj, type Schema, str } from '../schema.ts';
+import { bool, duration, type Infer, int, num, obj, type Schema, str } from '../schema.ts';
 
 /** The one name a MeshConfig may have. */
 export const MESH_CONFIG_NAME = 'default';
@@ -63,6 +63,7 @@ export const meshConfigSpec = obj(
     ),
     enableAutoMtls: bool(),
     connectTimeout: msDuration(1, 3_600_000),
+    hbone: obj({ enabled: bool(), port: int({ min: 1, max: 65535 }) }, { name: 'HBONE tunnel settings' }),
   },
   { name: 'a MeshConfig spec' },
 );
@@ -80,6 +81,7 @@ export interface MeshConfig {
   accessLogging: { enabled: boolean; encoding: 'JSON' | 'TEXT' };
   enableAutoMtls: boolean;
   connectTimeout: string;
+  hbone: { enabled: boolean; port: number };
 }
 
 /** The settings of a mesh without a MeshConfig object; a fresh copy each call. */
@@ -104,6 +106,9 @@ export function meshConfigDefaults(): MeshConfig {
     enableAutoMtls: true,
     // Time to open an upstream TCP connection, as Istio's default.
     connectTimeout: '10s',
+    // HTTP/1 and TCP between proxies travel in HBONE tunnels (HTTP/2 CONNECT over mTLS) to one
+    // port per workload, Istio ambient's port (docs/transport.md).
+    hbone: { enabled: true, port: 15008 },
   };
 }
 
@@ -127,6 +132,7 @@ export function resolveMeshConfig(spec: MeshConfigSpec | undefined): MeshConfig 
     },
     enableAutoMtls: spec.enableAutoMtls ?? d.enableAutoMtls,
     connectTimeout: spec.connectTimeout ?? d.connectTimeout,
+    hbone: { enabled: spec.hbone?.enabled ?? d.hbone.enabled, port: spec.hbone?.port ?? d.hbone.port },
   };
 }
 

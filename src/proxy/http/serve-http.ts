@@ -7,7 +7,7 @@ import { DEFAULT_HTTP1_LIMITS, type Http1Limits, http1Limits } from '../http1/in
 import type { ProxyContext } from '../listeners/context.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
-import { connectEndpoint } from '../upstream/connect.ts';
+import { connectPeer } from '../upstream/hbone.ts';
 import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import { tcpDestination } from '../upstream/tcp-destination.ts';
 import { inboundDecision, outboundDecision } from './routers.ts';
@@ -116,10 +116,11 @@ function connectDecision(authority: string, routeTable: string, ctx: ProxyContex
   return {
     kind: 'tunnel',
     open: () =>
-      connectEndpoint({
+      connectPeer(
+        runtime.tunnels,
         endpoint,
-        tls: cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
-        connectTimeoutMs: cr.cluster.connectTimeoutMs,
-      }),
+        cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
+        cr.cluster.connectTimeoutMs,
+      ),
   };
 }

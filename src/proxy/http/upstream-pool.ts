@@ -11,8 +11,9 @@ import { ResponseParser, type ResponseParserCallbacks } from '../http1/index.ts'
 import type { MeshTls } from '../mesh-tls.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
-import { connectEndpoint } from '../upstream/connect.ts';
-import { HboneTunnels } from '../upstream/hbone.ts';
+import { connectPeer, type HboneTunnels } from '../upstream/hbone.ts';
+
+const HTTP1_ALPN = ['http/1.1'];
 
 /** Idle pooled connections close after this long, before most servers' own keep-alive timeouts. */
 const IDLE_TIMEOUT_MS = 30_000;
@@ -108,7 +109,11 @@ export class UpstreamPools {
   /** Per cluster (its circuit breaker): requests waiting for a connection, oldest first. */
   readonly #waiting = new Map<CircuitBreaker, Waiter[]>();
   /** HBONE sessions to peer proxies' tunnel ports, for endpoints that have one. */
-  readonly #tunnels = new HboneTunnels();
+  readonly #tunnels: HboneTunnels;
+
+  constructor(tunnels: HboneTunnels) {
+    this.#tunnels = tunnels;
+  }
 
   /**
    * An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). With a circuit breaker,
@@ -129,17 +134,8 @@ export class UpstreamPools {
       conn.socket.setTimeout(0);
       if (conn.isUsable) return Promise.resolve(conn);
     }
-    const tunnelPort = tls === undefined ? undefined : endpoint.tunnelPort;
     const open = (slot: Release | undefined) =>
-      (tunnelPort !== undefined && tls !== undefined
-        ? this.#tunnels.open(endpoint, tunnelPort, tls, connectTimeoutMs)
-        : connectEndpoint({
-            endpoint,
-            tls,
-            connectTimeoutMs,
-            ...(tls === undefined ? {} : { alpn: ['http/1.1'] }),
-          })
-      ).then(
+      connectPeer(this.#tunnels, endpoint, tls, connectTimeoutMs, HTTP1_ALPN).then(
         (socket) => {
           const conn = new UpstreamConnection(socket, key);
           conn.breaker = breaker;

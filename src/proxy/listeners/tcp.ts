@@ -9,7 +9,7 @@ import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ClusterRuntime } from '../upstream/cluster-runtime.ts';
-import { connectEndpoint } from '../upstream/connect.ts';
+import { connectPeer } from '../upstream/hbone.ts';
 import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import { type TcpPortRoutes, tcpPortDestination, tcpPortRoutes } from '../upstream/tcp-destination.ts';
 import type { ProxyContext } from './context.ts';
@@ -86,11 +86,12 @@ function forward(conn: Socket, spec: OutboundPortListener, ctx: ProxyContext, o:
   }
   const { cr, endpoint, done } = slot;
   conn.pause();
-  connectEndpoint({
+  connectPeer(
+    o.runtime.tunnels,
     endpoint,
-    tls: cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? o.runtime.tls : undefined,
-    connectTimeoutMs: cr.cluster.connectTimeoutMs,
-  }).then(
+    cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? o.runtime.tls : undefined,
+    cr.cluster.connectTimeoutMs,
+  ).then(
     (upstream) => {
       // Envoy's tcp_proxy reports a connect as LocalOriginConnectSuccessFinal, which outlier
       // detection counts as an HTTP 200 when local-origin errors are not split.

@@ -4,11 +4,14 @@
 // inside it unchanged, and many connections share one TLS session and its writes.
 
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
 import { H2SessionPool } from '../http2/h2-session-pool.ts';
 import type { MeshTls } from '../mesh-tls.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
+import { connectEndpoint } from './connect.ts';
 
 /** Tunnels carry whole request bodies at once: a window well above HTTP/2's default 64 KiB. */
 const TUNNEL_WINDOW_BYTES = 1024 * 1024;
@@ -25,7 +28,13 @@ export class HboneTunnels {
   ): Promise<ClientHttp2Stream> {
     const peer = { ...endpoint, port: tunnelPort };
     const target = `${endpoint.address}:${endpoint.port}`;
-    return this.#sessions.session(peer, tls, connectTimeoutMs).then(
+    const session = this.#sessions.session(peer, tls, connectTimeoutMs).catch((err: unknown) => {
+      // Say which endpoint the request was for, and that its tunnel port was what failed.
+      if (!(err instanceof ProxyError)) throw err;
+      const reason = err.message.replace(/^upstream [^ ]+: /, '');
+      throw fail(`${target} (tunnel port ${tunnelPort})`, reason);
+    });
+    return session.then(
       (session) =>
         new Promise<ClientHttp2Stream>((resolve, reject) => {
           let stream: ClientHttp2Stream;
@@ -68,6 +77,24 @@ function describe(headers: IncomingHttpHeaders): string {
   return typeof reason === 'string' ? `: ${reason}` : '';
 }
 
+/** `target`: the endpoint as `address:port`, with any detail. */
 function fail(target: string, message: string): ProxyError {
   return new ProxyError(ResponseFlag.UpstreamConnectionFailure, 503, `upstream ${target}: ${message}`);
+}
+
+/**
+ * A byte stream to `endpoint`: through its proxy's tunnel port (HBONE) when it has one and the
+ * cluster uses mTLS, else a direct TCP or mTLS connection (`alpn` offered inside TLS).
+ */
+export function connectPeer(
+  tunnels: HboneTunnels,
+  endpoint: Endpoint,
+  tls: MeshTls | undefined,
+  connectTimeoutMs: number,
+  alpn?: string[],
+): Promise<Socket | TLSSocket | ClientHttp2Stream> {
+  if (tls !== undefined && endpoint.tunnelPort !== undefined) {
+    return tunnels.open(endpoint, endpoint.tunnelPort, tls, connectTimeoutMs);
+  }
+  return connectEndpoint({ endpoint, tls, connectTimeoutMs, ...(alpn === undefined ? {} : { alpn }) });
 }
