@@ -1,5 +1,7 @@
 // Public face of the wire format: the snapshot types both sides share, and their codec.
 
+export type * from './clusters.ts';
 export { decodeSnapshot, encodeSnapshot } from './codec.ts';
+export type * from './routes.ts';
 export type * from './snapshot.ts';
 export { WIRE_VERSION } from './snapshot.ts';

@@ -1,0 +1,60 @@
+// The whole snapshot's schema, from its parts: what decodeSnapshot checks field by field.
+
+import { schema as s } from '../config/index.ts';
+import { cluster } from './schema-clusters.ts';
+import { labels, name, positiveMs } from './schema-common.ts';
+import { listener, routeTable } from './schema-routes.ts';
+import { WIRE_VERSION } from './snapshot.ts';
+
+// ── the snapshot ────────────────────────────────────────────────────────────────────────────────
+
+export const snapshotSchema = s.obj(
+  {
+    wireVersion: s.int({ min: WIRE_VERSION, max: WIRE_VERSION }),
+    version: name,
+    proxy: s.obj(
+      {
+        namespace: name,
+        workload: name,
+        serviceAccount: name,
+        spiffeId: name,
+        address: name,
+        labels,
+        locality: s.str(),
+      },
+      { required: ['namespace', 'workload', 'serviceAccount', 'spiffeId', 'address', 'labels', 'locality'] },
+    ),
+    mesh: s.obj(
+      {
+        trustDomain: name,
+        outboundTrafficPolicy: s.str({ enum: ['REGISTRY_ONLY', 'ALLOW_ANY'] as const }),
+        protocolDetection: s.obj(
+          { enabled: s.bool(), timeoutMs: positiveMs },
+          { required: ['enabled', 'timeoutMs'] },
+        ),
+        connectTimeoutMs: positiveMs,
+        accessLog: s.obj(
+          { enabled: s.bool(), encoding: s.str({ enum: ['JSON', 'TEXT'] as const }) },
+          { required: ['enabled', 'encoding'] },
+        ),
+      },
+      {
+        required: [
+          'trustDomain',
+          'outboundTrafficPolicy',
+          'protocolDetection',
+          'connectTimeoutMs',
+          'accessLog',
+        ],
+      },
+    ),
+    listeners: s.arr(listener),
+    clusters: s.arr(cluster),
+    routeTables: s.arr(routeTable),
+    tls: s.obj(
+      { certFile: name, keyFile: name, caFile: name },
+      { required: ['certFile', 'keyFile', 'caFile'] },
+    ),
+  },
+  { required: ['wireVersion', 'version', 'proxy', 'mesh', 'listeners', 'clusters', 'routeTables'] },
+);
