@@ -33,6 +33,14 @@ const YAML = yamlDocs(
   policy('lb-random', 'loadBalancer: {simple: RANDOM}'),
   policy('hash-header', 'loadBalancer: {consistentHash: {httpHeaderName: x-user}}'),
   policy(
+    'hash-ring',
+    'loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 2048}}}',
+  ),
+  policy(
+    'hash-maglev',
+    'loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 65537}}}',
+  ),
+  policy(
     'hash-cookie',
     'loadBalancer: {consistentHash: {httpCookie: {name: user-session, path: /, ttl: 60s}}}',
   ),
@@ -138,23 +146,29 @@ describe('traffic upstream: load balancing, connection pools and outlier detecti
       assert.ok((counts[w] ?? 0) >= 5, `want ${w} hit at least 5 times, got ${JSON.stringify(counts)}`);
   });
 
-  it('lb: consistentHash on a header keeps one value on one endpoint and spreads different values', async () => {
-    const same = served(
-      await t.client.sendMany(20, 4, () => [url('hash-header'), { headers: { 'x-user': 'alice' } }]),
-    );
-    assert.equal(
-      Object.keys(same).length,
-      1,
-      `want x-user: alice always at one endpoint, got ${JSON.stringify(same)}`,
-    );
-    const spread = served(
-      await t.client.sendMany(30, 4, (i) => [url('hash-header'), { headers: { 'x-user': `user-${i}` } }]),
-    );
-    assert.ok(
-      Object.keys(spread).length >= 2,
-      `want 30 different users on several endpoints, got ${JSON.stringify(spread)}`,
-    );
-  });
+  for (const [host, table] of [
+    ['hash-header', 'the default ring'],
+    ['hash-ring', 'ringHash'],
+    ['hash-maglev', 'maglev'],
+  ] as const) {
+    it(`lb: consistentHash on a header (${table}) keeps one value on one endpoint and spreads different values`, async () => {
+      const same = served(
+        await t.client.sendMany(20, 4, () => [url(host), { headers: { 'x-user': 'alice' } }]),
+      );
+      assert.equal(
+        Object.keys(same).length,
+        1,
+        `want x-user: alice always at one endpoint, got ${JSON.stringify(same)}`,
+      );
+      const spread = served(
+        await t.client.sendMany(30, 4, (i) => [url(host), { headers: { 'x-user': `user-${i}` } }]),
+      );
+      assert.ok(
+        Object.keys(spread).length >= 2,
+        `want 30 different users on several endpoints, got ${JSON.stringify(spread)}`,
+      );
+    });
+  }
 
   it('lb: consistentHash on a query parameter keeps one value on one endpoint and spreads different values', async () => {
     const same = served(await t.client.sendMany(20, 4, () => [url('hash-query', '/lb?user=alice&page=1')]));
