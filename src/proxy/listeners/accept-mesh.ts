@@ -62,6 +62,14 @@ export function acceptMesh(
       ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
     });
     secure.once('secure', () => {
+      // A TLSSocket built by hand does not act on rejectUnauthorized (only tls.Server's connection
+      // listener does): the chain check's verdict must be read and enforced here, or a certificate
+      // from any CA would be taken at its word.
+      if (peerVerifyError(secure) !== null) {
+        secure.destroy();
+        settle('tls-failed');
+        return;
+      }
       const peer = spiffeIdOfCertificate(secure.getPeerCertificate());
       settle({ socket: secure, peer });
     });
@@ -73,4 +81,11 @@ export function acceptMesh(
   socket.once('data', onFirst);
   socket.once('close', () => settle('closed'));
   socket.resume();
+}
+
+/** OpenSSL's verdict on the peer's certificate chain (null: it chains to the mesh's CA). */
+function peerVerifyError(socket: TLSSocket): Error | null {
+  const handle = (socket as unknown as { _handle?: { verifyError(): Error | null } })._handle;
+  // No handle: the socket is already gone, which is no verified peer either.
+  return handle === undefined ? new Error('connection closed during the handshake') : handle.verifyError();
 }
