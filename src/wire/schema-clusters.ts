@@ -5,7 +5,6 @@ import {
   exactlyOne,
   labels,
   name,
-  port,
   positiveMs,
   protocol,
   servicePort,

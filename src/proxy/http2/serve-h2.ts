@@ -13,16 +13,15 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Endpoint, InboundListener, OutboundPortListener, WireProtocol } from '../../wire/index.ts';
-import type { Release } from '../balance/index.ts';
+import type { InboundListener, OutboundPortListener, WireProtocol } from '../../wire/index.ts';
 import type { LocalReply } from '../http/local-reply.ts';
-import { forHost, type RoutedRequest, routeOutbound } from '../http/outbound-route.ts';
+import { type RoutedRequest, routeOutbound } from '../http/outbound-route.ts';
+import { requestSlot, routeTries } from '../http/route-tries.ts';
 import type { ProxyContext } from '../listeners/context.ts';
 import { ProxyError } from '../proxy-error.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime.ts';
-import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import { forwardH2Stream } from './forward-h2-stream.ts';
 import { inboundRequestHeaders, outboundRequestHeaders } from './h2-headers.ts';
 import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
@@ -159,14 +158,9 @@ function forwardRouted(
   runtime: Runtime,
   reply: (r: LocalReply) => void,
 ): void {
-  const { cluster: cr, hostName, retry } = routed;
-  const releaseRequest = cr.breaker.tryAcquireRequest();
-  if (releaseRequest === null) {
-    reply({
-      status: 503,
-      flag: ResponseFlag.UpstreamOverflow,
-      message: `upstream overflow: ${hostName} has ${cr.breaker.stats().requests} requests in flight, its DestinationRule's limit (connectionPool.http.http2MaxRequests)`,
-    });
+  const slot = requestSlot(routed);
+  if (typeof slot !== 'function') {
+    reply(slot);
     return;
   }
   let out = outboundRequestHeaders(headers);
@@ -174,63 +168,29 @@ function forwardRouted(
   out[':authority'] = routed.authority;
   if (routed.requestEdits.stages.length > 0)
     out = editHeaders(out, (h) => applyHeaderEdits(routed.requestEdits, h));
+  const cr = routed.cluster;
   const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-  /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
-  let retrySlot: Release | undefined;
-  let endpoint: Endpoint | undefined;
-  const endTry = () => {
-    if (endpoint !== undefined) cr.balancer.onEnd(endpoint);
-    endpoint = undefined;
-    retrySlot?.();
-    retrySlot = undefined;
-  };
+  const tries = routeTries(routed, slot, (endpoint) =>
+    runtime.h2.session(endpoint, tls, cr.cluster.connectTimeoutMs),
+  );
   forwardH2Stream({
     downstream: stream,
     isRequestEnded: (flags & END_STREAM) !== 0,
     reply,
     plan: {
       headers: out,
-      open() {
-        const picked = pickEndpoint(cr, hostName, routed.hashKey);
-        if (picked instanceof ProxyError) return Promise.reject(picked);
-        endpoint = picked;
-        cr.balancer.onStart(picked);
-        return runtime.h2.session(picked, tls, cr.cluster.connectTimeoutMs).catch((err: unknown) => {
-          throw forHost(err, hostName);
-        });
-      },
-      report(outcome) {
-        if (endpoint === undefined) return;
-        cr.outlier.report(
-          endpoint,
-          outcome.kind === 'response'
-            ? { kind: 'response', status: outcome.status }
-            : { kind: 'local-failure' },
-        );
-        endTry();
-      },
-      retryDelay(outcome, attempt) {
-        if (retry === undefined || attempt > retry.policy.attempts || !retry.shouldRetry(outcome)) return -1;
-        const slot = cr.breaker.tryAcquireRetry();
-        if (slot === null) return -1;
-        retrySlot = slot;
-        return retry.backoffMs(attempt - 1, Math.random);
-      },
-      replayLimit: retry === undefined ? 0 : REPLAY_LIMIT,
+      open: tries.open,
+      report: tries.report,
+      retryDelay: tries.retryDelay,
+      replayLimit: tries.replayLimit,
       editResponse: (h) => editHeaders(h, routed.editResponse),
       delayMs: routed.delayMs,
       timeoutMs: routed.timeoutMs,
       perTryTimeoutMs: routed.perTryTimeoutMs,
-      finish() {
-        endTry();
-        releaseRequest();
-      },
+      finish: tries.finish,
     },
   });
 }
-
-/** Request bodies up to this size are kept so that a retry can send them again. */
-const REPLAY_LIMIT = 64 * 1024;
 
 /** Request headers as routing reads them: `[name, value, …]`, pseudo-headers left out. */
 function flatHeaders(headers: IncomingHttpHeaders): string[] {
