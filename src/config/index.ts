@@ -14,6 +14,8 @@ export type {
   Subset,
   TrafficPolicy,
 } from './kinds/destination-rule.ts';
+export { GRPC_STATUS_NAMES } from './kinds/http-fault.ts';
+export { RETRY_CONDITIONS } from './kinds/http-retry.ts';
 export {
   findKindByApiVersion,
   findKindByName,

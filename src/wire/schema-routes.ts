@@ -1,6 +1,6 @@
 // The schema of listeners and route tables: HTTP routes (matches, actions, policies) and TCP routes.
 
-import { schema as s } from '../config/index.ts';
+import { GRPC_STATUS_NAMES, RETRY_CONDITIONS, schema as s } from '../config/index.ts';
 import {
   common,
   exactlyOne,
@@ -159,31 +159,11 @@ export const routeAction = tagged(
   'a route action (forward, redirect, direct)',
 );
 
-/** Envoy's retry conditions (x-envoy-retry-on and x-envoy-retry-grpc-on). */
-export const RETRY_ON = [
-  '5xx',
-  'gateway-error',
-  'reset',
-  'reset-before-request',
-  'connect-failure',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-  'retriable-headers',
-  'envoy-ratelimited',
-  'http3-post-connect-failure',
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-  'resource-exhausted',
-  'unavailable',
-] as const;
-
 export const retryPolicy = s.obj(
   {
     attempts: s.int({ min: 1, max: 2147483647 }),
     perTryTimeoutMs: positiveMs,
-    retryOn: s.arr(s.str({ enum: RETRY_ON })),
+    retryOn: s.arr(s.str({ enum: RETRY_CONDITIONS })),
     retriableStatusCodes: s.arr(s.int({ min: 100, max: 599 })),
     retryRemoteLocalities: s.bool(),
     backoff: s.obj(
@@ -199,31 +179,11 @@ export const retryPolicy = s.obj(
   { required: ['attempts', 'retryOn', 'retriableStatusCodes', 'retryRemoteLocalities', 'backoff'] },
 );
 
-export const GRPC_STATUS = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-
 export const faultPolicy = s.obj(
   {
     delay: s.obj({ fixedMs: positiveMs, percent }, { required: ['fixedMs', 'percent'] }),
     abort: s.obj(
-      { httpStatus: s.int({ min: 200, max: 600 }), grpcStatus: s.str({ enum: GRPC_STATUS }), percent },
+      { httpStatus: s.int({ min: 200, max: 600 }), grpcStatus: s.str({ enum: GRPC_STATUS_NAMES }), percent },
       { required: ['percent'], refine: exactlyOne(['httpStatus', 'grpcStatus']) },
     ),
   },

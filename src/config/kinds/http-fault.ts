@@ -19,8 +19,8 @@ export const faultPercentage = obj(
   { name: 'a percentage' },
 );
 
-/** gRPC status names Istio accepts (pkg/util/grpc SupportedGRPCStatus). */
-const GRPC_STATUS = [
+/** gRPC status names Istio accepts (pkg/util/grpc SupportedGRPCStatus), in code order (OK is 0). */
+export const GRPC_STATUS_NAMES = [
   'OK',
   'CANCELLED',
   'UNKNOWN',
@@ -46,7 +46,7 @@ export const httpStatus = int({ min: 200, max: 600 });
 const abort = obj(
   {
     httpStatus,
-    grpcStatus: str({ enum: GRPC_STATUS }),
+    grpcStatus: str({ enum: GRPC_STATUS_NAMES }),
     http2Error: str({
       refine: (_v, c) =>
         c.error('HTTP/2 abort fault injection is not supported: use httpStatus or grpcStatus'),

@@ -6,7 +6,7 @@ import { bool, type Infer, int, obj, str } from '../schema.ts';
 import { istioDuration } from './istio-duration.ts';
 
 /** Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on conditions. */
-const RETRY_ON = new Set([
+export const RETRY_CONDITIONS = [
   '5xx',
   'gateway-error',
   'reset',
@@ -23,7 +23,8 @@ const RETRY_ON = new Set([
   'internal',
   'resource-exhausted',
   'unavailable',
-]);
+] as const;
+const RETRY_ON: ReadonlySet<string> = new Set(RETRY_CONDITIONS);
 
 // The status codes Go's net/http names (Istio accepts a code when http.StatusText knows it).
 const KNOWN_STATUS = new Set([
