@@ -28,7 +28,9 @@ it('demo: applies Bookinfo, refuses the broken file, runs four proxies with mTLS
     out,
     /reviews\.yaml:11 VirtualService default\/reviews: spec\.http\[0\]\.route\[0\]\.weight: must be between 0 and 100, got 120/,
   );
-  assert.match(out, /"version": "v1"[\s\S]*"version": "v2"/, 'want round robin over both reviews workloads');
+  // Round robin starts at a random place in its cycle (as Envoy's does): both, in either order.
+  assert.match(out, /"version": "v1"/, 'want round robin to reach reviews v1');
+  assert.match(out, /"version": "v2"/, 'want round robin to reach reviews v2');
   assert.match(
     out,
     /URI=spiffe:\/\/cluster\.local\/ns\/shop\/sa\/client/,
