@@ -45,7 +45,6 @@ export {
   type HeaderEditPlans,
   type HeaderEditStage,
 } from './header-edits.ts';
-export { compileRe2, type Re2Translation, translateRe2 } from './re2-regexp.ts';
 export { type RedirectReply, redirectReply } from './redirect.ts';
 export { type CompiledRetry, compileRetry, type TryOutcome } from './retry.ts';
 export { compilePathRewrite, type PathRewriter } from './rewrite.ts';

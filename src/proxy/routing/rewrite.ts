@@ -2,8 +2,8 @@
 // block matched: its prefix, the whole path for exact and regex matches, `/` when it has no uri.
 // uriRegexRewrite is Envoy's regex_rewrite: every match in the path replaced. The query is kept.
 
+import { compileRe2, translateRe2 } from '../../config/index.ts';
 import type { Rewrite } from '../../wire/index.ts';
-import { compileRe2, translateRe2 } from './re2-regexp.ts';
 import type { CompiledMatch } from './route-match.ts';
 import { pathEnd } from './route-request.ts';
 import { startsWithFold } from './string-match.ts';

@@ -2,9 +2,9 @@
 // case-insensitive, as Envoy's ignore-case path matchers are), regex as an anchored RegExp. The
 // same object answers select() (`test`) and explain (`whyNot`), so the two cannot disagree.
 
+import { compileRe2 } from '../../config/index.ts';
 import type { StringMatch } from '../../wire/index.ts';
 import { re2LiteralPrefix } from './re2-literal-prefix.ts';
-import { compileRe2 } from './re2-regexp.ts';
 
 const EXACT = 0;
 const PREFIX = 1;

@@ -1,8 +1,9 @@
 // Turns an RE2 pattern (Istio's and Envoy's regex syntax) into a JavaScript RegExp with the same
-// meaning, once per snapshot: route matching anchors it, uriRegexRewrite runs it unanchored and
-// global. What JavaScript cannot express (look-around, back references, \C) is refused with a reason.
+// meaning. Validation uses it to refuse what RE2 (or JavaScript) cannot run; the proxy uses it once
+// per snapshot: route matching anchors it, uriRegexRewrite runs it unanchored and global. What
+// JavaScript cannot express (look-around, back references, \C) is refused with a reason.
 
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from './errors.ts';
 
 /** RE2's flags as the translator tracks them; only `i` is left to JavaScript. */
 interface Flags {
