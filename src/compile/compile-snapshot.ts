@@ -19,7 +19,7 @@ import { WIRE_VERSION } from '../wire/index.ts';
 import { buildClusters, emptyCluster, tunnelPortOf } from './clusters.ts';
 import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 import { msOf } from './durations.ts';
-import { type EgressService, egressListeners, sidecarFor } from './egress.ts';
+import { type EgressService, egressListeners, scopeOutbound, sidecarFor } from './egress.ts';
 import { inboundListeners } from './inbound-listeners.ts';
 import { buildRegistry } from './registry.ts';
 import { spiffeIdOf } from './spiffe-id.ts';
@@ -85,12 +85,13 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
       ]),
     ),
   );
-  const egress = egressListeners({
+  const egressContext = {
     sidecar: sidecarFor(config.sidecars, namespace, proxy.labels),
     namespace,
     outbound,
-    serviceOf: (vh) => serviceByHost.get(vh),
-  });
+    serviceOf: (vh: string) => serviceByHost.get(vh),
+  };
+  const egress = egressListeners(egressContext);
   listeners.push(...egress.listeners);
   const body = {
     wireVersion: WIRE_VERSION as typeof WIRE_VERSION,
@@ -98,7 +99,7 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     mesh,
     listeners,
     clusters,
-    routeTables: [outbound, ...egress.routeTables],
+    routeTables: [scopeOutbound(egressContext), ...egress.routeTables],
     tls: options.tls,
   };
   const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OutboundPortListener, Snapshot } from '../wire/index.ts';
-import { compile, REVIEWS, tcpRoutes } from './compile.test-kit.ts';
+import { compile, DETAILS, RATINGS, REVIEWS, tcpRoutes } from './compile.test-kit.ts';
 
 /** A Sidecar for the client with egress ports `{number, protocol, hosts}` bound on 127.0.0.1. */
 function sidecar(ports: { number: number; protocol: string; hosts: string[] }[]): string {
@@ -91,6 +91,48 @@ ${tlsEntry('a', 'api.a.example')}---
       { sniHosts: ['vault.shop.svc.cluster.local', 'vault.shop.svc', 'vault.shop', 'vault'] },
     ]);
   });
+});
+
+describe('compile: Sidecar egress scoping of the forward proxy', () => {
+  const outboundHosts = (snap: Snapshot) =>
+    (snap.routeTables.find((t) => t.name === 'outbound')?.virtualHosts ?? []).map((vh) => vh.name).sort();
+  const catchAll = (hosts: string[]) => `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - hosts: ${JSON.stringify(hosts)}
+`;
+
+  it('egress: without a Sidecar, or with port-specific egress only, the forward proxy sees every service', () => {
+    const all = outboundHosts(compile(''));
+    assert.ok(
+      all.includes(`${REVIEWS}:9080`) && all.includes(`${DETAILS}:9080`),
+      `want every service, got ${all}`,
+    );
+    assert.deepEqual(
+      outboundHosts(compile(sidecar([{ number: 5432, protocol: 'TCP', hosts: [`./${REVIEWS}`] }]))),
+      all,
+      'want port-specific egress to leave the forward proxy whole',
+    );
+  });
+
+  for (const [hosts, want] of [
+    [['./*'], [`${RATINGS}:8080`, `${REVIEWS}:5432`, `${REVIEWS}:9080`]],
+    [[`./${REVIEWS}`], [`${REVIEWS}:5432`, `${REVIEWS}:9080`]],
+    [['books/*'], [`${DETAILS}:9080`]],
+    [['*/*.shop.svc.cluster.local'], [`${RATINGS}:8080`, `${REVIEWS}:5432`, `${REVIEWS}:9080`]],
+    [['~/*'], []],
+  ] as const) {
+    it(`egress: a catch-all egress listener with hosts ${JSON.stringify(hosts)} scopes the forward proxy to them`, () => {
+      assert.deepEqual(
+        outboundHosts(compile(catchAll([...hosts]))),
+        [...want],
+        `want only ${JSON.stringify(want)} reachable through HTTP_PROXY`,
+      );
+    });
+  }
 });
 
 describe('compile: TCP routes', () => {

@@ -47,6 +47,22 @@ function covers(entry: string, namespace: string, fqdn: string, serviceNamespace
   return dns === fqdn;
 }
 
+/**
+ * The route table of the forward proxy (HTTP_PROXY), scoped as Istio scopes a sidecar's outbound
+ * config: by the `hosts` of the Sidecar's egress listener without a port (its catch-all). A Sidecar
+ * with only port-specific listeners, or none, leaves the table whole.
+ */
+export function scopeOutbound(ctx: EgressContext): RouteTable {
+  const catchAll = ctx.sidecar?.spec?.egress?.find((e) => e.port?.number === undefined);
+  if (catchAll === undefined) return ctx.outbound;
+  const virtualHosts = ctx.outbound.virtualHosts.filter((vh) => {
+    const fqdn = vh.name.slice(0, vh.name.lastIndexOf(':'));
+    const serviceNamespace = ctx.serviceOf(vh.name)?.namespace ?? '';
+    return catchAll.hosts.some((h) => covers(h, ctx.namespace, fqdn, serviceNamespace));
+  });
+  return { ...ctx.outbound, virtualHosts };
+}
+
 export function egressListeners(ctx: EgressContext): {
   listeners: OutboundPortListener[];
   routeTables: RouteTable[];
