@@ -1,5 +1,6 @@
 // Keeps the data flow one way: each folder of src/ may import only the folders listed for it, and
-// only through their index.ts. Run by `npm test`; prints each offending import and exits 1.
+// only through their index.ts; inside src/proxy, a folder imports only folders of lower layers, again
+// through their index.ts. Run by `npm test`; prints each offending import and exits 1.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -20,6 +21,28 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet', 'control', 'proxy'],
 };
 
+/**
+ * The proxy's layers, lowest first: connections come in at the top (listeners, inbound/outbound
+ * paths), pass the codec-facing connection managers, the router and the upstream layer, and every
+ * layer may use those below it. The files at the top of src/proxy (the process, dispatch) sit above all.
+ */
+const PROXY_LAYERS: readonly (readonly string[])[] = [
+  ['local-reply', 'http1', 'l4', 'tls'],
+  ['routing', 'balance'],
+  ['upstream'],
+  ['runtime'],
+  ['router'],
+  ['http1-server', 'http2-server'],
+  ['inbound', 'outbound'],
+  ['listeners', 'admin'],
+];
+const TOP_LAYER = PROXY_LAYERS.length;
+
+function proxyLayer(folder: string): number | undefined {
+  const at = PROXY_LAYERS.findIndex((layer) => layer.includes(folder));
+  return at === -1 ? undefined : at;
+}
+
 function* files(dir: string): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -38,6 +61,7 @@ for (const file of files(SRC)) {
     const target = resolve(dirname(file), m[1] as string);
     const rel = relative(SRC, target);
     if (rel.startsWith('..')) continue;
+    checkProxyLayer(file, rel, m[1] as string, isTest);
     const parts = rel.split('/');
     if (parts.length === 1) continue; // a leaf file at the top of src/ (version.ts)
     const to = parts[0] as string;
@@ -54,6 +78,30 @@ for (const file of files(SRC)) {
       problems.push(`${where}: import src/${to} through its index.ts`);
   }
 }
+/** Inside src/proxy: imports point to a lower layer's folder, through its index.ts. */
+function checkProxyLayer(file: string, rel: string, spec: string, isTest: boolean): void {
+  const fromParts = relative(SRC, file).split('/');
+  const toParts = rel.split('/');
+  if (fromParts[0] !== 'proxy' || toParts[0] !== 'proxy') return;
+  const fromFolder = fromParts.length > 2 ? (fromParts[1] as string) : '';
+  const toFolder = toParts.length > 2 ? (toParts[1] as string) : '';
+  if (fromFolder === toFolder) return;
+  const where = `${relative(resolve(SRC, '..'), file)}: imports ${spec}`;
+  const fromLayer = fromFolder === '' ? TOP_LAYER : proxyLayer(fromFolder);
+  const toLayer = toFolder === '' ? TOP_LAYER : proxyLayer(toFolder);
+  if (fromLayer === undefined || toLayer === undefined) {
+    const missing = fromLayer === undefined ? fromFolder : toFolder;
+    problems.push(`${where}: src/proxy/${missing} is not in PROXY_LAYERS of scripts/check-imports.ts`);
+  } else if (toLayer >= fromLayer) {
+    const target = toFolder === '' ? 'the top of src/proxy' : `src/proxy/${toFolder}`;
+    problems.push(
+      `${where}: src/proxy/${fromFolder || '(top)'} may not import ${target}, which is not in a lower layer`,
+    );
+  } else if (!isTest && toParts.length > 2 && toParts[2] !== 'index.ts') {
+    problems.push(`${where}: import src/proxy/${toFolder} through its index.ts`);
+  }
+}
+
 if (problems.length > 0) {
   process.stderr.write(`import check failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
   process.exit(1);

@@ -1,6 +1,6 @@
 // Transport (a): HTTP/1.1 over a pool of keep-alive mTLS connections, one request per connection at a
 // time, the pool growing to the concurrency asked of it. This is what the proxy does today
-// (src/proxy/http/upstream-pool.ts): reused, never multiplexed or pipelined.
+// (src/proxy/upstream/http1-pool.ts): reused, never multiplexed or pipelined.
 
 import type { TLSSocket } from 'node:tls';
 import { encodeRequest, MessageReader } from './h1-framing.ts';

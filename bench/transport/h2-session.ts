@@ -1,5 +1,5 @@
 // Transport (b): HTTP/2 over one mTLS connection (ALPN h2), each request a stream of one node:http2
-// client session, as the proxy already carries HTTP/2 and gRPC (src/proxy/http2/h2-session-pool.ts).
+// client session, as the proxy already carries HTTP/2 and gRPC (src/proxy/upstream/h2-session-pool.ts).
 
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { AUTHORITY, BODY, BODY_BYTES, requestIdOf } from './h1-framing.ts';

@@ -1,4 +1,4 @@
-// The mTLS of the hop, as src/proxy/mesh-tls.ts and src/proxy/upstream/connect.ts set it up: TLS 1.3,
+// The mTLS of the hop, as src/proxy/tls/mesh-tls.ts and src/proxy/upstream/connect.ts set it up: TLS 1.3,
 // client certificates, each side checking the other's SPIFFE ID. No session resumption anywhere, so
 // every new connection is a full handshake.
 

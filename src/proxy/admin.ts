@@ -5,8 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { isAlderError } from '../config/index.ts';
 import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
-import type { Runtime } from './runtime.ts';
-import type { Stats } from './stats.ts';
+import type { Runtime, Stats } from './runtime/index.ts';
 
 export interface AdminSources {
   current(): Runtime | undefined;

@@ -3,20 +3,17 @@
 
 import type { Socket } from 'node:net';
 import type { Listener } from '../wire/index.ts';
-import { serveInboundHttp, serveOutboundHttp } from './http/serve-http.ts';
+import { INBOUND_H2_ALPN, isH2Protocol, isInboundH2 } from './http2-server/index.ts';
 import {
-  egressServesH2,
-  INBOUND_H2_ALPN,
-  isH2Protocol,
-  isInboundH2,
+  acceptMesh,
   serveInboundH2,
-  serveOutboundH2,
-} from './http2/serve-h2.ts';
-import { acceptMesh } from './listeners/accept-mesh.ts';
-import type { ProxyContext } from './listeners/context.ts';
-import { detectProtocol } from './listeners/detect.ts';
-import { serveInboundTcp, serveOutboundTcp } from './listeners/tcp.ts';
-import { serveTunnel } from './listeners/tunnel.ts';
+  serveInboundHttp,
+  serveInboundTcp,
+  serveTunnel,
+} from './inbound/index.ts';
+import { detectProtocol } from './l4/index.ts';
+import { egressServesH2, serveOutboundH2, serveOutboundHttp, serveOutboundTcp } from './outbound/index.ts';
+import type { ProxyContext } from './runtime/index.ts';
 
 /**
  * How long an inbound connection may stay silent before its mode decides. STRICT only ever takes TLS,

@@ -7,10 +7,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../telemetry/index.ts';
 import type { Listener, Snapshot } from '../wire/index.ts';
 import { createAdminServer } from './admin.ts';
-import type { ProxyContext } from './listeners/context.ts';
-import { ListenerSet } from './listeners/listener-set.ts';
-import { buildRuntime, type Runtime, retireRuntime } from './runtime.ts';
-import { Stats } from './stats.ts';
+import { ListenerSet } from './listeners/index.ts';
+import type { ProxyContext } from './runtime/index.ts';
+import { buildRuntime, type Runtime, retireRuntime, Stats } from './runtime/index.ts';
 
 export type Dispatch = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
 

@@ -9,7 +9,7 @@ import type {
   EjectedEndpoint,
   EjectionType,
 } from '../balance/index.ts';
-import type { ClusterRuntime } from '../upstream/cluster-runtime.ts';
+import type { ClusterRuntime } from '../upstream/index.ts';
 
 export interface EjectionView {
   /** `address:port` */

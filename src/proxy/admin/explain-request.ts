@@ -6,8 +6,8 @@
 import { AlderError, ErrorCode } from '../../config/index.ts';
 import type { Snapshot } from '../../wire/index.ts';
 import { explainCompiled, type MatchBlockExplanation, type RouteRequest } from '../routing/index.ts';
-import { buildRuntime, type HostRuntime, hostFor, type Runtime } from '../runtime.ts';
-import { stopSweep } from '../upstream/cluster-runtime.ts';
+import { buildRuntime, type HostRuntime, hostFor, type Runtime } from '../runtime/index.ts';
+import { stopSweep } from '../upstream/index.ts';
 import { clusterView, type EndpointView, endpointViews } from './cluster-view.ts';
 import { matchWords } from './match-words.ts';
 import { type RouteView, routeView } from './route-view.ts';

@@ -5,8 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { AlderError, ErrorCode } from '../../config/index.ts';
 import type { Listener } from '../../wire/index.ts';
-import type { Runtime } from '../runtime.ts';
-import type { ProxyContext } from './context.ts';
+import type { ProxyContext, Runtime } from '../runtime/index.ts';
 
 export type ConnectionHandler = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
 

@@ -4,9 +4,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { type MeshTls, spiffeIdOfCertificate } from '../mesh-tls.ts';
-import { ProxyError } from '../proxy-error.ts';
-import { ResponseFlag } from '../response-flags.ts';
+import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { type MeshTls, spiffeIdOfCertificate } from '../tls/index.ts';
 
 export interface ConnectOptions {
   endpoint: Endpoint;

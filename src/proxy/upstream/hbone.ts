@@ -7,11 +7,10 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { H2SessionPool } from '../http2/h2-session-pool.ts';
-import type { MeshTls } from '../mesh-tls.ts';
-import { ProxyError } from '../proxy-error.ts';
-import { ResponseFlag } from '../response-flags.ts';
+import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from './connect.ts';
+import { H2SessionPool } from './h2-session-pool.ts';
 
 /** Tunnels carry whole request bodies at once: a window well above HTTP/2's default 64 KiB. */
 const TUNNEL_WINDOW_BYTES = 1024 * 1024;

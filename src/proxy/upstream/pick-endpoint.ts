@@ -2,8 +2,7 @@
 // many endpoints exist and why none can take the request).
 
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError } from '../proxy-error.ts';
-import { ResponseFlag } from '../response-flags.ts';
+import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
 
 export function pickEndpoint(cr: ClusterRuntime, host: string, hashKey?: string): Endpoint | ProxyError {

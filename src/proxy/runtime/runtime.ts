@@ -1,0 +1,110 @@
+// What a snapshot becomes inside the proxy: ready-to-run objects built once per version — TLS
+// contexts, compiled route matchers, balancers, host maps. A connection takes the runtime current
+// when it starts and keeps it to its end; a new version goes live with one reference assignment.
+// Cluster state that must outlive a version (outlier ejections, in-flight counts, circuit breaker
+// counts) and the upstream connection pools carry over from the previous runtime.
+
+import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
+import {
+  type CompiledTcpRoutes,
+  type CompiledVirtualHost,
+  compileTcpRoutes,
+  compileVirtualHost,
+} from '../routing/index.ts';
+import { loadMeshTls, type MeshTls } from '../tls/index.ts';
+import {
+  buildClusterRuntime,
+  type ClusterRuntime,
+  H2SessionPool,
+  HboneTunnels,
+  stopSweep,
+  UpstreamPools,
+} from '../upstream/index.ts';
+
+/** A virtual host as the proxy runs it. */
+export interface HostRuntime {
+  readonly vh: VirtualHost;
+  /** How messages name it: `reviews.default:9080` for a service, the host itself otherwise. */
+  readonly displayName: string;
+  /** The service port (from `fqdn:port`), the port routes match against. */
+  readonly port: number;
+  readonly http: CompiledVirtualHost;
+  readonly tcp: CompiledTcpRoutes;
+}
+
+export interface Runtime {
+  snapshot: Snapshot;
+  tls: MeshTls | undefined;
+  clusters: ReadonlyMap<string, ClusterRuntime>;
+  /** Listener specs by name: a bound listener reads its current spec here for each new connection. */
+  listeners: ReadonlyMap<string, Listener>;
+  /** Route table name → (lower-case `host:port` or `host`) → virtual host. */
+  hosts: ReadonlyMap<string, ReadonlyMap<string, HostRuntime>>;
+  /** Keep-alive connections to upstreams, for this snapshot's TLS identity. */
+  pools: UpstreamPools;
+  /** HBONE sessions to peer proxies (HTTP/1 and TCP between proxies travel in their tunnels). */
+  tunnels: HboneTunnels;
+  /** One multiplexed HTTP/2 session per upstream endpoint (and per app), for HTTP2/GRPC ports. */
+  h2: H2SessionPool;
+}
+
+/** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
+export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
+  const tls = snapshot.tls === undefined ? undefined : loadMeshTls(snapshot.tls);
+  const hosts = new Map(
+    snapshot.routeTables.map((t) => {
+      const byDomain = new Map<string, HostRuntime>();
+      for (const vh of t.virtualHosts) {
+        const host: HostRuntime = {
+          vh,
+          displayName: vh.name.replace(/\.svc\.cluster\.local(?=:|$)/, ''),
+          port: portOf(vh.name),
+          http: compileVirtualHost(vh, snapshot.proxy),
+          tcp: compileTcpRoutes(vh, snapshot.proxy),
+        };
+        for (const d of vh.domains) byDomain.set(d.toLowerCase(), host);
+      }
+      return [t.name, byDomain] as const;
+    }),
+  );
+  const clusters = new Map<string, ClusterRuntime>();
+  for (const c of snapshot.clusters) {
+    clusters.set(c.name, buildClusterRuntime(c, snapshot.proxy, previous?.clusters.get(c.name)));
+  }
+  const listeners = new Map(snapshot.listeners.map((l) => [l.name, l]));
+  // Pooled connections carry the previous TLS identity: kept only while it is the same.
+  const keepsPools =
+    previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
+  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
+  return {
+    snapshot,
+    tls,
+    clusters,
+    listeners,
+    hosts,
+    pools: keepsPools ? previous.pools : new UpstreamPools(tunnels),
+    h2: keepsPools ? previous.h2 : new H2SessionPool(),
+    tunnels,
+  };
+}
+
+/** The new runtime went live: the clusters it dropped stop their timers. */
+export function retireRuntime(old: Runtime, current: Runtime): void {
+  for (const [name, c] of old.clusters) {
+    if (current.clusters.get(name)?.sweep !== c.sweep) stopSweep(c);
+  }
+}
+
+/** The virtual host a (lower-case) authority names in a route table: `host:port`, or `host` as port 80. */
+export function hostFor(
+  table: ReadonlyMap<string, HostRuntime> | undefined,
+  authority: string,
+): HostRuntime | undefined {
+  return table?.get(authority) ?? (authority.includes(':') ? undefined : table?.get(`${authority}:80`));
+}
+
+function portOf(vhName: string): number {
+  const at = vhName.lastIndexOf(':');
+  const port = Number(vhName.slice(at + 1));
+  return at === -1 || !Number.isInteger(port) ? 80 : port;
+}
