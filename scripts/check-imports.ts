@@ -27,7 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * layer may use those below it. The files at the top of src/proxy (the process, dispatch) sit above all.
  */
 const PROXY_LAYERS: readonly (readonly string[])[] = [
-  ['local-reply', 'http1', 'l4', 'tls'],
+  ['local-reply', 'http', 'http1', 'l4', 'tls'],
   ['routing', 'balance'],
   ['upstream'],
   ['runtime'],

@@ -3,7 +3,8 @@
 
 import type { Socket } from 'node:net';
 import type { Listener } from '../wire/index.ts';
-import { INBOUND_H2_ALPN, isH2Protocol, isInboundH2 } from './http2-server/index.ts';
+import { isH2Protocol } from './http/index.ts';
+import { INBOUND_H2_ALPN, isInboundH2 } from './http2-server/index.ts';
 import {
   acceptMesh,
   serveInboundH2,

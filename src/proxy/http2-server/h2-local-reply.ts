@@ -3,27 +3,10 @@
 // grpc-message; plain HTTP/2 callers get the HTTP/1 local reply's status and body. Both carry the flag.
 
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { LOCAL_REPLY_HEADER, type LocalReply, replyContent } from '../local-reply/index.ts';
-
-/** gRPC status codes by HTTP status, per grpc/doc/http-grpc-status-mapping.md (as Envoy applies it). */
-const GRPC_STATUS_OF_HTTP: ReadonlyMap<number, number> = new Map([
-  [400, 13], // INTERNAL
-  [401, 16], // UNAUTHENTICATED
-  [403, 7], // PERMISSION_DENIED
-  [404, 12], // UNIMPLEMENTED
-  [429, 14], // UNAVAILABLE
-  [502, 14],
-  [503, 14],
-  [504, 14],
-]);
-const GRPC_UNKNOWN = 2;
+import { grpcStatusOfHttp, LOCAL_REPLY_HEADER, type LocalReply, replyContent } from '../local-reply/index.ts';
 
 export function isGrpcRequest(headers: IncomingHttpHeaders): boolean {
   return headers['content-type']?.startsWith('application/grpc') === true;
-}
-
-export function grpcStatusOf(httpStatus: number): number {
-  return GRPC_STATUS_OF_HTTP.get(httpStatus) ?? GRPC_UNKNOWN;
 }
 
 /** Writes the reply if the response has not started; otherwise resets the stream (INTERNAL_ERROR). */
@@ -39,7 +22,7 @@ export function writeH2LocalReply(stream: ServerHttp2Stream, reply: LocalReply, 
       {
         ':status': 200,
         'content-type': 'application/grpc',
-        'grpc-status': String(reply.grpcStatus ?? grpcStatusOf(reply.status)),
+        'grpc-status': String(reply.grpcStatus ?? grpcStatusOfHttp(reply.status)),
         'grpc-message': encodeGrpcMessage(reply.message),
         [LOCAL_REPLY_HEADER]: reply.flag,
       },

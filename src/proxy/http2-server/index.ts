@@ -1,15 +1,6 @@
-// Public face of the HTTP/2 connection manager: server sessions on accepted connections, the stream
-// forwarder, and the conversions between HTTP/2 header objects and the proxy's flat header lists.
+// Public face of the HTTP/2 connection manager: server sessions on accepted connections, and each
+// stream as the pipeline's downstream (request in, response out, local replies for gRPC callers).
 
-export { forwardH2Stream } from './forward-h2-stream.ts';
-export { inboundRequestHeaders, outboundRequestHeaders, responseHeaders } from './h2-headers.ts';
+export { H2Downstream, incomingOfStream, type StreamOptions, serveStream } from './h2-downstream.ts';
 export { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
-export {
-  editHeaders,
-  flatHeaders,
-  INBOUND_H2_ALPN,
-  isH2Protocol,
-  isInboundH2,
-  replier,
-  serveSession,
-} from './serve-h2.ts';
+export { INBOUND_H2_ALPN, isInboundH2, type OnStream, serveSession } from './serve-session.ts';

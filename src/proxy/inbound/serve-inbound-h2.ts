@@ -1,14 +1,12 @@
-// Inbound HTTP/2: each stream of a peer's mTLS session goes to the local app over pooled h2c.
+// Inbound HTTP/2: each stream of a peer's mTLS session goes to the local app, in the protocol its
+// port speaks.
 
-import { constants } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { InboundListener } from '../../wire/index.ts';
-import { forwardH2Stream, inboundRequestHeaders, replier, serveSession } from '../http2-server/index.ts';
-import { ProxyError } from '../local-reply/index.ts';
+import { serveSession, serveStream } from '../http2-server/index.ts';
+import { inboundDecision } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
-
-const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
 
 export function serveInboundH2(
   socket: Socket | TLSSocket,
@@ -16,41 +14,11 @@ export function serveInboundH2(
   peer: string | undefined,
   ctx: ProxyContext,
 ): void {
-  const app = {
-    address: spec.app.address,
-    port: spec.app.port,
-    spiffeId: '',
-    labels: {},
-    workload: 'app',
-    locality: '',
-    weight: 1,
-  };
-  serveSession(socket, (stream, headers, flags) => {
-    const runtime = ctx.current();
-    forwardH2Stream({
-      downstream: stream,
-      isRequestEnded: (flags & END_STREAM) !== 0,
-      reply: replier(stream, headers, spec.name, ctx),
-      plan: {
-        headers: inboundRequestHeaders(headers, runtime.snapshot.proxy.spiffeId, peer),
-        open: () =>
-          runtime.h2.session(app, undefined, runtime.snapshot.mesh.connectTimeoutMs).catch((err: unknown) => {
-            throw err instanceof ProxyError
-              ? new ProxyError(
-                  err.flag,
-                  err.status,
-                  `app ${app.address}:${app.port} unreachable: ${err.message}`,
-                )
-              : err;
-          }),
-        report: () => undefined,
-        retryDelay: () => -1,
-        replayLimit: 0,
-        delayMs: 0,
-        timeoutMs: 0,
-        perTryTimeoutMs: 0,
-        finish: () => undefined,
-      },
-    });
-  });
+  serveSession(socket, (stream, headers, flags) =>
+    serveStream(stream, headers, flags, {
+      listener: spec.name,
+      ctx,
+      decide: (req) => inboundDecision(req, spec, ctx.current(), peer),
+    }),
+  );
 }

@@ -20,16 +20,8 @@ export function serveInboundHttp(
   peer: string | undefined,
   ctx: ProxyContext,
 ): void {
-  new Http1ServerConnection(
-    socket,
-    http1Hooks(
-      spec.name,
-      ctx,
-      (head) => {
-        const runtime = ctx.current();
-        return inboundDecision(head, spec, runtime, peer, runtime.pools);
-      },
-      peer === undefined ? undefined : FROM_MESH_LIMITS,
-    ),
-  );
+  const route = (_head: unknown, req: Parameters<typeof inboundDecision>[0]) =>
+    inboundDecision(req, spec, ctx.current(), peer);
+  const limits = peer === undefined ? undefined : FROM_MESH_LIMITS;
+  new Http1ServerConnection(socket, http1Hooks(spec.name, ctx, route, limits));
 }

@@ -7,7 +7,8 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 
 import type { Socket } from 'node:net';
 import type { InboundListener, TunnelListener } from '../../wire/index.ts';
-import { isH2Protocol, serveSession } from '../http2-server/index.ts';
+import { isH2Protocol } from '../http/index.ts';
+import { serveSession } from '../http2-server/index.ts';
 import { detectProtocol } from '../l4/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { acceptMesh } from './accept-mesh.ts';

@@ -3,6 +3,8 @@
 // the config asked for (directResponse, redirect, a CORS preflight) has no flag and says what the
 // config says.
 
+import { ProxyError } from './proxy-error.ts';
+import { Reply, type ReplyKind } from './reply-kinds.ts';
 import { LOCAL_REPLY_HEADER } from './response-flags.ts';
 
 export interface LocalReply {
@@ -30,4 +32,20 @@ export function replyContent(reply: LocalReply): { body: Buffer; headers: string
     body: Buffer.from(`${reply.message}\n`),
     headers: ['content-type', 'text/plain; charset=utf-8', LOCAL_REPLY_HEADER, reply.flag],
   };
+}
+
+/** The error reply of a kind from the table, with its reason in words. */
+export function localReply(kind: ReplyKind, message: string): LocalReply {
+  return { status: kind.status, flag: kind.flag, message, grpcStatus: kind.grpcStatus };
+}
+
+/** The reply for a failure: a ProxyError's own kind, or a connect failure for anything else. */
+export function replyOfError(err: unknown): LocalReply {
+  if (err instanceof ProxyError) return localReply(err.kind, err.message);
+  return localReply(Reply.ConnectFailure, `upstream connect error: ${(err as Error).message}`);
+}
+
+/** A reply after retries says so: Envoy's URX beside the final try's flag. */
+export function afterRetries(reply: LocalReply): LocalReply {
+  return { ...reply, flag: `${reply.flag},URX` };
 }

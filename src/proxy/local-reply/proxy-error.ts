@@ -1,16 +1,24 @@
 // An error the proxy turns into a local reply (HTTP) or a closed connection (TCP): it carries the
-// response flag and the status, and its message is the reason shown to the caller in plain words.
+// kind of reply (status, response flag, gRPC status, from reply-kinds.ts), and its message is the
+// reason shown to the caller in plain words.
 
+import type { ReplyKind } from './reply-kinds.ts';
 import type { ResponseFlag } from './response-flags.ts';
 
 export class ProxyError extends Error {
-  readonly flag: ResponseFlag;
-  readonly status: number;
+  readonly kind: ReplyKind;
 
-  constructor(flag: ResponseFlag, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(kind: ReplyKind, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ProxyError';
-    this.flag = flag;
-    this.status = status;
+    this.kind = kind;
+  }
+
+  get flag(): ResponseFlag {
+    return this.kind.flag;
+  }
+
+  get status(): number {
+    return this.kind.status;
   }
 }

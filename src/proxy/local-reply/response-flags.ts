@@ -1,5 +1,6 @@
 // Envoy's response flags, which Alder records on every request and connection it ends or cannot
-// serve, and the one table that turns each into a local reply: status, flag and a reason in words.
+// serve. reply-kinds.ts pairs each kind of local reply with its flag and status. A TLS failure
+// towards an upstream is UF, as in Envoy, with the TLS reason in the reply's words.
 
 export const ResponseFlag = {
   /** No healthy upstream endpoint. */
@@ -30,8 +31,8 @@ export const ResponseFlag = {
   DownstreamProtocolError: 'DPE',
   /** Authorization denied the request (Envoy's UAEX / RBAC). */
   UnauthorizedExternal: 'UAEX',
-  /** The peer failed mTLS: no certificate, or not the identity expected. */
-  UpstreamTlsFailure: 'UF,URX',
+  /** The upstream's response broke HTTP's rules (Envoy's UPE). */
+  UpstreamProtocolError: 'UPE',
 } as const;
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
 

@@ -1,24 +1,14 @@
 // Outbound HTTP/2 (h2c from the app on an HTTP2 or GRPC egress port): each stream routed by its
 // :authority through the port's route table and forwarded under its route's policies.
 
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { OutboundPortListener } from '../../wire/index.ts';
-import {
-  editHeaders,
-  flatHeaders,
-  forwardH2Stream,
-  isH2Protocol,
-  outboundRequestHeaders,
-  replier,
-  serveSession,
-} from '../http2-server/index.ts';
-import { type LocalReply, ResponseFlag } from '../local-reply/index.ts';
-import { type RoutedRequest, requestSlot, routeOutbound, routeTries } from '../router/index.ts';
-import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
-import type { ProxyContext, Runtime } from '../runtime/index.ts';
-
-const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
+import { isH2Protocol } from '../http/index.ts';
+import { serveSession, serveStream } from '../http2-server/index.ts';
+import { localReply, Reply } from '../local-reply/index.ts';
+import { outboundDecision } from '../router/index.ts';
+import type { ProxyContext } from '../runtime/index.ts';
+import { downstreamOf } from './downstream-of.ts';
 
 /**
  * Whether an HTTP egress listener serves HTTP/2 (h2c with prior knowledge): when every virtual host
@@ -39,81 +29,15 @@ export function egressServesH2(spec: OutboundPortListener, ctx: ProxyContext): b
 
 export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx: ProxyContext): void {
   const routeTable = spec.routeTable ?? '';
-  const downstream = {
-    remoteAddress: socket.remoteAddress ?? '',
-    remotePort: socket.remotePort ?? 0,
-    localAddress: socket.localAddress ?? '',
-    localPort: socket.localPort ?? 0,
-  };
-  serveSession(socket, (stream, headers, flags) => {
-    const runtime = ctx.current();
-    const reply = replier(stream, headers, spec.name, ctx);
-    const authority = headers[':authority'] ?? headers.host;
-    if (authority === undefined || authority === '') {
-      reply({
-        status: 400,
-        flag: ResponseFlag.DownstreamProtocolError,
-        message: 'request refused: no :authority',
-      });
-      return;
-    }
-    const req: RouteRequest = {
-      method: headers[':method'] ?? 'GET',
-      path: headers[':path'] ?? '/',
-      authority,
-      scheme: headers[':scheme'] ?? 'http',
-      port: 0,
-      headers: flatHeaders(headers),
-    };
-    const routed = routeOutbound(req, routeTable, runtime, downstream);
-    if (routed.kind === 'reply') {
-      if ((routed.delayMs ?? 0) > 0) setTimeout(() => reply(routed.reply), routed.delayMs);
-      else reply(routed.reply);
-      return;
-    }
-    forwardRouted(stream, headers, flags, routed, runtime, reply);
-  });
-}
-
-/** Forwards an outbound stream under its route: each try to an endpoint of the cluster, within its limits. */
-function forwardRouted(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-  flags: number,
-  routed: RoutedRequest,
-  runtime: Runtime,
-  reply: (r: LocalReply) => void,
-): void {
-  const slot = requestSlot(routed);
-  if (typeof slot !== 'function') {
-    reply(slot);
-    return;
-  }
-  let out = outboundRequestHeaders(headers);
-  out[':path'] = routed.target;
-  out[':authority'] = routed.authority;
-  if (routed.requestEdits.stages.length > 0)
-    out = editHeaders(out, (h) => applyHeaderEdits(routed.requestEdits, h));
-  const cr = routed.cluster;
-  const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
-  const tries = routeTries(routed, slot, (endpoint) =>
-    runtime.h2.session(endpoint, tls, cr.cluster.connectTimeoutMs),
+  const downstream = downstreamOf(socket);
+  serveSession(socket, (stream, headers, flags) =>
+    serveStream(stream, headers, flags, {
+      listener: spec.name,
+      ctx,
+      decide: (req) =>
+        req.authority === ''
+          ? { kind: 'reply', reply: localReply(Reply.BadRequest, 'request refused: no :authority') }
+          : outboundDecision(req, routeTable, ctx.current(), downstream),
+    }),
   );
-  forwardH2Stream({
-    downstream: stream,
-    isRequestEnded: (flags & END_STREAM) !== 0,
-    reply,
-    plan: {
-      headers: out,
-      open: tries.open,
-      report: tries.report,
-      retryDelay: tries.retryDelay,
-      replayLimit: tries.replayLimit,
-      editResponse: (h) => editHeaders(h, routed.editResponse),
-      delayMs: routed.delayMs,
-      timeoutMs: routed.timeoutMs,
-      perTryTimeoutMs: routed.perTryTimeoutMs,
-      finish: tries.finish,
-    },
-  });
 }

@@ -3,11 +3,14 @@
 
 import type { Socket } from 'node:net';
 import type { OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
+import type { IncomingRequest } from '../http/index.ts';
+import type { RequestHead } from '../http1/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { localReply, ProxyError, Reply, replyOfError } from '../local-reply/index.ts';
 import { outboundDecision, type RouteDecision, tcpDestination } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { connectPeer, pickEndpoint } from '../upstream/index.ts';
+import { downstreamOf } from './downstream-of.ts';
 
 export function serveOutboundHttp(
   socket: Socket,
@@ -15,21 +18,13 @@ export function serveOutboundHttp(
   ctx: ProxyContext,
 ): void {
   const routeTable = spec.routeTable ?? '';
-  const downstream = {
-    remoteAddress: socket.remoteAddress ?? '',
-    remotePort: socket.remotePort ?? 0,
-    localAddress: socket.localAddress ?? '',
-    localPort: socket.localPort ?? 0,
+  const downstream = downstreamOf(socket);
+  const route = (head: RequestHead, req: IncomingRequest): RouteDecision => {
+    if (head.isConnect && spec.kind === 'outbound-proxy')
+      return connectDecision(head.authority, routeTable, ctx);
+    return outboundDecision(req, routeTable, ctx.current(), downstream);
   };
-  new Http1ServerConnection(
-    socket,
-    http1Hooks(spec.name, ctx, (head): RouteDecision => {
-      const runtime = ctx.current();
-      if (head.isConnect && spec.kind === 'outbound-proxy')
-        return connectDecision(head.authority, routeTable, ctx);
-      return outboundDecision(head, routeTable, runtime, downstream);
-    }),
-  );
+  new Http1ServerConnection(socket, http1Hooks(spec.name, ctx, route));
 }
 
 /** CONNECT host:port through the forward proxy: to a TCP (or any) service's endpoint, over mTLS. */
@@ -39,18 +34,17 @@ function connectDecision(authority: string, routeTable: string, ctx: ProxyContex
   if (host === undefined) {
     return {
       kind: 'reply',
-      reply: {
-        status: 502,
-        flag: ResponseFlag.NoRouteFound,
-        message: `no route to ${authority}: it is not in the mesh registry; declare it with a ServiceEntry`,
-      },
+      reply: localReply(
+        Reply.NoVirtualHost,
+        `no route to ${authority}: it is not in the mesh registry; declare it with a ServiceEntry`,
+      ),
     };
   }
   const cr = tcpDestination(host, { port: host.port, sni: undefined, destinationAddress: '' }, runtime);
   const endpoint = cr instanceof ProxyError ? cr : pickEndpoint(cr, host.vh.name);
   if (endpoint instanceof ProxyError || cr instanceof ProxyError) {
     const err = endpoint instanceof ProxyError ? endpoint : (cr as ProxyError);
-    return { kind: 'reply', reply: { status: err.status, flag: err.flag, message: err.message } };
+    return { kind: 'reply', reply: replyOfError(err) };
   }
   return {
     kind: 'tunnel',

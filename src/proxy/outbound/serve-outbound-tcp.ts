@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import type { Endpoint, OutboundPortListener } from '../../wire/index.ts';
 import { peekClientHello, relay } from '../l4/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import { type TcpPortRoutes, tcpPortDestination, tcpPortRoutes } from '../router/index.ts';
 import type { ProxyContext, Runtime } from '../runtime/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
@@ -22,12 +22,7 @@ export function serveOutboundTcp(conn: Socket, spec: OutboundPortListener, ctx: 
   const runtime = ctx.current();
   const routes = tcpPortRoutes(runtime, spec.routeTable);
   if (routes === undefined) {
-    refuse(
-      conn,
-      spec,
-      ctx,
-      new ProxyError(ResponseFlag.NoRouteFound, 502, `no route table ${spec.routeTable}`),
-    );
+    refuse(conn, spec, ctx, new ProxyError(Reply.NoVirtualHost, `no route table ${spec.routeTable}`));
   } else if (!routes.needsSni) {
     forward(conn, spec, ctx, { runtime, routes, sni: undefined });
   } else {
@@ -109,8 +104,7 @@ function acquire(
   const release = cr.breaker.tryAcquireConnection();
   if (release === null) {
     return new ProxyError(
-      ResponseFlag.UpstreamOverflow,
-      503,
+      Reply.Overflow,
       `upstream overflow: ${cr.cluster.name} has ${cr.cluster.connectionPool.maxConnections} connections open, its DestinationRule's limit (connectionPool.tcp.maxConnections)`,
     );
   }

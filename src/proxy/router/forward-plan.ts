@@ -1,21 +1,23 @@
-// What the router hands the connection manager for a request it forwards: where each try goes,
-// whether a failed try is tried again (and after how long), the deadlines, and the edits to the
-// response. One plan per request; the connection manager runs the tries, the plan decides.
+// What the router hands a codec for one request: a local reply, a byte tunnel (CONNECT), or a plan
+// to forward it — where each try goes, whether a failed try is tried again (and after how long), the
+// deadlines, the mirrors, and the edits to the response. The exchange runs the plan try by try.
 
 import type { Duplex } from 'node:stream';
+import type { OutgoingRequest } from '../http/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
 import type { TryOutcome } from '../routing/index.ts';
-import type { UpstreamConnection, UpstreamPools } from '../upstream/index.ts';
+import type { AcquireCancel, UpstreamEvents, UpstreamStream } from '../upstream/index.ts';
 import type { Shadow } from './shadow.ts';
 
-export type { TryOutcome };
+export type RouteDecision =
+  | { kind: 'reply'; reply: LocalReply; delayMs?: number }
+  /** CONNECT: open a byte tunnel to what `open` connects to, after a 200. */
+  | { kind: 'tunnel'; open: () => Promise<Duplex> }
+  | { kind: 'forward'; plan: ForwardPlan };
 
 export interface ForwardPlan {
-  readonly pools: UpstreamPools;
-  /** The request target to send (origin form, rewritten). */
-  readonly target: string;
-  /** Request headers to send, without hop-by-hop or framing fields. */
-  readonly headers: string[];
+  /** The request to send (rewritten target and authority, edited headers). */
+  readonly request: OutgoingRequest;
   /** Fault injection: wait this long before the first try (0: none). */
   readonly delayMs: number;
   /** The whole request's deadline from the end of the request, retries included (0: none). */
@@ -26,45 +28,39 @@ export interface ForwardPlan {
   readonly replayLimit: number;
   /** Mirrors fed a copy of the request body as it arrives. */
   readonly shadows: readonly Shadow[];
-  /** Opens or reuses a connection for try `attempt` (0 first); rejects with a ProxyError. */
-  acquire(attempt: number): Promise<UpstreamConnection>;
+  /** Opens the stream of try `attempt` (0 first) with `events`; rejects with a ProxyError. */
+  open(attempt: number, events: UpstreamEvents, cancel: AcquireCancel): Promise<UpstreamStream>;
   /** Records how the current try ended (outlier detection, in-flight counts). */
   report(outcome: TryOutcome): void;
   /** Milliseconds to wait before try `attempt` after `outcome`, or -1 when the outcome is final. */
   retryDelay(outcome: TryOutcome, attempt: number): number;
-  /** Edits the response head's headers (route header operations, CORS) in place or anew. */
-  responseHeaders(headers: string[]): string[];
+  /** Edits the response head's headers (route header operations, CORS). */
+  editResponse(headers: string[]): string[];
   /** The request is over (answered, refused or abandoned): releases what the plan holds. */
   finish(): void;
 }
 
+const NO_SHADOWS: readonly Shadow[] = [];
+const same = (h: string[]) => h;
+const nothing = () => undefined;
+const never = () => -1;
+
 /** A plan for one fixed upstream and no policies: the inbound hop to the local app. */
 export function directPlan(
-  pools: UpstreamPools,
-  target: string,
-  headers: string[],
-  acquire: () => Promise<UpstreamConnection>,
+  request: OutgoingRequest,
+  open: (events: UpstreamEvents, cancel: AcquireCancel) => Promise<UpstreamStream>,
 ): ForwardPlan {
   return {
-    pools,
-    target,
-    headers,
+    request,
     delayMs: 0,
     timeoutMs: 0,
     perTryTimeoutMs: 0,
     replayLimit: 0,
-    shadows: [],
-    acquire,
-    report: () => undefined,
-    retryDelay: () => -1,
-    responseHeaders: (h) => h,
-    finish: () => undefined,
+    shadows: NO_SHADOWS,
+    open: (_attempt, events, cancel) => open(events, cancel),
+    report: nothing,
+    retryDelay: never,
+    editResponse: same,
+    finish: nothing,
   };
 }
-
-/** Where the router sends a request: an endpoint to forward to (with the head to send), or a reply. */
-export type RouteDecision =
-  | { kind: 'reply'; reply: LocalReply; delayMs?: number }
-  /** CONNECT: open a byte tunnel to what `open` connects to, after a 200. */
-  | { kind: 'tunnel'; open: () => Promise<Duplex> }
-  | { kind: 'forward'; plan: ForwardPlan };

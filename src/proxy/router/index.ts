@@ -1,8 +1,9 @@
-// Public face of the router: where a request goes (route choice, faults, mirrors, header edits) and
-// the plan of its tries against the chosen cluster, the same for every protocol and direction.
+// Public face of the router: where a request goes (route choice, faults, mirrors, header edits), the
+// plan of its tries against the chosen cluster, and the exchange that runs it — the same for every
+// protocol and direction.
 
+export { type Downstream, Exchange } from './exchange.ts';
 export type { ForwardPlan, RouteDecision } from './forward-plan.ts';
-export { type RoutedRequest, routeOutbound } from './outbound-route.ts';
-export { requestSlot, routeTries } from './route-tries.ts';
+export { type DownstreamAddress, type RoutedRequest, routeOutbound } from './outbound-route.ts';
 export { inboundDecision, outboundDecision } from './routers.ts';
 export { type TcpPortRoutes, tcpDestination, tcpPortDestination, tcpPortRoutes } from './tcp-destination.ts';

@@ -23,7 +23,7 @@ import { type HostRuntime, hostFor, type Runtime } from '../runtime/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
 
 /** The downstream connection, for hashing on the source IP and generated cookies. */
-export interface Downstream {
+export interface DownstreamAddress {
   remoteAddress: string;
   remotePort: number;
   localAddress: string;
@@ -69,7 +69,7 @@ export function routeOutbound(
   req: RouteRequest,
   routeTable: string,
   runtime: Runtime,
-  downstream: Downstream | undefined,
+  downstream: DownstreamAddress | undefined,
 ): OutboundRouting {
   const authority = req.authority.toLowerCase();
   const table = runtime.hosts.get(routeTable);
@@ -279,6 +279,6 @@ function noRoute(authority: string, runtime: Runtime): LocalReply {
 /** Wraps a connect failure's message with the host it was for. */
 export function forHost(err: unknown, hostName: string): unknown {
   return err instanceof ProxyError
-    ? new ProxyError(err.flag, err.status, `upstream connect error for ${hostName}: ${err.message}`)
+    ? new ProxyError(err.kind, `upstream connect error for ${hostName}: ${err.message}`)
     : err;
 }

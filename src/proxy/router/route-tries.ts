@@ -1,49 +1,33 @@
-// One request's tries against its route's cluster, the same for HTTP/1 and HTTP/2: each try picks an
+// One request's plan against its route's cluster, the same for every protocol: each try picks an
 // endpoint (balancer, outlier ejections) and counts it in flight; how it ended goes to outlier
 // detection; the retry policy, maxRetries and the retry budget decide whether another try follows.
-// The request's slot in the circuit breaker is taken by the caller (it answers 503 UO without one)
-// and given back by finish().
+// The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
+// finish().
 
 import type { Endpoint } from '../../wire/index.ts';
 import type { Release } from '../balance/index.ts';
-import type { LocalReply } from '../local-reply/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
-import type { TryOutcome } from '../routing/index.ts';
-import { pickEndpoint } from '../upstream/index.ts';
+import type { OutgoingRequest } from '../http/index.ts';
+import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import { limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
+import type { ForwardPlan } from './forward-plan.ts';
 import { forHost, type RoutedRequest } from './outbound-route.ts';
+import type { Shadow } from './shadow.ts';
 
 /** Request bodies up to this size are kept so that a retry can send them again (Envoy buffers similarly). */
 const REPLAY_LIMIT = 64 * 1024;
 
-export interface RouteTries<T> {
-  /** Request bodies up to this size are kept for retries (0 without a retry policy). */
-  readonly replayLimit: number;
-  /** Picks an endpoint and connects to it for the next try; rejects with a ProxyError. */
-  open(): Promise<T>;
-  report(outcome: TryOutcome): void;
-  /** Milliseconds before try `attempt` after `outcome`, or -1 when the outcome is final. */
-  retryDelay(outcome: TryOutcome, attempt: number): number;
-  finish(): void;
-}
-
-/** The request's circuit-breaker slot, or the 503 UO reply when the cluster is at its limit. */
-export function requestSlot(routed: RoutedRequest): Release | LocalReply {
-  const cr = routed.cluster;
-  const release = cr.breaker.tryAcquireRequest();
-  if (release !== null) return release;
-  return {
-    status: 503,
-    flag: ResponseFlag.UpstreamOverflow,
-    message: `upstream overflow: ${routed.hostName} has ${cr.breaker.stats().requests} requests in flight, its DestinationRule's limit (connectionPool.http.http2MaxRequests)`,
-  };
-}
-
-export function routeTries<T>(
+/** The plan of a routed request, or the 503 UO reply when its cluster is at its request limit. */
+export function routedPlan(
   routed: RoutedRequest,
-  releaseRequest: Release,
-  connect: (endpoint: Endpoint) => Promise<T>,
-): RouteTries<T> {
+  request: OutgoingRequest,
+  runtime: Runtime,
+  shadows: readonly Shadow[],
+): ForwardPlan | LocalReply {
   const { cluster: cr, hostName, hashKey, retry } = routed;
+  const releaseRequest = cr.breaker.tryAcquireRequest();
+  if (releaseRequest === null) return overflow(routed);
+  const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
   /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
   let retrySlot: Release | undefined;
   let endpoint: Endpoint | undefined;
@@ -54,13 +38,27 @@ export function routeTries<T>(
     retrySlot = undefined;
   };
   return {
+    request,
+    delayMs: routed.delayMs,
+    timeoutMs: routed.timeoutMs,
+    perTryTimeoutMs: routed.perTryTimeoutMs,
     replayLimit: retry === undefined ? 0 : REPLAY_LIMIT,
-    open() {
+    shadows,
+    open(_attempt, events, cancel) {
       const picked = pickEndpoint(cr, hostName, hashKey);
       if (picked instanceof ProxyError) return Promise.reject(picked);
       endpoint = picked;
       cr.balancer.onStart(picked);
-      return connect(picked).catch((err: unknown) => Promise.reject(forHost(err, hostName)));
+      const target = {
+        endpoint: picked,
+        protocol: cr.cluster.protocol,
+        tls,
+        connectTimeoutMs: cr.cluster.connectTimeoutMs,
+        cluster: cr,
+      };
+      return openStream(runtime, target, request, events, cancel).catch((err: unknown) =>
+        Promise.reject(forHost(err, hostName)),
+      );
     },
     report(outcome) {
       if (endpoint === undefined) return;
@@ -79,9 +77,18 @@ export function routeTries<T>(
       retrySlot = slot;
       return retry.backoffMs(attempt - 1, Math.random);
     },
+    editResponse: routed.editResponse,
     finish() {
       endTry();
       releaseRequest();
     },
   };
+}
+
+function overflow(routed: RoutedRequest): LocalReply {
+  const cr = routed.cluster;
+  return localReply(
+    Reply.Overflow,
+    `upstream overflow: ${routed.hostName} has ${cr.breaker.stats().requests} requests in flight, the limit of ${limitWords(cr, ['maxRequests'])}`,
+  );
 }

@@ -1,35 +1,22 @@
-// Where each HTTP request goes. Inbound: to the local app, with the peer's identity in
-// x-forwarded-client-cert (set by the proxy, never taken from the caller). Outbound: by the
-// request's authority through the route table and the matching route (outbound-route.ts), under
-// that route's policies (routed-plan.ts).
+// Where each HTTP request goes, the same for every protocol. Inbound: to the local app in the
+// protocol its port speaks, with the peer's identity in x-forwarded-client-cert (set by the proxy,
+// never taken from the caller). Outbound: by the request's authority through the route table and the
+// matching route (outbound-route.ts), under that route's policies (route-tries.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
-import type { RequestHead } from '../http1/index.ts';
+import type { IncomingRequest, OutgoingRequest } from '../http/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import type { UpstreamPools } from '../upstream/index.ts';
-import type { RouteDecision } from './forward-plan.ts';
-import { directPlan } from './forward-plan.ts';
-import { type Downstream, routeOutbound } from './outbound-route.ts';
-import { routedPlan } from './routed-plan.ts';
+import { openStream } from '../upstream/index.ts';
+import { directPlan, type RouteDecision } from './forward-plan.ts';
+import { type DownstreamAddress, routeOutbound } from './outbound-route.ts';
+import { routedPlan } from './route-tries.ts';
 import { type Shadow, startShadow } from './shadow.ts';
 
 /** Headers the mesh sets itself: a caller's copies are dropped so that none can be forged. */
 const MESH_HEADER_PREFIX = 'x-alder-';
 const XFCC = 'x-forwarded-client-cert';
-
-function meshSafeHeaders(head: RequestHead, dropXfcc: boolean): string[] {
-  const out: string[] = [];
-  const h = head.headers;
-  for (let k = 0; k < h.length; k += 2) {
-    const name = h[k] as string;
-    if (name.startsWith(MESH_HEADER_PREFIX) || (dropXfcc && name === XFCC)) continue;
-    if (HOP_OR_FRAMING.has(name)) continue;
-    out.push(name, h[k + 1] as string);
-  }
-  return out;
-}
 
 const HOP_OR_FRAMING = new Set([
   'connection',
@@ -40,19 +27,41 @@ const HOP_OR_FRAMING = new Set([
   'transfer-encoding',
   'upgrade',
   'content-length',
+  'http2-settings',
 ]);
 
+/** The caller's headers that may pass on: hop-by-hop, framing and the mesh's own dropped. */
+function meshSafeHeaders(req: IncomingRequest, dropXfcc: boolean): string[] {
+  const out: string[] = [];
+  const h = req.headers;
+  for (let k = 0; k < h.length; k += 2) {
+    const name = h[k] as string;
+    if (name.startsWith(MESH_HEADER_PREFIX) || (dropXfcc && name === XFCC)) continue;
+    if (HOP_OR_FRAMING.has(name)) {
+      // TE: trailers is end to end in practice: gRPC requires it.
+      if (name === 'te' && isTrailers(h[k + 1] as string)) out.push('te', 'trailers');
+      continue;
+    }
+    out.push(name, h[k + 1] as string);
+  }
+  return out;
+}
+
+function isTrailers(value: string): boolean {
+  return value === 'trailers' || value.split(',').some((v) => v.trim().toLowerCase() === 'trailers');
+}
+
 export function inboundDecision(
-  head: RequestHead,
+  req: IncomingRequest,
   spec: InboundListener,
   runtime: Runtime,
   peer: string | undefined,
-  pools: UpstreamPools,
 ): RouteDecision {
-  const headers = meshSafeHeaders(head, true);
+  const headers = meshSafeHeaders(req, true);
   if (peer !== undefined) headers.push(XFCC, `By=${runtime.snapshot.proxy.spiffeId};URI=${peer}`);
-  // HTTP/1.0 may omit Host; the app gets HTTP/1.1, which must carry one.
-  if (!hasHeader(head, 'host')) headers.push('host', `${spec.app.address}:${spec.app.port}`);
+  const authority = req.authority === '' ? `${spec.app.address}:${spec.app.port}` : req.authority;
+  // HTTP/1.0 may omit Host, and HTTP/2 carries it as :authority; an HTTP/1 app needs one.
+  if (!hasHeader(req.headers, 'host')) headers.push('host', authority);
   const app: Endpoint = {
     address: spec.app.address,
     port: spec.app.port,
@@ -62,49 +71,71 @@ export function inboundDecision(
     locality: '',
     weight: 1,
   };
-  const connectTimeoutMs = runtime.snapshot.mesh.connectTimeoutMs;
+  const target = {
+    endpoint: app,
+    protocol: spec.protocol,
+    tls: undefined,
+    connectTimeoutMs: runtime.snapshot.mesh.connectTimeoutMs,
+    cluster: undefined,
+  };
+  const out = outgoing(req, req.path, authority, headers);
   return {
     kind: 'forward',
-    plan: directPlan(pools, head.target, headers, () => pools.acquire(app, undefined, connectTimeoutMs)),
+    plan: directPlan(out, (events, cancel) => openStream(runtime, target, out, events, cancel)),
   };
 }
 
 /**
  * An outbound request: routed by its authority and route table (outbound-route.ts), then forwarded
- * under its route's policies (routed-plan.ts), or answered by the proxy.
+ * under its route's policies (route-tries.ts), or answered by the proxy.
  */
 export function outboundDecision(
-  head: RequestHead,
+  req: IncomingRequest,
   routeTable: string,
   runtime: Runtime,
-  downstream: Downstream | undefined,
+  downstream: DownstreamAddress | undefined,
 ): RouteDecision {
-  const path = head.targetForm === 'absolute' ? originOf(head.target) : head.target;
-  const req: RouteRequest = {
-    method: head.method,
-    path,
-    authority: head.authority,
-    scheme: 'http',
+  const routeRequest: RouteRequest = {
+    method: req.method,
+    path: req.path,
+    authority: req.authority,
+    scheme: req.scheme,
     port: 0,
-    headers: head.headers,
+    headers: req.headers,
   };
-  const routed = routeOutbound(req, routeTable, runtime, downstream);
+  const routed = routeOutbound(routeRequest, routeTable, runtime, downstream);
   if (routed.kind === 'reply') return routed;
-  let headers = meshSafeHeaders(head, false);
-  if (!hasHeader(head, 'x-request-id')) headers.push('x-request-id', randomUUID());
-  if (!hasHeader(head, 'x-forwarded-proto')) headers.push('x-forwarded-proto', 'http');
-  if (routed.authority !== head.authority || !hasHeader(head, 'host'))
+  let headers = meshSafeHeaders(req, false);
+  if (!hasHeader(req.headers, 'x-request-id')) headers.push('x-request-id', randomUUID());
+  if (!hasHeader(req.headers, 'x-forwarded-proto')) headers.push('x-forwarded-proto', req.scheme);
+  if (routed.authority !== req.authority || !hasHeader(req.headers, 'host'))
     headers = withHost(headers, routed.authority);
   if (routed.requestEdits.stages.length > 0)
     headers = applyHeaderEdits(routed.requestEdits, headers) as string[];
-  const plan = routedPlan(routed, headers, runtime, NO_SHADOWS);
-  if (!('acquire' in plan)) return { kind: 'reply', reply: plan };
-  if (routed.mirrors.length === 0) return { kind: 'forward', plan };
-  const shadows = routed.mirrors.map((m) => startShadow(m, head, routed.target, headers, runtime));
-  return { kind: 'forward', plan: { ...plan, shadows } };
+  const out = outgoing(req, routed.target, routed.authority, headers);
+  const shadows =
+    routed.mirrors.length === 0 ? NO_SHADOWS : routed.mirrors.map((m) => startShadow(m, out, runtime));
+  const plan = routedPlan(routed, out, runtime, shadows);
+  if (!('open' in plan)) {
+    for (const shadow of shadows) shadow.abort();
+    return { kind: 'reply', reply: plan };
+  }
+  return { kind: 'forward', plan };
 }
 
-/** Replaces the Host header (an authority rewrite) or adds it (HTTP/1.0 without one). */
+function outgoing(req: IncomingRequest, path: string, authority: string, headers: string[]): OutgoingRequest {
+  return {
+    method: req.method,
+    path,
+    authority,
+    scheme: req.scheme,
+    headers,
+    framing: req.framing,
+    contentLength: req.contentLength,
+  };
+}
+
+/** Replaces the Host header (an authority rewrite) or adds it (HTTP/1.0 without one, HTTP/2). */
 function withHost(headers: string[], authority: string): string[] {
   const out: string[] = [];
   for (let k = 0; k < headers.length; k += 2) {
@@ -116,14 +147,7 @@ function withHost(headers: string[], authority: string): string[] {
 
 const NO_SHADOWS: readonly Shadow[] = [];
 
-function hasHeader(head: RequestHead, name: string): boolean {
-  for (let k = 0; k < head.headers.length; k += 2) if (head.headers[k] === name) return true;
+function hasHeader(headers: readonly string[], name: string): boolean {
+  for (let k = 0; k < headers.length; k += 2) if (headers[k] === name) return true;
   return false;
-}
-
-/** `http://host:port/path?q` → `/path?q`. */
-function originOf(target: string): string {
-  const afterScheme = target.indexOf('//');
-  const slash = target.indexOf('/', afterScheme + 2);
-  return slash === -1 ? '/' : target.slice(slash);
 }

@@ -4,7 +4,7 @@
 // does. An HTTP service reached by CONNECT has no TCP routes: its first HTTP route's destination serves.
 
 import type { WeightedDestination } from '../../wire/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import { sniMatches, type TcpConnectionInfo, type TcpSelection } from '../routing/index.ts';
 import type { HostRuntime, Runtime } from '../runtime/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
@@ -19,8 +19,7 @@ export function tcpDestination(
     const selection = host.tcp.select(conn);
     if (selection === undefined) {
       return new ProxyError(
-        ResponseFlag.NoRouteFound,
-        502,
+        Reply.NoVirtualHost,
         `no TCP route for ${host.vh.name} matched (port ${conn.port}${conn.sni === undefined ? '' : `, SNI ${conn.sni}`})`,
       );
     }
@@ -30,8 +29,7 @@ export function tcpDestination(
     cluster = action?.kind === 'forward' ? action.destinations[0]?.cluster : undefined;
   }
   const cr = cluster === undefined ? undefined : runtime.clusters.get(cluster);
-  if (cr === undefined)
-    return new ProxyError(ResponseFlag.NoClusterFound, 503, `no cluster for ${host.vh.name}`);
+  if (cr === undefined) return new ProxyError(Reply.NoCluster, `no cluster for ${host.vh.name}`);
   return cr;
 }
 
@@ -94,8 +92,7 @@ export function tcpPortDestination(
     const sni = conn.sni === undefined ? 'no SNI' : `SNI ${conn.sni}`;
     const names = routes.hosts.map((h) => h.displayName).join(', ');
     return new ProxyError(
-      ResponseFlag.NoRouteFound,
-      502,
+      Reply.NoVirtualHost,
       `no TCP or TLS route of port ${conn.port} (${names}) matched the connection (${sni})`,
     );
   }
@@ -106,11 +103,7 @@ export function tcpPortDestination(
       destination === undefined
         ? 'every destination of the route has weight 0'
         : `cluster ${destination.cluster} is not in the snapshot`;
-    return new ProxyError(
-      ResponseFlag.NoClusterFound,
-      503,
-      `no cluster for ${best.host.displayName}: ${why}`,
-    );
+    return new ProxyError(Reply.NoCluster, `no cluster for ${best.host.displayName}: ${why}`);
   }
   return { host: best.host, selection: best.selection, destination, cluster };
 }

@@ -10,3 +10,14 @@ export interface ProxyContext {
   stats: Stats;
   log: Logger;
 }
+
+/** Counts and logs a reply the proxy made itself (a reply the config asked for is neither). */
+export function reportLocalReply(
+  ctx: ProxyContext,
+  listener: string,
+  reply: { status: number; flag: string; message: string },
+): void {
+  if (reply.flag === '') return;
+  ctx.stats.add('alder_proxy_local_replies_total', { listener, flag: reply.flag });
+  ctx.log.warn('local reply', { listener, status: reply.status, flag: reply.flag, reason: reply.message });
+}

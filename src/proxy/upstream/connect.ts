@@ -4,7 +4,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import { type MeshTls, spiffeIdOfCertificate } from '../tls/index.ts';
 
 export interface ConnectOptions {
@@ -23,7 +23,7 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
     const fail = (message: string, cause?: unknown) => {
       socket.destroy();
       reject(
-        new ProxyError(ResponseFlag.UpstreamConnectionFailure, 503, `upstream ${where}: ${message}`, {
+        new ProxyError(Reply.ConnectFailure, `upstream ${where}: ${message}`, {
           cause,
         }),
       );

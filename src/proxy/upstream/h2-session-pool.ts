@@ -5,7 +5,7 @@
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
 
@@ -70,8 +70,7 @@ async function open(
   if (tls !== undefined && (socket as TLSSocket).alpnProtocol !== 'h2') {
     socket.destroy();
     throw new ProxyError(
-      ResponseFlag.UpstreamConnectionFailure,
-      503,
+      Reply.ConnectFailure,
       `upstream ${where}: the peer did not agree to HTTP/2 (ALPN h2); is its port declared http2 or grpc?`,
     );
   }

@@ -7,7 +7,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from './connect.ts';
 import { H2SessionPool } from './h2-session-pool.ts';
@@ -78,7 +78,7 @@ function describe(headers: IncomingHttpHeaders): string {
 
 /** `target`: the endpoint as `address:port`, with any detail. */
 function fail(target: string, message: string): ProxyError {
-  return new ProxyError(ResponseFlag.UpstreamConnectionFailure, 503, `upstream ${target}: ${message}`);
+  return new ProxyError(Reply.ConnectFailure, `upstream ${target}: ${message}`);
 }
 
 /**

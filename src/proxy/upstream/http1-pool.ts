@@ -1,54 +1,65 @@
 // Keep-alive connection pools to upstream endpoints, one list of idle connections per endpoint and
-// TLS identity. Each connection owns one strict response parser; the exchange using the connection
-// plugs its callbacks in for the duration of one request.
+// TLS identity, within each cluster's connection limits. Each connection owns one strict response
+// parser and serves one request at a time as that request's UpstreamStream.
 
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import type { CircuitBreaker, Release } from '../balance/index.ts';
-import { ResponseParser, type ResponseParserCallbacks } from '../http1/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import type { Release } from '../balance/index.ts';
+import type { OutgoingRequest, ResponseHead } from '../http/index.ts';
+import {
+  encodeChunk,
+  type Http1Rejection,
+  type ResponseHead as Http1ResponseHead,
+  lastChunk,
+  ResponseParser,
+  type ResponseParserCallbacks,
+  serializeRequestHead,
+  stripHopByHop,
+} from '../http1/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
-import { connectPeer, type HboneTunnels } from '../upstream/hbone.ts';
+import type { ClusterRuntime } from './cluster-runtime.ts';
+import { connectPeer, type HboneTunnels } from './hbone.ts';
+import { limitWords } from './limit-words.ts';
+import type { UpstreamEvents, UpstreamStream } from './upstream-stream.ts';
 
 const HTTP1_ALPN = ['http/1.1'];
 
 /** Idle pooled connections close after this long, before most servers' own keep-alive timeouts. */
 const IDLE_TIMEOUT_MS = 30_000;
 
-export class UpstreamConnection {
+export class UpstreamConnection implements UpstreamStream, ResponseParserCallbacks {
   /**
-   * A TCP or TLS connection, or an HBONE tunnel (a CONNECT stream) to the peer proxy, which the
-   * exchange drives through the same stream methods (write, cork, pause, setTimeout, destroy).
+   * A TCP or TLS connection, or an HBONE tunnel (a CONNECT stream) to the peer proxy, driven through
+   * the same stream methods (write, cork, pause, setTimeout, destroy).
    */
   readonly socket: Socket;
   readonly parser: ResponseParser;
   readonly key: string;
-  /** The exchange currently reading responses from this connection. */
-  handler: ResponseParserCallbacks | undefined;
-  /** Called when the connection closes while an exchange holds it. */
-  onClose: (() => void) | undefined;
-  /** Called when the socket can take more after a write returned false (the exchange resumes its reader). */
+  readonly #pools: UpstreamPools;
+  events: UpstreamEvents | undefined;
   onDrain: (() => void) | undefined;
+  /** The cluster whose connection slot this connection holds, if any. */
+  cluster: ClusterRuntime | undefined;
   /** Gives back the cluster's connection slot when the connection closes. */
   releaseSlot: Release | undefined;
-  breaker: CircuitBreaker | undefined;
+  /** The idle list this connection waits in, if any. */
+  idleList: UpstreamConnection[] | undefined;
+  #isChunked = false;
+  #isInterim = false;
+  #isReusable = false;
 
-  constructor(socket: Socket | TLSSocket | ClientHttp2Stream, key: string) {
+  constructor(socket: Socket | TLSSocket | ClientHttp2Stream, key: string, pools: UpstreamPools) {
     this.socket = socket as Socket;
     this.key = key;
-    const forward: ResponseParserCallbacks = {
-      onHead: (h) => this.handler?.onHead(h),
-      onBody: (b) => this.handler?.onBody(b),
-      onEnd: (t) => this.handler?.onEnd(t),
-      onError: (e) => this.handler?.onError(e),
-    };
-    this.parser = new ResponseParser(forward);
+    this.#pools = pools;
+    this.parser = new ResponseParser(this);
     socket.on('data', (chunk: Buffer) => {
       let i = 0;
       while (i < chunk.length && !this.parser.isDead) {
-        if (this.handler === undefined) {
+        if (this.events === undefined) {
           // Bytes with no request outstanding: the upstream is out of step; drop the connection.
           socket.destroy();
           return;
@@ -59,28 +70,99 @@ export class UpstreamConnection {
     socket.on('end', () => {
       // A body that runs to the close ends here; a response cut short is refused by the parser.
       this.parser.finish();
-      // The peer sends nothing more: idle, it can carry no other exchange; mid-exchange (no answer
+      // The peer sends nothing more: idle, it can carry no other request; mid-exchange (no answer
       // yet), the close tells the exchange so (upstream connection termination).
       socket.destroy();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
-      this.onClose?.();
+      const events = this.events;
+      this.events = undefined;
+      events?.onFailure({
+        kind: 'reset',
+        message: 'upstream closed the connection before the response was complete',
+      });
       this.#leaveIdle();
       this.releaseSlot?.();
       this.releaseSlot = undefined;
-      this.onSlotFree?.();
+      if (this.cluster !== undefined) this.#pools.slotFreed(this.cluster);
     });
-    // One listener each for the connection's life: exchanges only swap the callbacks (listeners
-    // added per request would pile up on a long-lived pooled connection).
+    // One listener each for the connection's life: exchanges only swap the callbacks.
     socket.on('drain', () => this.onDrain?.());
     socket.on('timeout', () => socket.destroy());
   }
 
-  /** The idle list this connection waits in, if any. */
-  idleList: UpstreamConnection[] | undefined;
-  /** Set by the pools: a closed connection frees a slot a waiting request may take. */
-  onSlotFree: (() => void) | undefined;
+  /** Sends a request's head (and starts its exchange); the body follows through write() and end(). */
+  begin(req: OutgoingRequest, events: UpstreamEvents): void {
+    this.events = events;
+    this.#isChunked = req.framing === 'chunked';
+    this.#isInterim = false;
+    this.parser.expectResponseTo(req.method);
+    const framing =
+      req.framing === 'length'
+        ? ['content-length', String(req.contentLength)]
+        : this.#isChunked
+          ? ['transfer-encoding', 'chunked']
+          : NO_FIELDS;
+    const headers = framing.length === 0 ? req.headers : [...req.headers, ...framing];
+    // The head and the body bytes already here go out as one write (one TLS record, one syscall).
+    this.socket.cork();
+    this.socket.write(serializeRequestHead(req.method, req.path, headers), 'latin1');
+    process.nextTick(uncork, this.socket);
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.socket.write(this.#isChunked ? encodeChunk(chunk) : chunk);
+  }
+
+  end(trailers: string[] | null): void {
+    if (this.#isChunked) this.socket.write(lastChunk(trailers), 'latin1');
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  release(isClean: boolean): void {
+    this.events = undefined;
+    this.onDrain = undefined;
+    this.#pools.release(this, isClean && this.#isReusable);
+  }
+
+  abort(): void {
+    this.events = undefined;
+    this.onDrain = undefined;
+    this.socket.destroy();
+  }
+
+  onHead(h: Http1ResponseHead): void {
+    this.#isInterim = h.isInformational;
+    this.#isReusable = h.isKeepAlive && h.framing !== 'close';
+    this.events?.onHead(toResponseHead(h));
+  }
+
+  onBody(chunk: Buffer): void {
+    this.events?.onBody(chunk);
+  }
+
+  onEnd(trailers: string[] | null): void {
+    if (this.#isInterim) {
+      this.#isInterim = false;
+      return;
+    }
+    this.events?.onEnd(trailers);
+  }
+
+  onError(_rejection: Http1Rejection): void {
+    const events = this.events;
+    this.events = undefined;
+    events?.onFailure({ kind: 'protocol-error', message: 'upstream sent a malformed response' });
+    this.socket.destroy();
+  }
 
   #leaveIdle(): void {
     const list = this.idleList;
@@ -96,17 +178,52 @@ export class UpstreamConnection {
   }
 }
 
+const NO_FIELDS: readonly string[] = [];
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/** An HTTP/1 response head as the pipeline passes it: hop-by-hop and framing fields gone. */
+function toResponseHead(h: Http1ResponseHead): ResponseHead {
+  return {
+    status: h.status,
+    statusText: h.statusText,
+    headers: withoutFraming(stripHopByHop(h.headers, h.isUpgrade)),
+    framing: h.framing,
+    contentLength: h.contentLength,
+    isInterim: h.isInformational,
+    grpcStatus: undefined,
+  };
+}
+
+/** Headers without Content-Length: the proxy writes the framing of what it forwards itself. */
+function withoutFraming(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < headers.length; k += 2) {
+    if (headers[k] !== 'content-length') out.push(headers[k] as string, headers[k + 1] as string);
+  }
+  return out;
+}
+
 /** A request waiting for a connection because its cluster is at maxConnections. */
 interface Waiter {
   key: string;
-  open: () => void;
-  take: (conn: UpstreamConnection) => void;
+  /** A connection slot freed: try to open one (or wait again). */
+  open(): void;
+  /** An idle connection to the waiter's endpoint came back: take it. */
+  take(conn: UpstreamConnection): void;
+}
+
+/** Lets a caller give up waiting for a connection: set by acquire() while the request waits. */
+export interface AcquireCancel {
+  cancel?: () => void;
 }
 
 export class UpstreamPools {
   readonly #idle = new Map<string, UpstreamConnection[]>();
-  /** Per cluster (its circuit breaker): requests waiting for a connection, oldest first. */
-  readonly #waiting = new Map<CircuitBreaker, Waiter[]>();
+  /** Per cluster: requests waiting for a connection, oldest first. */
+  readonly #waiting = new Map<ClusterRuntime, Waiter[]>();
   /** HBONE sessions to peer proxies' tunnel ports, for endpoints that have one. */
   readonly #tunnels: HboneTunnels;
 
@@ -115,15 +232,17 @@ export class UpstreamPools {
   }
 
   /**
-   * An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). With a circuit breaker,
-   * a cluster at maxConnections makes the request wait for one (up to maxPendingRequests waiting);
-   * beyond that it is refused with flag UO.
+   * An idle connection to `endpoint`, or a new one (mTLS when `tls` is set). With a cluster, its
+   * maxConnections holds: at the limit the request waits for a connection (up to
+   * http1MaxPendingRequests waiting), beyond that it is refused with flag UO. A waiting request that
+   * `cancel.cancel()`s leaves the queue at once.
    */
   acquire(
     endpoint: Endpoint,
     tls: MeshTls | undefined,
     connectTimeoutMs: number,
-    breaker?: CircuitBreaker,
+    cluster?: ClusterRuntime,
+    cancel?: AcquireCancel,
   ): Promise<UpstreamConnection> {
     const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
     const idle = this.#idle.get(key);
@@ -136,36 +255,37 @@ export class UpstreamPools {
     const open = (slot: Release | undefined) =>
       connectPeer(this.#tunnels, endpoint, tls, connectTimeoutMs, HTTP1_ALPN).then(
         (socket) => {
-          const conn = new UpstreamConnection(socket, key);
-          conn.breaker = breaker;
+          const conn = new UpstreamConnection(socket, key, this);
+          conn.cluster = cluster;
           conn.releaseSlot = slot;
-          if (breaker !== undefined) conn.onSlotFree = () => this.#wakeOne(breaker);
           return conn;
         },
         (err: unknown) => {
           slot?.();
-          if (breaker !== undefined) this.#wakeOne(breaker);
+          if (cluster !== undefined) this.slotFreed(cluster);
           throw err;
         },
       );
-    if (breaker === undefined) return open(undefined);
+    if (cluster === undefined) return open(undefined);
+    const breaker = cluster.breaker;
     const slot = breaker.tryAcquireConnection();
     if (slot !== null) return open(slot);
     const pending = breaker.tryAcquirePending();
-    if (pending === null) {
-      const s = breaker.stats();
-      return Promise.reject(
-        new ProxyError(
-          ResponseFlag.UpstreamOverflow,
-          503,
-          `upstream connection pool overflow: ${s.connections} connections open and ${s.pendingRequests} requests waiting (DestinationRule connectionPool limits)`,
-        ),
-      );
-    }
+    if (pending === null) return Promise.reject(overflow(cluster));
+    // The slots are held by idle connections to other endpoints: one gives its slot up now.
+    this.#closeIdleOf(cluster);
     return new Promise((resolve, reject) => {
-      const waiters = this.#waiting.get(breaker) ?? [];
-      this.#waiting.set(breaker, waiters);
-      waiters.push({
+      const waiters = this.#waiting.get(cluster) ?? [];
+      this.#waiting.set(cluster, waiters);
+      let isWaiting = true;
+      const leave = () => {
+        if (!isWaiting) return;
+        isWaiting = false;
+        const at = waiters.indexOf(waiter);
+        if (at !== -1) waiters.splice(at, 1);
+        pending();
+      };
+      const waiter: Waiter = {
         key,
         open: () => {
           const again = breaker.tryAcquireConnection();
@@ -174,39 +294,38 @@ export class UpstreamPools {
             waiters.unshift(waiter);
             return;
           }
-          pending();
+          leave();
           open(again).then(resolve, reject);
         },
         take: (conn) => {
-          pending();
+          leave();
           resolve(conn);
         },
-      });
-      const waiter = waiters[waiters.length - 1] as Waiter;
+      };
+      waiters.push(waiter);
+      if (cancel !== undefined) cancel.cancel = leave;
     });
   }
 
   /** A connection slot of the cluster freed: the oldest waiting request opens a connection. */
-  #wakeOne(breaker: CircuitBreaker): void {
-    const waiter = this.#waiting.get(breaker)?.shift();
-    waiter?.open();
+  slotFreed(cluster: ClusterRuntime): void {
+    const waiters = this.#waiting.get(cluster);
+    waiters?.shift()?.open();
   }
 
   /** Returns a connection whose exchange finished cleanly; anything else is closed. */
   release(conn: UpstreamConnection, isReusable: boolean): void {
-    conn.handler = undefined;
-    conn.onClose = undefined;
-    conn.onDrain = undefined;
     if (!isReusable || !conn.isUsable) {
       conn.socket.destroy();
       return;
     }
-    // A request waiting for a connection to this endpoint takes it at once.
-    const waiters = conn.breaker === undefined ? undefined : this.#waiting.get(conn.breaker);
-    const at = waiters?.findIndex((w) => w.key === conn.key) ?? -1;
-    if (waiters !== undefined && at !== -1) {
-      const [waiter] = waiters.splice(at, 1);
-      waiter?.take(conn);
+    const waiters = conn.cluster === undefined ? undefined : this.#waiting.get(conn.cluster);
+    if (waiters !== undefined && waiters.length > 0) {
+      // A request waiting for this endpoint takes the connection; waiting for another endpoint,
+      // it gets the connection's slot instead.
+      const waiter = waiters.find((w) => w.key === conn.key);
+      if (waiter !== undefined) waiter.take(conn);
+      else conn.socket.destroy();
       return;
     }
     const list = this.#idle.get(conn.key) ?? [];
@@ -215,4 +334,23 @@ export class UpstreamPools {
     conn.idleList = list;
     conn.socket.setTimeout(IDLE_TIMEOUT_MS);
   }
+
+  /** Closes one idle connection of the cluster, so that its slot serves a waiting request. */
+  #closeIdleOf(cluster: ClusterRuntime): void {
+    for (const list of this.#idle.values()) {
+      const conn = list.find((c) => c.cluster === cluster);
+      if (conn !== undefined) {
+        conn.socket.destroy();
+        return;
+      }
+    }
+  }
+}
+
+function overflow(cluster: ClusterRuntime): ProxyError {
+  const s = cluster.breaker.stats();
+  return new ProxyError(
+    Reply.Overflow,
+    `upstream connection pool overflow: ${s.connections} connections open and ${s.pendingRequests} requests waiting, the limits of ${limitWords(cluster, ['maxConnections', 'maxPendingRequests'])}`,
+  );
 }

@@ -1,8 +1,13 @@
 // Public face of the upstream layer: every pool (HTTP/1 keep-alive, HTTP/2 sessions, HBONE tunnels),
-// connecting to endpoints, and the per-cluster runtime (balancer, breaker, outlier detection).
+// one request's stream to an endpoint whatever its protocol, and the per-cluster runtime (balancer,
+// breaker, outlier detection).
 
 export { buildClusterRuntime, type ClusterRuntime, stopSweep } from './cluster-runtime.ts';
 export { H2SessionPool } from './h2-session-pool.ts';
+export { addFields, fromH2Fields } from './h2-upstream-stream.ts';
 export { connectPeer, HboneTunnels } from './hbone.ts';
-export { UpstreamConnection, UpstreamPools } from './http1-pool.ts';
+export { type AcquireCancel, UpstreamConnection, UpstreamPools } from './http1-pool.ts';
+export { limitWords } from './limit-words.ts';
+export { openStream, type StreamTarget, type Upstreams } from './open-stream.ts';
 export { pickEndpoint } from './pick-endpoint.ts';
+export type { UpstreamEvents, UpstreamFailure, UpstreamStream } from './upstream-stream.ts';

@@ -1,0 +1,147 @@
+// One HTTP/2 stream from a caller as the pipeline sees it: its header block becomes the neutral
+// request, its DATA and trailers feed the exchange, and the exchange's response is rendered back as
+// HEADERS, DATA and trailers (a Trailers-Only block when the response has no body).
+
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { IncomingRequest, ResponseHead } from '../http/index.ts';
+import { type LocalReply, localReply, Reply } from '../local-reply/index.ts';
+import { type Downstream, Exchange, type ForwardPlan, type RouteDecision } from '../router/index.ts';
+import { type ProxyContext, reportLocalReply } from '../runtime/index.ts';
+import { addFields, fromH2Fields } from '../upstream/index.ts';
+import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
+
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
+
+/** The stream's header block as the pipeline's request. */
+export function incomingOfStream(headers: IncomingHttpHeaders, flags: number): IncomingRequest {
+  const length = headers['content-length'];
+  const isEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+  return {
+    method: headers[':method'] ?? 'GET',
+    path: headers[':path'] ?? '/',
+    authority: headers[':authority'] ?? headers.host ?? '',
+    scheme: headers[':scheme'] ?? 'http',
+    headers: fromH2Fields(headers),
+    framing: isEnded ? 'none' : length === undefined ? 'chunked' : 'length',
+    contentLength: length === undefined ? -1 : Number(length),
+    version: '2',
+  };
+}
+
+export class H2Downstream implements Downstream {
+  readonly #stream: ServerHttp2Stream;
+  readonly #isGrpc: boolean;
+  readonly #onLocalReply: (reply: LocalReply) => void;
+  #trailers: string[] | null = null;
+  onDrain: (() => void) | undefined;
+
+  constructor(stream: ServerHttp2Stream, isGrpc: boolean, onLocalReply: (reply: LocalReply) => void) {
+    this.#stream = stream;
+    this.#isGrpc = isGrpc;
+    this.#onLocalReply = onLocalReply;
+    stream.on('error', () => undefined); // a reset shows as 'close' with rstCode
+    stream.on('drain', () => this.onDrain?.());
+  }
+
+  /** Runs a forward plan on this stream: the request body and its end feed the exchange. */
+  forward(plan: ForwardPlan, isRequestEnded: boolean): void {
+    const stream = this.#stream;
+    const exchange = new Exchange(this, plan, isRequestEnded);
+    let trailers: string[] | null = null;
+    stream.on('trailers', (t: IncomingHttpHeaders) => {
+      trailers = fromH2Fields(t);
+    });
+    stream.on('data', (chunk: Buffer) => exchange.body(chunk));
+    stream.on('end', () => exchange.end(trailers));
+    stream.once('close', () => exchange.abort());
+    exchange.start();
+  }
+
+  interim(): void {
+    // 1xx responses are not relayed to HTTP/2 callers.
+  }
+
+  respond(head: ResponseHead): void {
+    const stream = this.#stream;
+    if (stream.closed || stream.destroyed) return;
+    const out: OutgoingHttpHeaders = { ':status': head.status };
+    addFields(out, head.headers);
+    if (head.framing === 'length') out['content-length'] = head.contentLength;
+    const isEnd = head.framing === 'none';
+    stream.respond(out, { endStream: isEnd, waitForTrailers: !isEnd });
+    if (!isEnd) stream.once('wantTrailers', () => this.#sendTrailers());
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.#stream.write(chunk);
+  }
+
+  end(trailers: string[] | null): void {
+    this.#trailers = trailers;
+    const stream = this.#stream;
+    if (!stream.closed && !stream.writableEnded && stream.headersSent) stream.end();
+  }
+
+  reset(h2Code?: number): void {
+    if (!this.#stream.closed) this.#stream.close(h2Code ?? NGHTTP2_INTERNAL_ERROR);
+  }
+
+  reply(reply: LocalReply): void {
+    this.#onLocalReply(reply);
+    writeH2LocalReply(this.#stream, reply, this.#isGrpc);
+  }
+
+  pause(): void {
+    this.#stream.pause();
+  }
+
+  resume(): void {
+    this.#stream.resume();
+  }
+
+  #sendTrailers(): void {
+    const out: OutgoingHttpHeaders = {};
+    if (this.#trailers !== null) addFields(out, this.#trailers);
+    this.#stream.sendTrailers(out);
+  }
+}
+
+export interface StreamOptions {
+  listener: string;
+  ctx: ProxyContext;
+  /** The router's decision for the stream's request. */
+  decide(req: IncomingRequest): RouteDecision;
+}
+
+/** Serves one stream of a session: routes its request and runs the decision on it. */
+export function serveStream(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+  o: StreamOptions,
+): void {
+  const down = new H2Downstream(stream, isGrpcRequest(headers), (reply) =>
+    reportLocalReply(o.ctx, o.listener, reply),
+  );
+  const req = incomingOfStream(headers, flags);
+  const decision = o.decide(req);
+  switch (decision.kind) {
+    case 'forward':
+      down.forward(decision.plan, req.framing === 'none');
+      return;
+    case 'reply': {
+      const delayMs = decision.delayMs ?? 0;
+      if (delayMs > 0) setTimeout(() => down.reply(decision.reply), delayMs);
+      else down.reply(decision.reply);
+      return;
+    }
+    case 'tunnel':
+      down.reply(localReply(Reply.UpgradeRefused, 'CONNECT tunnels are not served on HTTP/2 streams here'));
+      return;
+  }
+}

@@ -1,0 +1,50 @@
+// Starts an HTTP/2 server session on an accepted connection (h2c from the app, or a TLS socket the
+// mTLS gate already finished), and hands each stream to the caller.
+
+import {
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/** ALPN an inbound HTTP/2 port offers: h2, and http/1.1 for peers on the HTTP/1 path (HTTP_PROXY). */
+export const INBOUND_H2_ALPN = ['h2', 'http/1.1'];
+
+/** An inbound connection the mTLS gate passed: an HTTP/2 session unless the peer chose http/1.1. */
+export function isInboundH2(socket: Socket | TLSSocket): boolean {
+  return (socket as TLSSocket).alpnProtocol !== 'http/1.1';
+}
+
+export type OnStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => void;
+
+let server: Http2Server | undefined;
+
+/**
+ * Starts an HTTP/2 server session on a connected socket. The shared server only builds sessions (it
+ * never listens): its connection listener takes a plain socket (h2c) or a TLSSocket whose ALPN is h2.
+ */
+export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
+  server ??= createServer();
+  // A server-side TLSSocket built by hand (the mTLS gate) keeps `secureConnecting` set after its
+  // handshake (node's tls.Server clears it); http2 would then wait for a 'secureConnect' that never comes.
+  if ((socket as { secureConnecting?: boolean }).secureConnecting === true) {
+    (socket as { secureConnecting?: boolean }).secureConnecting = false;
+  }
+  let session: ServerHttp2Session | undefined;
+  const take = (s: ServerHttp2Session) => {
+    session = s;
+  };
+  server.once('session', take); // emitted synchronously by the connection listener
+  server.emit('connection', socket);
+  server.off('session', take);
+  if (session === undefined) {
+    socket.destroy();
+    return;
+  }
+  session.on('error', () => session?.destroy());
+  session.on('stream', onStream);
+}

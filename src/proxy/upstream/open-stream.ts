@@ -1,0 +1,47 @@
+// Opens one request's UpstreamStream to an endpoint in the protocol its port speaks: HTTP/2 and gRPC
+// on a pooled session, everything else on a pooled HTTP/1 connection (in an HBONE tunnel between
+// proxies). The request head goes out at once; the body follows through the stream.
+
+import type { Endpoint, WireProtocol } from '../../wire/index.ts';
+import { isH2Protocol, type OutgoingRequest } from '../http/index.ts';
+import type { MeshTls } from '../tls/index.ts';
+import type { ClusterRuntime } from './cluster-runtime.ts';
+import type { H2SessionPool } from './h2-session-pool.ts';
+import { H2UpstreamStream } from './h2-upstream-stream.ts';
+import type { AcquireCancel, UpstreamPools } from './http1-pool.ts';
+import type { UpstreamEvents, UpstreamStream } from './upstream-stream.ts';
+
+export interface StreamTarget {
+  endpoint: Endpoint;
+  protocol: WireProtocol;
+  /** Mutual TLS to a peer proxy; plaintext (the local app) when undefined. */
+  tls: MeshTls | undefined;
+  connectTimeoutMs: number;
+  /** The cluster whose connection limits apply (none for the local app). */
+  cluster: ClusterRuntime | undefined;
+}
+
+export interface Upstreams {
+  readonly pools: UpstreamPools;
+  readonly h2: H2SessionPool;
+}
+
+/** Rejects with a ProxyError: UF when connecting fails, UO at a connection limit, UC when a session refuses the stream. */
+export function openStream(
+  upstreams: Upstreams,
+  target: StreamTarget,
+  req: OutgoingRequest,
+  events: UpstreamEvents,
+  cancel?: AcquireCancel,
+): Promise<UpstreamStream> {
+  const { endpoint, tls, connectTimeoutMs } = target;
+  if (isH2Protocol(target.protocol)) {
+    return upstreams.h2
+      .session(endpoint, tls, connectTimeoutMs)
+      .then((session) => new H2UpstreamStream(session, req, events));
+  }
+  return upstreams.pools.acquire(endpoint, tls, connectTimeoutMs, target.cluster, cancel).then((conn) => {
+    conn.begin(req, events);
+    return conn;
+  });
+}
