@@ -241,6 +241,16 @@ describe('snapshot codec', () => {
     assert.deepEqual(back, good);
   });
 
+  it('codec: accepts TLS origination modes with the DestinationRule that set them', () => {
+    for (const mode of ['SIMPLE', 'MUTUAL']) {
+      const copy = JSON.parse(encodeSnapshot(good)) as Json;
+      cluster(copy, 1).tlsMode = mode;
+      cluster(copy, 1).policyOrigin = { destinationRule: 'shop/reviews', levels: ['subsets[v1]'] };
+      const back = decodeSnapshot(JSON.stringify(copy));
+      assert.equal(back.clusters[1]?.tlsMode, mode, `want tlsMode ${mode} decoded as sent`);
+    }
+  });
+
   const bad: { name: string; mutate: (s: Json) => void; want: RegExp }[] = [
     {
       name: 'an older wire version',
@@ -312,6 +322,15 @@ describe('snapshot codec', () => {
         cluster(s).tlsMode = 'SOMETIMES';
       },
       want: /clusters\[0\]\.tlsMode: must be one of/,
+    },
+    {
+      name: 'TLS origination without the DestinationRule that set it',
+      mutate: (s) => {
+        const c = cluster(s);
+        c.tlsMode = 'SIMPLE';
+        delete c.policyOrigin;
+      },
+      want: /clusters\[0\]\.tlsMode: SIMPLE needs policyOrigin/,
     },
     {
       name: 'an unknown load balancer',
