@@ -135,6 +135,73 @@ spec:
   }
 });
 
+describe('compile: the egress scope a refusal names', () => {
+  const scopeOf = (snap: Snapshot, table: string) =>
+    snap.routeTables.find((t) => t.name === table)?.egressScope;
+  const catchAll = (hosts: string[]) => `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: 9080, protocol: HTTP, name: http}
+    bind: 127.0.0.1
+    hosts: ["./*"]
+  - hosts: ${JSON.stringify(hosts)}
+`;
+  /** `count` Services in namespace `far`, each on port 9080. */
+  const services = (count: number) =>
+    Array.from(
+      { length: count },
+      (_, i) =>
+        `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}, namespace: far}\nspec: {selector: {app: s${i}}, ports: [{name: http, port: 9080}]}\n---\n`,
+    ).join('');
+
+  it('egress scope: no Sidecar, no scope', () => {
+    assert.equal(scopeOf(compile(''), 'outbound'), undefined);
+  });
+
+  it('egress scope: names the Sidecar, its hosts and every name of the services it hides', () => {
+    const snap = compile(catchAll([`./${REVIEWS}`]));
+    assert.deepEqual(scopeOf(snap, 'outbound'), {
+      sidecar: 'shop/client',
+      hosts: [`./${REVIEWS}`],
+      moreHosts: 0,
+      hiddenDomains: [
+        `${RATINGS}:8080`,
+        'ratings.shop.svc:8080',
+        'ratings.shop:8080',
+        'ratings:8080',
+        `${DETAILS}:9080`,
+        'details.books.svc:9080',
+        'details.books:9080',
+      ],
+    });
+    assert.deepEqual(
+      scopeOf(snap, 'egress|9080'),
+      {
+        sidecar: 'shop/client',
+        hosts: ['./*'],
+        moreHosts: 0,
+        hiddenDomains: [`${DETAILS}:9080`, 'details.books.svc:9080', 'details.books:9080'],
+      },
+      'want a port listener scoped by its own hosts, among the services on its port',
+    );
+  });
+
+  it('egress scope: stays bounded: the first 16 hosts, and no hidden names past 512', () => {
+    const hosts = Array.from({ length: 20 }, (_, i) => `ns${i}/*`);
+    const scope = scopeOf(compile(services(200) + catchAll(hosts)), 'outbound');
+    assert.deepEqual(scope?.hosts, hosts.slice(0, 16));
+    assert.equal(scope?.moreHosts, 4);
+    assert.equal(
+      scope?.hiddenDomains,
+      undefined,
+      'want no names recorded for 200 hidden services (600+ names)',
+    );
+  });
+});
+
 describe('compile: TCP routes', () => {
   it('tcp route: routes that match only some destination subnets are followed by the service default (Istio)', () => {
     const vs = `apiVersion: networking.istio.io/v1

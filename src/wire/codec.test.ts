@@ -224,6 +224,12 @@ const good: Snapshot = {
           ],
         },
       ],
+      egressScope: {
+        sidecar: 'shop/default',
+        hosts: ['./*', 'istio-system/*'],
+        moreHosts: 0,
+        hiddenDomains: ['details.books.svc.cluster.local:9080', 'details.books:9080'],
+      },
     },
   ],
   tls: undefined,
@@ -331,6 +337,17 @@ describe('snapshot codec', () => {
         delete c.policyOrigin;
       },
       want: /clusters\[0\]\.tlsMode: SIMPLE needs policyOrigin/,
+    },
+    {
+      name: 'an egress scope listing more than 16 hosts',
+      mutate: (s) => {
+        at(s, 'routeTables', 0).egressScope = {
+          sidecar: 'shop/default',
+          hosts: Array.from({ length: 17 }, (_, i) => `ns${i}/*`),
+          moreHosts: 0,
+        };
+      },
+      want: /routeTables\[0\]\.egressScope\.hosts: must have at most 16 items, got 17/,
     },
     {
       name: 'an unknown load balancer',

@@ -6,7 +6,7 @@ import type { InboundListener, OutboundPortListener, OutboundProxyListener } fro
 import { DEFAULT_HTTP1_LIMITS, type Http1Limits, http1Limits } from '../http1/index.ts';
 import type { ProxyContext } from '../listeners/context.ts';
 import { ProxyError } from '../proxy-error.ts';
-import { ResponseFlag } from '../response-flags.ts';
+import { noRoute } from '../routing/index.ts';
 import { connectPeer } from '../upstream/hbone.ts';
 import { pickEndpoint } from '../upstream/pick-endpoint.ts';
 import { tcpDestination } from '../upstream/tcp-destination.ts';
@@ -97,16 +97,7 @@ export function serveOutboundHttp(
 function connectDecision(authority: string, routeTable: string, ctx: ProxyContext): RouteDecision {
   const runtime = ctx.current();
   const host = runtime.hosts.get(routeTable)?.get(authority.toLowerCase());
-  if (host === undefined) {
-    return {
-      kind: 'reply',
-      reply: {
-        status: 502,
-        flag: ResponseFlag.NoRouteFound,
-        message: `no route to ${authority}: it is not in the mesh registry; declare it with a ServiceEntry`,
-      },
-    };
-  }
+  if (host === undefined) return { kind: 'reply', reply: noRoute(authority, runtime.snapshot, routeTable) };
   const cr = tcpDestination(host, { port: host.port, sni: undefined, destinationAddress: '' }, runtime);
   const endpoint = cr instanceof ProxyError ? cr : pickEndpoint(cr, host.vh.name);
   if (endpoint instanceof ProxyError || cr instanceof ProxyError) {
