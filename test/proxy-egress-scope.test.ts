@@ -4,13 +4,12 @@
 // Mesh: client 127.0.15.1 → web 127.0.15.2; api and ratings have no workloads.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { removeDir, tempDir } from './harness.ts';
 import {
+  curl,
   type Mesh,
   rawExchange,
   service,
@@ -20,7 +19,6 @@ import {
   yamlDocs,
 } from './mesh-fixture.ts';
 
-const run = promisify(execFile);
 const FORWARD = 'http://127.0.15.1:15001';
 const WEB_ONLY = '"./web.shop.svc.cluster.local"';
 
@@ -48,13 +46,6 @@ function config(appPort: number): string {
     ]),
     DEFAULT_SIDECAR,
   );
-}
-
-async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
-  const { stdout } = await run('curl', ['-sS', '-D', '-', '--max-time', '10', ...args]);
-  const split = stdout.indexOf('\r\n\r\n');
-  const headers = stdout.slice(0, split);
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), headers, body: stdout.slice(split + 4) };
 }
 
 describe('proxy: a Sidecar egress scope names itself when it refuses a host', () => {

@@ -42,6 +42,18 @@ metadata: {name: client, namespace: shop}
 spec: {address: 127.0.2.9, labels: {app: client}}
 `;
 
+/** A Sidecar sending the reviews workloads' port 9080 to their app on 127.0.0.1:29080. */
+const REVIEWS_INGRESS = `---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: reviews, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: reviews}}
+  ingress:
+  - port: {number: 9080, protocol: HTTP, name: http}
+    defaultEndpoint: 127.0.0.1:29080
+`;
+
 function inbound(snapshot: ReturnType<typeof compileSnapshot>): InboundListener[] {
   return snapshot.listeners.filter((l): l is InboundListener => l.kind === 'inbound');
 }
@@ -171,35 +183,15 @@ describe('compileSnapshot', () => {
   });
 
   it('compile: takes the app address from a Sidecar ingress defaultEndpoint', () => {
-    const sidecar = `---
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: reviews, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: reviews}}
-  ingress:
-  - port: {number: 9080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:29080
-`;
-    const snap = compileSnapshot(config(MESH + sidecar), {
+    const snap = compileSnapshot(config(MESH + REVIEWS_INGRESS), {
       workload: { namespace: 'shop', name: 'reviews-v1' },
     });
     assert.deepEqual(inbound(snap).find((l) => l.port === 9080)?.app, { address: '127.0.0.1', port: 29080 });
   });
 
   it('compile: refuses a Sidecar ingress defaultEndpoint on a unix socket, never forwarding to 127.0.0.1 instead', () => {
-    const sidecar = `---
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: reviews, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: reviews}}
-  ingress:
-  - port: {number: 9080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:29080
-`;
     // Validation refuses it now; an object stored before that, or built by hand, must not slip through.
-    const resources = config(MESH + sidecar);
+    const resources = config(MESH + REVIEWS_INGRESS);
     const stored = resources.find((r) => r.kind === 'Sidecar') as Resource<SidecarSpec>;
     const ingress = stored.spec?.ingress?.[0];
     assert.ok(ingress, 'want the Sidecar ingress listener');

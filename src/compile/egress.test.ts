@@ -3,12 +3,19 @@ import { describe, it } from 'node:test';
 import type { OutboundPortListener, Snapshot } from '../wire/index.ts';
 import { compile, DETAILS, RATINGS, REVIEWS, tcpRoutes } from './compile.test-kit.ts';
 
-/** A Sidecar for the client with egress ports `{number, protocol, hosts}` bound on 127.0.0.1. */
-function sidecar(ports: { number: number; protocol: string; hosts: string[] }[]): string {
+/**
+ * A Sidecar for the client with egress ports `{number, protocol, hosts}` bound on 127.0.0.1, then,
+ * when `catchAll` is given, a last listener without a port for those hosts.
+ */
+function sidecar(
+  ports: { number: number; protocol: string; hosts: string[] }[],
+  catchAll?: string[],
+): string {
   const egress = ports.map(
     (p) =>
       `  - port: {number: ${p.number}, protocol: ${p.protocol}, name: p${p.number}}\n    bind: 127.0.0.1\n    hosts: ${JSON.stringify(p.hosts)}\n`,
   );
+  if (catchAll !== undefined) egress.push(`  - hosts: ${JSON.stringify(catchAll)}\n`);
   return `apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: client, namespace: shop}
@@ -96,14 +103,6 @@ ${tlsEntry('a', 'api.a.example')}---
 describe('compile: Sidecar egress scoping of the forward proxy', () => {
   const outboundHosts = (snap: Snapshot) =>
     (snap.routeTables.find((t) => t.name === 'outbound')?.virtualHosts ?? []).map((vh) => vh.name).sort();
-  const catchAll = (hosts: string[]) => `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - hosts: ${JSON.stringify(hosts)}
-`;
 
   it('egress: without a Sidecar, or with port-specific egress only, the forward proxy sees every service', () => {
     const all = outboundHosts(compile(''));
@@ -127,7 +126,7 @@ spec:
   ] as const) {
     it(`egress: a catch-all egress listener with hosts ${JSON.stringify(hosts)} scopes the forward proxy to them`, () => {
       assert.deepEqual(
-        outboundHosts(compile(catchAll([...hosts]))),
+        outboundHosts(compile(sidecar([], [...hosts]))),
         [...want],
         `want only ${JSON.stringify(want)} reachable through HTTP_PROXY`,
       );
@@ -138,17 +137,7 @@ spec:
 describe('compile: the egress scope a refusal names', () => {
   const scopeOf = (snap: Snapshot, table: string) =>
     snap.routeTables.find((t) => t.name === table)?.egressScope;
-  const catchAll = (hosts: string[]) => `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - port: {number: 9080, protocol: HTTP, name: http}
-    bind: 127.0.0.1
-    hosts: ["./*"]
-  - hosts: ${JSON.stringify(hosts)}
-`;
+  const catchAll = (hosts: string[]) => sidecar([{ number: 9080, protocol: 'HTTP', hosts: ['./*'] }], hosts);
   /** `count` Services in namespace `far`, each on port 9080. */
   const services = (count: number) =>
     Array.from(

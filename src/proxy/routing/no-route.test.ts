@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EgressScope, Snapshot } from '../../wire/index.ts';
-import { WIRE_VERSION } from '../../wire/index.ts';
 import { noRoute } from './no-route.ts';
-import { SELF } from './routing.test-kit.ts';
+import { snapshotOf } from './routing.test-kit.ts';
 
 /** A snapshot whose `outbound` table is empty and scoped by `scope`, when given. */
 function snapshotWith(scope: EgressScope | undefined): Snapshot {
-  return {
-    wireVersion: WIRE_VERSION,
-    version: 'test',
-    proxy: SELF,
-    mesh: {
-      trustDomain: 'cluster.local',
-      outboundTrafficPolicy: 'REGISTRY_ONLY',
-      protocolDetection: { enabled: false, timeoutMs: 100 },
-      connectTimeoutMs: 1000,
-      accessLog: { enabled: false, encoding: 'JSON' },
-    },
-    listeners: [],
-    clusters: [],
-    routeTables: [
-      { name: 'outbound', virtualHosts: [], ...(scope === undefined ? {} : { egressScope: scope }) },
-    ],
-    tls: undefined,
-  };
+  return snapshotOf([
+    { name: 'outbound', virtualHosts: [], ...(scope === undefined ? {} : { egressScope: scope }) },
+  ]);
 }
 
 const SCOPE = { sidecar: 'shop/default', hosts: ['./*', 'istio-system/*'], moreHosts: 0 };
