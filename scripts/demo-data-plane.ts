@@ -118,7 +118,7 @@ export async function dataPlaneTour(dataDir: string, say: (text: string) => void
 
   let failed = 0;
   const show = async (url: string, want: RegExp): Promise<string> => {
-    process.stdout.write(`\n$ HTTP_PROXY=http://${FORWARD_PROXY.host}:${FORWARD_PROXY.port} curl ${url}\n`);
+    process.stdout.write(`\n$ http_proxy=http://${FORWARD_PROXY.host}:${FORWARD_PROXY.port} curl ${url}\n`);
     const out = await viaProxy(url);
     process.stdout.write(out);
     if (!want.test(out)) failed++;

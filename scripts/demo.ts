@@ -91,7 +91,7 @@ The control plane keeps running at ${server}. In another terminal, try:
   npx alder get vs -A -o wide
   npx alder validate -f examples/
   curl ${server}/apis/networking.istio.io/v1/namespaces/default/virtualservices
-  HTTP_PROXY=http://127.0.20.1:15001 curl http://reviews.shop:9080/
+  http_proxy=http://127.0.20.1:15001 curl http://reviews.shop:9080/
 Press Ctrl-C to stop.
 `);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

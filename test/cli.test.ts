@@ -42,6 +42,43 @@ describe('alder CLI', () => {
     assert.match(again.stdout, /^service\/reviews unchanged$/m, 'want a second apply to change nothing');
   });
 
+  it('apply, validate: one notice per kind stored or validated but not enforced yet', async () => {
+    const file = join(dir, 'not-enforced.yaml');
+    const policy = (name: string) =>
+      `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ${name}, namespace: ne}\nspec: {action: DENY, rules: [{to: [{operation: {methods: [DELETE]}}]}]}\n`;
+    writeFileSync(
+      file,
+      [
+        policy('deny-delete'),
+        policy('deny-delete-too'),
+        'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: ne}\nspec: {jwtRules: [{issuer: https://issuer.example}]}\n',
+        'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: ne}\nspec: {servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]}\n',
+      ].join('---\n'),
+    );
+    const want = (done: string) => [
+      `notice: 2 AuthorizationPolicy ${done} but not enforced yet: proxies do not apply authorization policies in this version`,
+      `notice: 1 RequestAuthentication ${done} but not enforced yet: proxies do not validate request JWTs in this version`,
+      `notice: 1 Gateway ${done} but not enforced yet: Alder runs no gateway proxies in this version, so nothing listens on their servers`,
+    ];
+    const notices = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('notice:'));
+    const cases = [
+      { name: 'validate', args: ['validate', '-f', file], want: want('validated') },
+      { name: 'apply --dry-run', args: ['apply', '--dry-run', '-f', file], want: want('validated') },
+      { name: 'apply', args: ['apply', '-f', file], want: want('stored') },
+    ];
+    for (const c of cases) {
+      const r = await alder(c.args, { server: cp.url });
+      assert.equal(r.code, 0, `${c.name}: want exit 0, got ${r.code}: ${r.stderr}`);
+      assert.deepEqual(notices(r.stderr), c.want, `${c.name}: want one notice per unenforced kind`);
+    }
+    const enforced = await alder(['apply', '-f', BOOKINFO], { server: cp.url });
+    assert.deepEqual(
+      notices(enforced.stderr).filter((l) => l.includes('not enforced')),
+      [],
+      'want no such notice for Services and ServiceAccounts',
+    );
+  });
+
   it('get: prints a table, YAML, JSON and names', async () => {
     const table = await alder(['get', 'svc'], { server: cp.url });
     assert.equal(table.code, 0, table.stderr);

@@ -205,6 +205,46 @@ metadata: {name: reviews}
     assert.deepEqual(await actions(50), ['configured', 'unchanged']);
   });
 
+  it('admission: an AuthorizationPolicy is stored with a Warning header saying no proxy enforces it yet', async () => {
+    const res = await api(`${cp.url}/apis/security.istio.io/v1/namespaces/default/authorizationpolicies`, {
+      method: 'POST',
+      body: {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'deny-all' },
+        spec: {},
+      },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(
+      res.headers.get('warning'),
+      '299 - "AuthorizationPolicy default/deny-all: stored but not enforced yet: proxies do not apply authorization policies in this version"',
+      'want a Kubernetes-style Warning header',
+    );
+    const applied = await api(`${cp.url}/alder/v1/apply`, {
+      method: 'POST',
+      body: {
+        sources: [
+          {
+            name: 'ap.yaml',
+            text: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {action: ALLOW}\n',
+          },
+        ],
+      },
+    });
+    assert.deepEqual(
+      applied.body.notEnforced,
+      [
+        {
+          kind: 'AuthorizationPolicy',
+          count: 1,
+          reason: 'proxies do not apply authorization policies in this version',
+        },
+      ],
+      'want the batch answer to list the kinds not enforced yet',
+    );
+  });
+
   it('limits: refuses a body over the limit with 413', async () => {
     const huge = 'x'.repeat(9 * 1024 * 1024);
     const res = await api(`${cp.url}/alder/v1/apply`, {

@@ -3,10 +3,12 @@
 // raw-socket exchange. Each test still spells out its own mesh; this only removes the typing.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { meshCa } from './certs.ts';
 import { type RunningProxy, startProxy } from './harness.ts';
 
@@ -223,4 +225,12 @@ export async function rawExchange(
   await closed;
   clearTimeout(timer);
   return { reply, ended };
+}
+
+/** Runs real curl with `args` (10 s at most) and splits what it printed: status, head and body. */
+export async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
+  const { stdout } = await promisify(execFile)('curl', ['-sS', '-D', '-', '--max-time', '10', ...args]);
+  const split = stdout.indexOf('\r\n\r\n');
+  const headers = stdout.slice(0, split);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), headers, body: stdout.slice(split + 4) };
 }

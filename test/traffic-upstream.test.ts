@@ -1,10 +1,11 @@
 // DestinationRule traffic policies through real proxies: load balancing (round robin, least request,
 // random, consistent hashing on a header, a cookie or a query parameter), connection-pool limits and
-// outlier detection. One mesh per file: client 127.0.32.1 → pool-1/2/3 (127.0.32.2-4).
+// outlier detection, and TLS origination refused rather than sent in plaintext. One mesh per file:
+// client 127.0.32.1 → pool-1/2/3 (127.0.32.2-4).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { yamlDocs } from './mesh-fixture.ts';
+import { rawExchange, yamlDocs } from './mesh-fixture.ts';
 import {
   assertBetween,
   countByWorkload,
@@ -86,6 +87,16 @@ outlierDetection: {consecutiveGatewayErrors: 2, interval: 500ms, baseEjectionTim
     'outlier',
     `loadBalancer: {simple: ROUND_ROBIN}
 outlierDetection: {consecutive5xxErrors: 2, interval: 500ms, baseEjectionTime: 3s, maxEjectionPercent: 100}`,
+  ),
+  policy('tls-simple', 'tls: {mode: SIMPLE}'),
+  virtualService(
+    'tls-simple',
+    ['tls-simple'],
+    '- retries: {attempts: 0}\n  route: [{destination: {host: tls-simple}}]',
+  ),
+  policy(
+    'tls-mutual',
+    'tls: {mode: MUTUAL, clientCertificate: /etc/certs/c.pem, privateKey: /etc/certs/k.pem}',
   ),
 );
 
@@ -271,6 +282,39 @@ describe('traffic upstream: load balancing, connection pools and outlier detecti
     for (const r of replies.slice(-6))
       assert.equal(r.status, 200, `want pool-2 out of rotation, got ${describeReply(r)}`);
   });
+
+  // Refused before any connection; a route's retry policy still retries the refusal (Envoy's URX).
+  const origination = [
+    { mode: 'SIMPLE', host: 'tls-simple', route: 'without retries', wantFlags: ['UF'] },
+    { mode: 'MUTUAL', host: 'tls-mutual', route: 'with the default retries', wantFlags: ['UF', 'URX'] },
+  ] as const;
+  for (const c of origination) {
+    const reason = `TLS origination (DestinationRule shop/${c.host} tls.mode ${c.mode}) is not supported yet`;
+
+    it(`tls: ${c.mode} is refused with 503 UF naming the DestinationRule (${c.route}), never sent in plaintext`, async () => {
+      const key = testKey(c.host);
+      const r = await t.client.send(url(c.host), { headers: { [TestHeader.key]: key } });
+      assert.equal(r.status, 503, `want 503 for tls.mode ${c.mode}, got ${describeReply(r)}`);
+      assert.deepEqual(r.flags, c.wantFlags, `want flags ${c.wantFlags.join(',')}, got ${describeReply(r)}`);
+      assert.ok(r.body.includes(reason), `want the body to say "${reason}", got ${JSON.stringify(r.body)}`);
+      assert.equal(t.fleet.hits(key), 0, 'want no request to reach an app in plaintext');
+    });
+
+    it(`tls: ${c.mode} is refused for CONNECT through the forward proxy too`, async () => {
+      const { reply } = await rawExchange(
+        '127.0.32.1',
+        15001,
+        `CONNECT ${c.host}.shop:9080 HTTP/1.1\r\nhost: ${c.host}.shop:9080\r\n\r\n`,
+      );
+      assert.match(reply, /^HTTP\/1\.1 503 /, `want 503 for CONNECT, got ${JSON.stringify(reply)}`);
+      assert.match(
+        reply,
+        /\r\nx-alder-response-flags: UF\r\n/i,
+        `want flag UF, got ${JSON.stringify(reply)}`,
+      );
+      assert.ok(reply.includes(reason), `want the reply to say "${reason}", got ${JSON.stringify(reply)}`);
+    });
+  }
 
   it('outlier: an endpoint failing twice in a row is ejected, the others serve, and it returns after baseEjectionTime', async () => {
     const key = testKey('outlier');

@@ -318,6 +318,18 @@ describe('compile: DestinationRule traffic policy', () => {
       want: 'ISTIO_MUTUAL',
     },
     { name: 'tls DISABLE', policy: 'tls: {mode: DISABLE}', pick: (c) => c.tlsMode, want: 'DISABLE' },
+    {
+      name: 'tls SIMPLE, recorded (not plaintext) with the DestinationRule that asked for it',
+      policy: 'tls: {mode: SIMPLE}',
+      pick: (c) => [c.tlsMode, c.policyOrigin?.destinationRule],
+      want: ['SIMPLE', 'shop/reviews'],
+    },
+    {
+      name: 'tls MUTUAL, recorded (not plaintext)',
+      policy: 'tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem}',
+      pick: (c) => c.tlsMode,
+      want: 'MUTUAL',
+    },
   ];
   for (const p of policies) {
     it(`traffic policy: ${p.name}`, () => {

@@ -119,9 +119,10 @@ export function tunnelPortOf(w: { ports: Readonly<Record<string, number>> }, mes
 }
 
 /**
- * DestinationRule tls.mode when set (SIMPLE and MUTUAL toward external hosts are not originated
- * yet, so plaintext); else auto mTLS, as Istio does it: plaintext to hosts outside the mesh, mutual
- * TLS unless every destination workload has mTLS disabled.
+ * DestinationRule tls.mode when set (SIMPLE and MUTUAL are recorded as they are: proxies do not
+ * originate TLS yet and refuse such requests, rather than send them in plaintext); else auto mTLS,
+ * as Istio does it: plaintext to hosts outside the mesh, mutual TLS unless every destination
+ * workload has mTLS disabled.
  */
 function tlsModeOf(
   tls: ClientTLSSettings | undefined,
@@ -130,7 +131,7 @@ function tlsModeOf(
   port: MeshPort,
   config: IndexedConfig,
 ): Cluster['tlsMode'] {
-  if (tls?.mode === 'ISTIO_MUTUAL') return 'ISTIO_MUTUAL';
+  if (tls?.mode === 'ISTIO_MUTUAL' || tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL') return tls.mode;
   if (tls?.mode !== undefined) return 'DISABLE';
   if (svc.isExternal || !config.mesh.enableAutoMtls) return 'DISABLE';
   if (members.length === 0) return 'ISTIO_MUTUAL';

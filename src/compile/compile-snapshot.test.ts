@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadSources, type Resource } from '../config/index.ts';
+import { loadSources, type Resource, type SidecarSpec } from '../config/index.ts';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -40,6 +40,18 @@ apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: {name: client, namespace: shop}
 spec: {address: 127.0.2.9, labels: {app: client}}
+`;
+
+/** A Sidecar sending the reviews workloads' port 9080 to their app on 127.0.0.1:29080. */
+const REVIEWS_INGRESS = `---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: reviews, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: reviews}}
+  ingress:
+  - port: {number: 9080, protocol: HTTP, name: http}
+    defaultEndpoint: 127.0.0.1:29080
 `;
 
 function inbound(snapshot: ReturnType<typeof compileSnapshot>): InboundListener[] {
@@ -171,20 +183,24 @@ describe('compileSnapshot', () => {
   });
 
   it('compile: takes the app address from a Sidecar ingress defaultEndpoint', () => {
-    const sidecar = `---
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: reviews, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: reviews}}
-  ingress:
-  - port: {number: 9080, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:29080
-`;
-    const snap = compileSnapshot(config(MESH + sidecar), {
+    const snap = compileSnapshot(config(MESH + REVIEWS_INGRESS), {
       workload: { namespace: 'shop', name: 'reviews-v1' },
     });
     assert.deepEqual(inbound(snap).find((l) => l.port === 9080)?.app, { address: '127.0.0.1', port: 29080 });
+  });
+
+  it('compile: refuses a Sidecar ingress defaultEndpoint on a unix socket, never forwarding to 127.0.0.1 instead', () => {
+    // Validation refuses it now; an object stored before that, or built by hand, must not slip through.
+    const resources = config(MESH + REVIEWS_INGRESS);
+    const stored = resources.find((r) => r.kind === 'Sidecar') as Resource<SidecarSpec>;
+    const ingress = stored.spec?.ingress?.[0];
+    assert.ok(ingress, 'want the Sidecar ingress listener');
+    ingress.defaultEndpoint = 'unix:///var/run/reviews.sock';
+    assert.throws(() => compileSnapshot(resources, { workload: { namespace: 'shop', name: 'reviews-v1' } }), {
+      code: 'ALDER_COMPILE_FAILED',
+      message:
+        'Sidecar shop/reviews: spec.ingress[0].defaultEndpoint: unix domain sockets are not supported, got "unix:///var/run/reviews.sock"',
+    });
   });
 
   it('compile: turns Sidecar egress ports into local listeners, each with a route table of its services', () => {

@@ -28,8 +28,23 @@ export interface IndexedConfig {
   destinationRules: Resource<DestinationRuleSpec>[];
 }
 
+/**
+ * The kinds a compilation reads. Every other kind Alder stores is in config's NOT_ENFORCED_KINDS,
+ * except ServiceAccount: a workload's identity is the name its WorkloadEntry gives.
+ */
+export const COMPILED_KINDS = [
+  'MeshConfig',
+  'Service',
+  'WorkloadEntry',
+  'Sidecar',
+  'PeerAuthentication',
+  'ServiceEntry',
+  'VirtualService',
+  'DestinationRule',
+] as const;
+
 export function indexConfig(resources: readonly Resource[]): IndexedConfig {
-  const byKind = (kind: string) => resources.filter((r) => r.kind === kind);
+  const byKind = (kind: (typeof COMPILED_KINDS)[number]) => resources.filter((r) => r.kind === kind);
   const meshObject = resources.find((r) => r.kind === 'MeshConfig');
   return {
     mesh: resolveMeshConfig(meshObject?.spec as MeshConfigSpec | undefined),

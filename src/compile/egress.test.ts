@@ -3,12 +3,19 @@ import { describe, it } from 'node:test';
 import type { OutboundPortListener, Snapshot } from '../wire/index.ts';
 import { compile, DETAILS, RATINGS, REVIEWS, tcpRoutes } from './compile.test-kit.ts';
 
-/** A Sidecar for the client with egress ports `{number, protocol, hosts}` bound on 127.0.0.1. */
-function sidecar(ports: { number: number; protocol: string; hosts: string[] }[]): string {
+/**
+ * A Sidecar for the client with egress ports `{number, protocol, hosts}` bound on 127.0.0.1, then,
+ * when `catchAll` is given, a last listener without a port for those hosts.
+ */
+function sidecar(
+  ports: { number: number; protocol: string; hosts: string[] }[],
+  catchAll?: string[],
+): string {
   const egress = ports.map(
     (p) =>
       `  - port: {number: ${p.number}, protocol: ${p.protocol}, name: p${p.number}}\n    bind: 127.0.0.1\n    hosts: ${JSON.stringify(p.hosts)}\n`,
   );
+  if (catchAll !== undefined) egress.push(`  - hosts: ${JSON.stringify(catchAll)}\n`);
   return `apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: client, namespace: shop}
@@ -96,14 +103,6 @@ ${tlsEntry('a', 'api.a.example')}---
 describe('compile: Sidecar egress scoping of the forward proxy', () => {
   const outboundHosts = (snap: Snapshot) =>
     (snap.routeTables.find((t) => t.name === 'outbound')?.virtualHosts ?? []).map((vh) => vh.name).sort();
-  const catchAll = (hosts: string[]) => `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: client, namespace: shop}
-spec:
-  workloadSelector: {labels: {app: client}}
-  egress:
-  - hosts: ${JSON.stringify(hosts)}
-`;
 
   it('egress: without a Sidecar, or with port-specific egress only, the forward proxy sees every service', () => {
     const all = outboundHosts(compile(''));
@@ -127,12 +126,69 @@ spec:
   ] as const) {
     it(`egress: a catch-all egress listener with hosts ${JSON.stringify(hosts)} scopes the forward proxy to them`, () => {
       assert.deepEqual(
-        outboundHosts(compile(catchAll([...hosts]))),
+        outboundHosts(compile(sidecar([], [...hosts]))),
         [...want],
         `want only ${JSON.stringify(want)} reachable through HTTP_PROXY`,
       );
     });
   }
+});
+
+describe('compile: the egress scope a refusal names', () => {
+  const scopeOf = (snap: Snapshot, table: string) =>
+    snap.routeTables.find((t) => t.name === table)?.egressScope;
+  const catchAll = (hosts: string[]) => sidecar([{ number: 9080, protocol: 'HTTP', hosts: ['./*'] }], hosts);
+  /** `count` Services in namespace `far`, each on port 9080. */
+  const services = (count: number) =>
+    Array.from(
+      { length: count },
+      (_, i) =>
+        `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}, namespace: far}\nspec: {selector: {app: s${i}}, ports: [{name: http, port: 9080}]}\n---\n`,
+    ).join('');
+
+  it('egress scope: no Sidecar, no scope', () => {
+    assert.equal(scopeOf(compile(''), 'outbound'), undefined);
+  });
+
+  it('egress scope: names the Sidecar, its hosts and every name of the services it hides', () => {
+    const snap = compile(catchAll([`./${REVIEWS}`]));
+    assert.deepEqual(scopeOf(snap, 'outbound'), {
+      sidecar: 'shop/client',
+      hosts: [`./${REVIEWS}`],
+      moreHosts: 0,
+      hiddenDomains: [
+        `${RATINGS}:8080`,
+        'ratings.shop.svc:8080',
+        'ratings.shop:8080',
+        'ratings:8080',
+        `${DETAILS}:9080`,
+        'details.books.svc:9080',
+        'details.books:9080',
+      ],
+    });
+    assert.deepEqual(
+      scopeOf(snap, 'egress|9080'),
+      {
+        sidecar: 'shop/client',
+        hosts: ['./*'],
+        moreHosts: 0,
+        hiddenDomains: [`${DETAILS}:9080`, 'details.books.svc:9080', 'details.books:9080'],
+      },
+      'want a port listener scoped by its own hosts, among the services on its port',
+    );
+  });
+
+  it('egress scope: stays bounded: the first 16 hosts, and no hidden names past 512', () => {
+    const hosts = Array.from({ length: 20 }, (_, i) => `ns${i}/*`);
+    const scope = scopeOf(compile(services(200) + catchAll(hosts)), 'outbound');
+    assert.deepEqual(scope?.hosts, hosts.slice(0, 16));
+    assert.equal(scope?.moreHosts, 4);
+    assert.equal(
+      scope?.hiddenDomains,
+      undefined,
+      'want no names recorded for 200 hidden services (600+ names)',
+    );
+  });
 });
 
 describe('compile: TCP routes', () => {

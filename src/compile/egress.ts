@@ -1,10 +1,18 @@
 // Sidecar egress listeners with a port: explicit local ports per upstream, for TCP and for apps that
 // cannot use HTTP_PROXY. `hosts` are Istio's `namespace/dnsName` entries (`./reviews…`, `*/…`). Each
-// port gets a route table of its services; the proxy routes every connection through it.
+// port gets a route table of its services; the proxy routes every connection through it. A scoped
+// table records its Sidecar (EgressScope), so that the proxy's refusals can name it.
 
 import type { Resource, SidecarSpec } from '../config/index.ts';
-import type { OutboundPortListener, RouteTable, TcpRoute, VirtualHost } from '../wire/index.ts';
-import { selects } from './config-index.ts';
+import {
+  EGRESS_SCOPE_LIMITS,
+  type EgressScope,
+  type OutboundPortListener,
+  type RouteTable,
+  type TcpRoute,
+  type VirtualHost,
+} from '../wire/index.ts';
+import { refName, selects } from './config-index.ts';
 
 /** The Sidecar that applies to a workload: one selecting it, else the namespace's default (no selector). */
 export function sidecarFor(
@@ -54,13 +62,52 @@ function covers(entry: string, namespace: string, fqdn: string, serviceNamespace
  */
 export function scopeOutbound(ctx: EgressContext): RouteTable {
   const catchAll = ctx.sidecar?.spec?.egress?.find((e) => e.port?.number === undefined);
-  if (catchAll === undefined) return ctx.outbound;
-  const virtualHosts = ctx.outbound.virtualHosts.filter((vh) => {
-    const fqdn = vh.name.slice(0, vh.name.lastIndexOf(':'));
+  if (ctx.sidecar === undefined || catchAll === undefined) return ctx.outbound;
+  const { covered, hidden } = splitByHosts(ctx, catchAll.hosts);
+  return {
+    ...ctx.outbound,
+    virtualHosts: covered,
+    egressScope: egressScope(ctx.sidecar, catchAll.hosts, hidden),
+  };
+}
+
+/** The outbound virtual hosts (on `port`, when given) that egress `hosts` cover, and those they hide. */
+function splitByHosts(
+  ctx: EgressContext,
+  hosts: readonly string[],
+  port?: number,
+): { covered: VirtualHost[]; hidden: VirtualHost[] } {
+  const covered: VirtualHost[] = [];
+  const hidden: VirtualHost[] = [];
+  for (const vh of ctx.outbound.virtualHosts) {
+    const colon = vh.name.lastIndexOf(':');
+    if (port !== undefined && Number(vh.name.slice(colon + 1)) !== port) continue;
+    const fqdn = vh.name.slice(0, colon);
     const serviceNamespace = ctx.serviceOf(vh.name)?.namespace ?? '';
-    return catchAll.hosts.some((h) => covers(h, ctx.namespace, fqdn, serviceNamespace));
-  });
-  return { ...ctx.outbound, virtualHosts };
+    const isCovered = hosts.some((h) => covers(h, ctx.namespace, fqdn, serviceNamespace));
+    (isCovered ? covered : hidden).push(vh);
+  }
+  return { covered, hidden };
+}
+
+/** What a refusal needs to name the Sidecar: its hosts and the names it hides, within EGRESS_SCOPE_LIMITS. */
+function egressScope(
+  sidecar: Resource<SidecarSpec>,
+  hosts: readonly string[],
+  hidden: readonly VirtualHost[],
+): EgressScope {
+  const shown = hosts.slice(0, EGRESS_SCOPE_LIMITS.hosts);
+  const scope: EgressScope = {
+    sidecar: refName(sidecar),
+    hosts: shown,
+    moreHosts: hosts.length - shown.length,
+  };
+  let names = 0;
+  for (const vh of hidden) {
+    names += vh.domains.length;
+    if (names > EGRESS_SCOPE_LIMITS.hiddenDomains) return scope;
+  }
+  return { ...scope, hiddenDomains: hidden.flatMap((vh) => vh.domains) };
 }
 
 export function egressListeners(ctx: EgressContext): {
@@ -69,18 +116,11 @@ export function egressListeners(ctx: EgressContext): {
 } {
   const listeners: OutboundPortListener[] = [];
   const routeTables: RouteTable[] = [];
-  for (const egress of ctx.sidecar?.spec?.egress ?? []) {
+  const sidecar = ctx.sidecar;
+  for (const egress of sidecar?.spec?.egress ?? []) {
     const number = egress.port?.number;
-    if (number === undefined || (egress.bind ?? '').startsWith('unix://')) continue;
-    const matched: VirtualHost[] = ctx.outbound.virtualHosts.filter((vh) => {
-      const colon = vh.name.lastIndexOf(':');
-      const fqdn = vh.name.slice(0, colon);
-      const serviceNamespace = ctx.serviceOf(vh.name)?.namespace ?? '';
-      return (
-        Number(vh.name.slice(colon + 1)) === number &&
-        egress.hosts.some((h) => covers(h, ctx.namespace, fqdn, serviceNamespace))
-      );
-    });
+    if (sidecar === undefined || number === undefined || (egress.bind ?? '').startsWith('unix://')) continue;
+    const { covered: matched, hidden } = splitByHosts(ctx, egress.hosts, number);
     const first = matched[0];
     if (first === undefined) continue;
     const name = `egress|${number}`;
@@ -91,7 +131,7 @@ export function egressListeners(ctx: EgressContext): {
           ? // Sniffing decides per connection: HTTP routes by Host, anything else by the TCP routes.
             matched.map((vh) => ({ ...vh, traffic: 'http' as const }))
           : withServiceSni(matched, ctx.serviceOf);
-    routeTables.push({ name, virtualHosts });
+    routeTables.push({ name, virtualHosts, egressScope: egressScope(sidecar, egress.hosts, hidden) });
     listeners.push({
       kind: 'outbound-port',
       name,

@@ -2,9 +2,17 @@
 // mTLS mode PeerAuthentication gives that port and the app address (a Sidecar ingress
 // defaultEndpoint, else 127.0.0.1 on the same port).
 
-import { protocolOfPort, type Resource, type ServicePort, type WorkloadEntrySpec } from '../config/index.ts';
+import {
+  AlderError,
+  ErrorCode,
+  protocolOfPort,
+  type Resource,
+  type ServicePort,
+  type SidecarSpec,
+  type WorkloadEntrySpec,
+} from '../config/index.ts';
 import type { InboundListener, ProxyIdentity } from '../wire/index.ts';
-import { type IndexedConfig, namespaceOf, selects, serviceFqdn } from './config-index.ts';
+import { type IndexedConfig, namespaceOf, refName, selects, serviceFqdn } from './config-index.ts';
 import { sidecarFor } from './egress.ts';
 import { resolveMtlsMode } from './peer-authentication.ts';
 import { portTraffic } from './port-traffic.ts';
@@ -27,8 +35,7 @@ export function inboundListeners(
         existing.services.push(fqdn);
         continue;
       }
-      const ingress = sidecar?.spec?.ingress?.find((i) => i.port?.number === at);
-      const app = parseEndpoint(ingress?.defaultEndpoint) ?? { address: '127.0.0.1', port: at };
+      const app = appEndpoint(sidecar, at);
       byPort.set(at, {
         kind: 'inbound',
         name: `inbound|${at}`,
@@ -60,9 +67,27 @@ function endpointPort(port: ServicePort, entry: Resource<WorkloadEntrySpec>): nu
   return port.port;
 }
 
-/** `127.0.0.1:8080` → address and port; unix sockets are not served yet. */
-function parseEndpoint(text: string | undefined): { address: string; port: number } | undefined {
-  const m = text === undefined ? null : /^(.*):(\d+)$/.exec(text);
-  if (m === null || (m[1] as string).startsWith('unix')) return undefined;
+/**
+ * Where port `at` forwards to: its Sidecar ingress defaultEndpoint (`127.0.0.1:8080` → address and
+ * port), else 127.0.0.1 on the same port. Throws on an endpoint it cannot forward to (a unix socket
+ * that validation would refuse), rather than forward somewhere else.
+ */
+function appEndpoint(
+  sidecar: Resource<SidecarSpec> | undefined,
+  at: number,
+): { address: string; port: number } {
+  const index = sidecar?.spec?.ingress?.findIndex((i) => i.port?.number === at) ?? -1;
+  const endpoint = sidecar?.spec?.ingress?.[index]?.defaultEndpoint;
+  if (sidecar === undefined || endpoint === undefined || endpoint === '')
+    return { address: '127.0.0.1', port: at };
+  const m = /^(.*):(\d+)$/.exec(endpoint);
+  if (m === null || endpoint.startsWith('unix:')) {
+    const why = endpoint.startsWith('unix:') ? 'unix domain sockets are not supported' : 'not HOST:PORT';
+    throw new AlderError(
+      ErrorCode.CompileFailed,
+      `Sidecar ${refName(sidecar)}: spec.ingress[${index}].defaultEndpoint: ${why}, got ${JSON.stringify(endpoint)}`,
+      { hint: 'use 127.0.0.1:PORT or 0.0.0.0:PORT' },
+    );
+  }
   return { address: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }

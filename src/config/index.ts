@@ -2,6 +2,12 @@
 // Pure: reads only the text it is given, imports nothing else of Alder's.
 
 export { formatDurationMs, parseDurationMs } from './duration.ts';
+export {
+  formatNotEnforced,
+  NOT_ENFORCED_KINDS,
+  type NotEnforcedKind,
+  notEnforcedKinds,
+} from './enforcement.ts';
 export { AlderError, type AlderErrorOptions, ErrorCode, isAlderError } from './errors.ts';
 export { apiVersionOf, type KindInfo, type PrinterColumn } from './kind-info.ts';
 export type {

@@ -3,7 +3,7 @@
 // Kinds Alder does not manage are skipped with one notice per kind. Used by the CLI and admission.
 
 import { apiVersionOf, type KindInfo } from './kind-info.ts';
-import { findKindByApiVersion, isManagedGroup, KINDS } from './kinds/index.ts';
+import { findKindByApiVersion, isManagedGroup, isUnmanagedIstioKind, KINDS } from './kinds/index.ts';
 import { metadataSchemas } from './metadata.ts';
 import { type ParsedDocument, parseSource } from './parse.ts';
 import { describeRef, type ObjectRef, type Resource } from './resource.ts';
@@ -193,7 +193,7 @@ function unknownKindProblem(apiVersion: string, kind: string): { path: string; m
       message: `${apiVersion} is not a version of ${kind}: use ${sameKind.versions.map((v) => apiVersionOf(sameKind, v)).join(' or ')}`,
     };
   }
-  if (!isManagedGroup(group)) return undefined;
+  if (!isManagedGroup(group) || isUnmanagedIstioKind(group, kind)) return undefined;
   const kinds = KINDS.filter((k) => k.group === group).map((k) => k.kind);
   const near = closest(kind, kinds);
   const hint = near === undefined ? `known kinds in ${group}: ${kinds.join(', ')}` : `did you mean ${near}?`;

@@ -13,6 +13,9 @@ import {
   type KindInfo,
   type LoadedResource,
   loadSources,
+  NOT_ENFORCED_KINDS,
+  type NotEnforcedKind,
+  notEnforcedKinds,
   type Resource,
   type SkippedKind,
   type Source,
@@ -64,6 +67,8 @@ export function admitObject(
   const warnings = checked.issues
     .filter((i) => i.severity === 'warning')
     .map((i) => `${where}: ${i.path}: ${i.message}`);
+  const notEnforced = NOT_ENFORCED_KINDS.get(info.kind);
+  if (notEnforced !== undefined) warnings.push(`${where}: stored but not enforced yet: ${notEnforced}`);
   return { resource: checked.resource, warnings };
 }
 
@@ -71,6 +76,8 @@ export interface AdmittedSources {
   resources: LoadedResource[];
   warnings: string[];
   skipped: SkippedKind[];
+  /** Kinds among the resources that no proxy enforces yet. */
+  notEnforced: NotEnforcedKind[];
 }
 
 /** Checks every document of every source; one error anywhere refuses them all. */
@@ -83,6 +90,7 @@ export function admitSources(sources: readonly Source[], defaultNamespace: strin
     resources: loaded.resources,
     warnings: loaded.warnings.map(formatFinding),
     skipped: loaded.skipped,
+    notEnforced: notEnforcedKinds(loaded.resources.map((l) => l.info)),
   };
 }
 

@@ -13,8 +13,12 @@ export interface Cluster {
   traffic: TrafficKind;
   lb: LoadBalancer;
   connectTimeoutMs: number;
-  /** ISTIO_MUTUAL: originate mTLS to the peer proxy and check its SPIFFE ID; DISABLE: plaintext. */
-  tlsMode: 'ISTIO_MUTUAL' | 'DISABLE';
+  /**
+   * ISTIO_MUTUAL: originate mTLS to the peer proxy and check its SPIFFE ID; DISABLE: plaintext.
+   * SIMPLE and MUTUAL (a DestinationRule's TLS origination, named by `policyOrigin`) are not
+   * supported yet: the proxy refuses every request to the cluster with 503 and flag UF.
+   */
+  tlsMode: 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE' | 'MUTUAL';
   connectionPool: ConnectionPool;
   outlierDetection?: OutlierDetection;
   /** The DestinationRule (and subset or port level) that set this cluster's policy, if any. */

@@ -224,6 +224,12 @@ const good: Snapshot = {
           ],
         },
       ],
+      egressScope: {
+        sidecar: 'shop/default',
+        hosts: ['./*', 'istio-system/*'],
+        moreHosts: 0,
+        hiddenDomains: ['details.books.svc.cluster.local:9080', 'details.books:9080'],
+      },
     },
   ],
   tls: undefined,
@@ -239,6 +245,16 @@ describe('snapshot codec', () => {
   it('codec: round-trips a snapshot using every field', () => {
     const back = decodeSnapshot(encodeSnapshot(good));
     assert.deepEqual(back, good);
+  });
+
+  it('codec: accepts TLS origination modes with the DestinationRule that set them', () => {
+    for (const mode of ['SIMPLE', 'MUTUAL']) {
+      const copy = JSON.parse(encodeSnapshot(good)) as Json;
+      cluster(copy, 1).tlsMode = mode;
+      cluster(copy, 1).policyOrigin = { destinationRule: 'shop/reviews', levels: ['subsets[v1]'] };
+      const back = decodeSnapshot(JSON.stringify(copy));
+      assert.equal(back.clusters[1]?.tlsMode, mode, `want tlsMode ${mode} decoded as sent`);
+    }
   });
 
   const bad: { name: string; mutate: (s: Json) => void; want: RegExp }[] = [
@@ -312,6 +328,26 @@ describe('snapshot codec', () => {
         cluster(s).tlsMode = 'SOMETIMES';
       },
       want: /clusters\[0\]\.tlsMode: must be one of/,
+    },
+    {
+      name: 'TLS origination without the DestinationRule that set it',
+      mutate: (s) => {
+        const c = cluster(s);
+        c.tlsMode = 'SIMPLE';
+        delete c.policyOrigin;
+      },
+      want: /clusters\[0\]\.tlsMode: SIMPLE needs policyOrigin/,
+    },
+    {
+      name: 'an egress scope listing more than 16 hosts',
+      mutate: (s) => {
+        at(s, 'routeTables', 0).egressScope = {
+          sidecar: 'shop/default',
+          hosts: Array.from({ length: 17 }, (_, i) => `ns${i}/*`),
+          moreHosts: 0,
+        };
+      },
+      want: /routeTables\[0\]\.egressScope\.hosts: must have at most 16 items, got 17/,
     },
     {
       name: 'an unknown load balancer',

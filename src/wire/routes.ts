@@ -6,6 +6,32 @@ import type { TrafficKind } from './snapshot.ts';
 export interface RouteTable {
   name: string;
   virtualHosts: VirtualHost[];
+  /** Set when a Sidecar egress listener limits the table's hosts, so that a refusal can name it. */
+  egressScope?: EgressScope;
+}
+
+/** Bounds on what an EgressScope records, so that snapshots stay small in meshes of 10,000 services. */
+export const EGRESS_SCOPE_LIMITS = {
+  /** Egress `hosts` recorded; `moreHosts` counts the rest. */
+  hosts: 16,
+  /** Names of hidden service ports recorded (all of them, or none when there are more). */
+  hiddenDomains: 512,
+} as const;
+
+/** The Sidecar egress listener that limits a route table to some of the mesh's services. */
+export interface EgressScope {
+  /** The Sidecar's `namespace/name`. */
+  sidecar: string;
+  /** The listener's `hosts` as written (`./*`, `istio-system/*`), at most EGRESS_SCOPE_LIMITS.hosts. */
+  hosts: string[];
+  /** How many hosts of the listener `hosts` leaves out. */
+  moreHosts: number;
+  /**
+   * Every name (`ratings.shop:9080`, as in VirtualHost.domains) of the mesh's service ports that the
+   * scope hides from this table, when there are at most EGRESS_SCOPE_LIMITS.hiddenDomains; absent
+   * when there are more. With it, a refusal can tell a hidden service from a host outside the mesh.
+   */
+  hiddenDomains?: string[];
 }
 
 /** One destination service and port, with every name a client may use for it. */

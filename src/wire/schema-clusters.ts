@@ -141,7 +141,7 @@ export const cluster = s.obj(
     traffic,
     lb: loadBalancer,
     connectTimeoutMs: positiveMs,
-    tlsMode: s.str({ enum: ['ISTIO_MUTUAL', 'DISABLE'] as const }),
+    tlsMode: s.str({ enum: ['ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL'] as const }),
     connectionPool,
     outlierDetection,
     policyOrigin: s.obj(
@@ -164,5 +164,10 @@ export const cluster = s.obj(
       'connectionPool',
       'endpoints',
     ],
+    refine: (cl, c) => {
+      if ((cl.tlsMode === 'SIMPLE' || cl.tlsMode === 'MUTUAL') && cl.policyOrigin === undefined) {
+        c.error(`${cl.tlsMode} needs policyOrigin: the DestinationRule that set it`, 'tlsMode');
+      }
+    },
   },
 );

@@ -1,6 +1,7 @@
 // The schema of listeners and route tables: HTTP routes (matches, actions, policies) and TCP routes.
 
 import { GRPC_STATUS_NAMES, RETRY_CONDITIONS, schema as s } from '../config/index.ts';
+import { EGRESS_SCOPE_LIMITS } from './routes.ts';
 import {
   common,
   exactlyOne,
@@ -260,6 +261,16 @@ export const tcpRoute = s.obj(
   { required: ['name', 'origin', 'matches', 'destinations'] },
 );
 
+export const egressScope = s.obj(
+  {
+    sidecar: name,
+    hosts: s.arr(name, { maxItems: EGRESS_SCOPE_LIMITS.hosts }),
+    moreHosts: s.int({ min: 0 }),
+    hiddenDomains: s.arr(lowerCaseName, { maxItems: EGRESS_SCOPE_LIMITS.hiddenDomains }),
+  },
+  { required: ['sidecar', 'hosts', 'moreHosts'] },
+);
+
 export const routeTable = s.obj(
   {
     name,
@@ -269,6 +280,7 @@ export const routeTable = s.obj(
         { required: ['name', 'domains', 'traffic', 'routes', 'tcpRoutes'] },
       ),
     ),
+    egressScope,
   },
   { required: ['name', 'virtualHosts'] },
 );

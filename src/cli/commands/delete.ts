@@ -46,7 +46,7 @@ ${SERVER_HELP}
         namespace: values.namespace,
         ignoreNotFound,
       });
-      printNotices(answer.skipped, [], io);
+      printNotices({ skipped: answer.skipped }, io);
       for (const r of answer.results)
         io.out(`${r.kind.toLowerCase()}${r.group ? `.${r.group}` : ''} "${r.name}" ${r.action}\n`);
       return 0;

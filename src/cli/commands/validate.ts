@@ -1,7 +1,7 @@
 // `alder validate -f FILE|DIR|-`: checks config offline, with the same code as admission, and prints
 // every problem with its file, line, object and field.
 
-import { formatFinding, loadSources } from '../../config/index.ts';
+import { formatFinding, loadSources, notEnforcedKinds } from '../../config/index.ts';
 import { type Command, requireFiles } from '../command.ts';
 import { readSources } from '../sources.ts';
 import { outputFormat, parseCommandArgs } from '../usage.ts';
@@ -10,7 +10,8 @@ import { printNotices } from './apply.ts';
 export const validate: Command = {
   name: 'validate',
   help: `Check objects in files, folders (recursively) or standard input, offline, exactly as the
-control plane's admission would. Exits 1 when any object has an error.
+control plane's admission would. Exits 1 when any object has an error. Kinds Alder does not manage
+are skipped, and kinds it does not enforce yet are named, each with one notice.
 
 Usage:
   alder validate -f FILE|DIR|- [-f ...] [-n NAMESPACE] [-o json]
@@ -36,14 +37,22 @@ Options:
     const started = performance.now();
     const result = loadSources(sources, { defaultNamespace: values.namespace ?? 'default' });
     const ms = performance.now() - started;
+    const notEnforced = notEnforcedKinds(result.resources.map((l) => l.info));
     if (format === 'json') {
       const { resources, ...rest } = result;
-      io.out(
-        `${JSON.stringify({ valid: result.errors.length === 0, objects: resources.length, ...rest }, null, 2)}\n`,
-      );
-      return result.errors.length === 0 ? 0 : 1;
+      const valid = result.errors.length === 0;
+      io.out(`${JSON.stringify({ valid, objects: resources.length, ...rest, notEnforced }, null, 2)}\n`);
+      return valid ? 0 : 1;
     }
-    printNotices(result.skipped, result.warnings.map(formatFinding), io);
+    printNotices(
+      {
+        skipped: result.skipped,
+        notEnforced,
+        done: 'validated',
+        warnings: result.warnings.map(formatFinding),
+      },
+      io,
+    );
     for (const e of result.errors) io.out(`${formatFinding(e)}\n`);
     const files = sources.length === 1 ? '1 file' : `${sources.length} files`;
     const objects = result.resources.length === 1 ? '1 object' : `${result.resources.length} objects`;

@@ -1,5 +1,7 @@
-import { describe } from 'node:test';
-import { type AcceptCase, type RefuseCase, runKindTable } from './kind-table.test-kit.ts';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatFinding } from '../index.ts';
+import { type AcceptCase, load, type RefuseCase, runKindTable } from './kind-table.test-kit.ts';
 
 /** A DestinationRule in namespace `default` whose trafficPolicy.tls is `tls`, indented by six spaces. */
 function tls(text: string): string {
@@ -18,6 +20,16 @@ ${text}
 
 const TLS = 'spec.trafficPolicy.tls';
 
+/** The warning SIMPLE and MUTUAL draw until proxies originate TLS. */
+function notOriginated(mode: 'SIMPLE' | 'MUTUAL'): NonNullable<AcceptCase['warning']> {
+  return {
+    path: `${TLS}.mode`,
+    message: new RegExp(
+      `^${mode} \\(TLS origination\\) is not supported yet: requests to this host will fail with 503 UF$`,
+    ),
+  };
+}
+
 const good: AcceptCase[] = [
   { name: 'ISTIO_MUTUAL', yaml: tls('      mode: ISTIO_MUTUAL') },
   {
@@ -25,24 +37,29 @@ const good: AcceptCase[] = [
     yaml: tls(
       '      mode: SIMPLE\n      caCertificates: /ca.pem\n      subjectAltNames: [a.example.com]\n      sni: a.example.com',
     ),
+    warning: notOriginated('SIMPLE'),
   },
   {
     name: 'MUTUAL TLS from certificate files',
     yaml: tls(
       '      mode: MUTUAL\n      clientCertificate: /c.pem\n      privateKey: /k.pem\n      caCrl: /crl.pem',
     ),
+    warning: notOriginated('MUTUAL'),
   },
   {
     name: 'MUTUAL TLS from a credential',
     yaml: tls('      mode: MUTUAL\n      credentialName: client-cert'),
+    warning: notOriginated('MUTUAL'),
   },
   {
     name: 'a CA from a ConfigMap in this namespace',
     yaml: tls('      mode: SIMPLE\n      credentialName: configmap://default/ca'),
+    warning: notOriginated('SIMPLE'),
   },
   {
     name: 'MUTUAL TLS from a credential that skips verifying the server',
     yaml: tls('      mode: MUTUAL\n      credentialName: c\n      insecureSkipVerify: true'),
+    warning: notOriginated('MUTUAL'),
   },
 ];
 
@@ -108,4 +125,12 @@ const bad: RefuseCase[] = [
 
 describe('ClientTLSSettings', () => {
   runKindTable('ClientTLSSettings', { good, bad });
+
+  it('ClientTLSSettings: SIMPLE warns with file:line, object and field, and is still accepted', () => {
+    const result = load(tls('      mode: SIMPLE'));
+    assert.equal(result.resources.length, 1, 'want the DestinationRule accepted: a warning, not an error');
+    assert.deepEqual(result.warnings.map(formatFinding), [
+      'x.yaml:10 DestinationRule default/reviews: spec.trafficPolicy.tls.mode: SIMPLE (TLS origination) is not supported yet: requests to this host will fail with 503 UF',
+    ]);
+  });
 });

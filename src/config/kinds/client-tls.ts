@@ -1,5 +1,6 @@
 // ClientTLSSettings: how a sidecar talks TLS to an upstream (DestinationRule trafficPolicy.tls).
-// Ports Istio's agent.ValidateTLS: which certificate fields each mode needs or forbids.
+// Ports Istio's agent.ValidateTLS: which certificate fields each mode needs or forbids. Proxies do
+// not originate TLS yet, so SIMPLE and MUTUAL draw a warning (and requests to such hosts fail).
 
 import { arr, bool, type Checker, type ObjectOf, obj, str } from '../schema.ts';
 
@@ -26,6 +27,12 @@ export const clientTls = obj(fields, {
 export type ClientTLSSettings = ObjectOf<typeof fields, never>;
 
 function checkClientTls(v: ClientTLSSettings, c: Checker): void {
+  if (v.mode === 'SIMPLE' || v.mode === 'MUTUAL') {
+    c.warn(
+      `${v.mode} (TLS origination) is not supported yet: requests to this host will fail with 503 UF`,
+      'mode',
+    );
+  }
   const credentialName = v.credentialName ?? '';
   if (credentialName.startsWith(CONFIGMAP_PREFIX)) checkConfigMapCredential(credentialName, c);
   const set = (s: string | undefined) => s !== undefined && s !== '';

@@ -34,8 +34,20 @@ export const KINDS: readonly KindInfo[] = [
 /** API groups whose every kind Alder knows: an unknown kind there is a mistake, not something to skip. */
 const MANAGED_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'mesh.alder.dev']);
 
+/** Istio's kinds in those groups that Alder does not manage: skipped like any unmanaged kind. */
+const UNMANAGED_ISTIO_KINDS = new Set([
+  'networking.istio.io/EnvoyFilter',
+  'networking.istio.io/ProxyConfig',
+  'networking.istio.io/WorkloadGroup',
+]);
+
 export function isManagedGroup(group: string): boolean {
   return MANAGED_GROUPS.has(group);
+}
+
+/** Whether `kind` of `group` is one of Istio's kinds that Alder skips (EnvoyFilter, WorkloadGroup …). */
+export function isUnmanagedIstioKind(group: string, kind: string): boolean {
+  return UNMANAGED_ISTIO_KINDS.has(`${group}/${kind}`);
 }
 
 const byApiVersion = new Map<string, KindInfo>();

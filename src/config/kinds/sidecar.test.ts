@@ -33,7 +33,7 @@ const good: AcceptCase[] = [
         defaultEndpoint: "[::1]:8443"
         tls: {mode: SIMPLE, serverCertificate: /etc/certs/tls.crt, privateKey: /etc/certs/tls.key}
       - port: {number: 9090}
-        defaultEndpoint: unix:///var/run/app.sock
+        defaultEndpoint: 0.0.0.0:9091
         bind: 0.0.0.0
       egress:
       - port: {number: 3306, protocol: MySQL, name: mysql}
@@ -162,8 +162,13 @@ const bad: RefuseCase[] = [
     name: 'a default endpoint when it is on another host',
     yaml: sc('ingress:\n- port: {number: 9080}\n  defaultEndpoint: 10.0.0.1:8080'),
     path: 'spec.ingress[0].defaultEndpoint',
-    message:
-      /must be 127.0.0.1:<port>, 0.0.0.0:<port>, \[::1\]:<port>, \[::\]:<port> or unix:\/\/<path>, got "10.0.0.1:8080"/,
+    message: /must be 127.0.0.1:<port>, 0.0.0.0:<port>, \[::1\]:<port> or \[::\]:<port>, got "10.0.0.1:8080"/,
+  },
+  {
+    name: 'a default endpoint on a unix domain socket, which the proxy cannot forward to',
+    yaml: sc('ingress:\n- port: {number: 9080}\n  defaultEndpoint: unix:///var/run/app.sock'),
+    path: 'spec.ingress[0].defaultEndpoint',
+    message: /^unix domain sockets are not supported; use 127\.0\.0\.1:PORT or 0\.0\.0\.0:PORT$/,
   },
   {
     name: 'a default endpoint when its port is out of range',

@@ -59,7 +59,7 @@ export async function handleApply(
     const { resourceVersion: _unconditional, ...metadata } = l.resource.metadata;
     return { op: 'apply', object: { ...l.resource, metadata } };
   });
-  const skipped = admitted.skipped;
+  const { skipped, notEnforced } = admitted;
   if (batch.dryRun) {
     const results = admitted.resources.map((l) => ({
       apiVersion: apiVersionOf(l.info),
@@ -70,7 +70,7 @@ export async function handleApply(
       name: l.resource.metadata.name,
       action: 'validated',
     }));
-    send(req, res, 200, { dryRun: true, results, skipped, warnings: admitted.warnings });
+    send(req, res, 200, { dryRun: true, results, skipped, notEnforced, warnings: admitted.warnings });
     return;
   }
   const outcome =
@@ -88,7 +88,13 @@ export async function handleApply(
       resourceVersion: r.object.metadata.resourceVersion,
     };
   });
-  send(req, res, 200, { revision: outcome.revision, results, skipped, warnings: admitted.warnings });
+  send(req, res, 200, {
+    revision: outcome.revision,
+    results,
+    skipped,
+    notEnforced,
+    warnings: admitted.warnings,
+  });
 }
 
 export async function handleDelete(

@@ -6,8 +6,9 @@ import type { OutboundPortListener, OutboundProxyListener } from '../../wire/ind
 import type { IncomingRequest } from '../http/index.ts';
 import type { RequestHead } from '../http1/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
-import { localReply, ProxyError, Reply, replyOfError } from '../local-reply/index.ts';
+import { ProxyError, replyOfError } from '../local-reply/index.ts';
 import { outboundDecision, type RouteDecision, tcpDestination } from '../router/index.ts';
+import { noRoute } from '../routing/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { connectPeer, pickEndpoint } from '../upstream/index.ts';
 import { downstreamOf } from './downstream-of.ts';
@@ -31,15 +32,7 @@ export function serveOutboundHttp(
 function connectDecision(authority: string, routeTable: string, ctx: ProxyContext): RouteDecision {
   const runtime = ctx.current();
   const host = runtime.hosts.get(routeTable)?.get(authority.toLowerCase());
-  if (host === undefined) {
-    return {
-      kind: 'reply',
-      reply: localReply(
-        Reply.NoVirtualHost,
-        `no route to ${authority}: it is not in the mesh registry; declare it with a ServiceEntry`,
-      ),
-    };
-  }
+  if (host === undefined) return { kind: 'reply', reply: noRoute(authority, runtime.snapshot, routeTable) };
   const cr = tcpDestination(host, { port: host.port, sni: undefined, destinationAddress: '' }, runtime);
   const endpoint = cr instanceof ProxyError ? cr : pickEndpoint(cr, host.vh.name);
   if (endpoint instanceof ProxyError || cr instanceof ProxyError) {

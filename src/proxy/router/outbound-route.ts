@@ -15,6 +15,7 @@ import {
   compileHeaderEdits,
   type HeaderEditPlan,
   headerValue,
+  noRoute,
   type RouteRequest,
   type RouteSelection,
   redirectReply,
@@ -74,7 +75,7 @@ export function routeOutbound(
   const authority = req.authority.toLowerCase();
   const table = runtime.hosts.get(routeTable);
   const host = hostFor(table, authority);
-  if (host === undefined) return reply(noRoute(authority, runtime));
+  if (host === undefined) return reply(noRoute(authority, runtime.snapshot, routeTable));
   const hostName = host.displayName;
   if (host.vh.traffic !== 'http') {
     return reply({
@@ -265,15 +266,6 @@ function queryOf(path: string): string {
   if (q === -1) return '';
   const hash = path.indexOf('#', q);
   return path.slice(q + 1, hash === -1 ? undefined : hash);
-}
-
-function noRoute(authority: string, runtime: Runtime): LocalReply {
-  const policy = runtime.snapshot.mesh.outboundTrafficPolicy;
-  return {
-    status: 502,
-    flag: ResponseFlag.NoRouteFound,
-    message: `no route to ${authority}: it is not in the mesh registry and outboundTrafficPolicy is ${policy}; declare it with a ServiceEntry`,
-  };
 }
 
 /** Wraps a connect failure's message with the host it was for. */

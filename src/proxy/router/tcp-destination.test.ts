@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot, TcpMatch, TcpRoute, VirtualHost } from '../../wire/index.ts';
-import { WIRE_VERSION } from '../../wire/index.ts';
+import type { TcpMatch, TcpRoute, VirtualHost } from '../../wire/index.ts';
 import { cluster } from '../balance/test-support.ts';
 import { ProxyError } from '../local-reply/index.ts';
-import { dest, SELF } from '../routing/routing.test-kit.ts';
+import { dest, snapshotOf } from '../routing/routing.test-kit.ts';
 import { buildRuntime } from '../runtime/index.ts';
 import { tcpPortDestination, tcpPortRoutes } from './tcp-destination.ts';
 
@@ -21,23 +20,8 @@ function host(name: string, to: string, matches: TcpMatch[]): VirtualHost {
 
 function runtimeOf(virtualHosts: VirtualHost[]) {
   const names = [...new Set(virtualHosts.flatMap((vh) => vh.tcpRoutes.flatMap((r) => r.destinations)))];
-  const snapshot: Snapshot = {
-    wireVersion: WIRE_VERSION,
-    version: 'test',
-    proxy: SELF,
-    mesh: {
-      trustDomain: 'cluster.local',
-      outboundTrafficPolicy: 'REGISTRY_ONLY',
-      protocolDetection: { enabled: false, timeoutMs: 100 },
-      connectTimeoutMs: 1000,
-      accessLog: { enabled: false, encoding: 'JSON' },
-    },
-    listeners: [],
-    clusters: names.map((d) => ({ ...cluster({ kind: 'ROUND_ROBIN' }, []), name: d.cluster })),
-    routeTables: [{ name: 'egress|443', virtualHosts }],
-    tls: undefined,
-  };
-  return buildRuntime(snapshot);
+  const clusters = names.map((d) => ({ ...cluster({ kind: 'ROUND_ROBIN' }, []), name: d.cluster }));
+  return buildRuntime(snapshotOf([{ name: 'egress|443', virtualHosts }], clusters));
 }
 
 const PORT_HOSTS = [

@@ -45,6 +45,7 @@ export {
   type HeaderEditPlans,
   type HeaderEditStage,
 } from './header-edits.ts';
+export { noRoute } from './no-route.ts';
 export { type RedirectReply, redirectReply } from './redirect.ts';
 export { type CompiledRetry, compileRetry, type TryOutcome } from './retry.ts';
 export { compilePathRewrite, type PathRewriter } from './rewrite.ts';

@@ -2,7 +2,17 @@
 // defaults, so each table row shows only what it is about. Its name does not end in .test.ts, so
 // the test runner does not run it alone.
 
-import type { ProxyIdentity, Route, RouteMatch, VirtualHost, WeightedDestination } from '../../wire/index.ts';
+import {
+  type Cluster,
+  type ProxyIdentity,
+  type Route,
+  type RouteMatch,
+  type RouteTable,
+  type Snapshot,
+  type VirtualHost,
+  type WeightedDestination,
+  WIRE_VERSION,
+} from '../../wire/index.ts';
 import type { RouteRequest } from './route-request.ts';
 
 export const SELF: ProxyIdentity = {
@@ -14,6 +24,26 @@ export const SELF: ProxyIdentity = {
   labels: { app: 'productpage', version: 'v1' },
   locality: '',
 };
+
+/** A snapshot for SELF with these route tables and clusters, no listeners, mesh defaults. */
+export function snapshotOf(routeTables: RouteTable[], clusters: Cluster[] = []): Snapshot {
+  return {
+    wireVersion: WIRE_VERSION,
+    version: 'test',
+    proxy: SELF,
+    mesh: {
+      trustDomain: 'cluster.local',
+      outboundTrafficPolicy: 'REGISTRY_ONLY',
+      protocolDetection: { enabled: false, timeoutMs: 100 },
+      connectTimeoutMs: 1000,
+      accessLog: { enabled: false, encoding: 'JSON' },
+    },
+    listeners: [],
+    clusters,
+    routeTables,
+    tls: undefined,
+  };
+}
 
 export function req(over: Partial<RouteRequest> = {}): RouteRequest {
   return {
