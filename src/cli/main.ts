@@ -1,7 +1,7 @@
 // The `alder` command: finds the subcommand, runs it, and is the one place where errors become
 // output — a message and a hint on stderr, exit 1 for failures and 2 for usage mistakes.
 
-import { ErrorCode, isAlderError } from '../config/index.ts';
+import { ErrorCode, isAlderError } from '../config/core.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './command.ts';
 import { type CliIo, processIo } from './io.ts';

@@ -3,7 +3,7 @@
 // admin/, read by `alder proxy-config` and `alder explain`). Read-only.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isAlderError } from '../config/index.ts';
+import { isAlderError } from '../config/core.ts';
 import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
 import type { Runtime } from './runtime.ts';
 import type { Stats } from './stats.ts';
