@@ -37,7 +37,7 @@ const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'proxy',
-    summary: "run one workload's proxy from a folder of config",
+    summary: "run one workload's proxy from a snapshot file or a folder of config",
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {

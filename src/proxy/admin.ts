@@ -8,8 +8,16 @@ import { clusterView, type ExplainInput, endpointViews, explainRequest, routesVi
 import type { Runtime } from './runtime.ts';
 import type { Stats } from './stats.ts';
 
+/** A change the proxy refused, when (ISO 8601) and why; the snapshot served is the one before it. */
+export interface Refusal {
+  at: string;
+  reason: string;
+}
+
 export interface AdminSources {
   current(): Runtime | undefined;
+  /** The last change refused, unless a later one was accepted. */
+  lastRefused(): Refusal | undefined;
   stats: Stats;
 }
 
@@ -31,11 +39,12 @@ export function createAdminServer(sources: AdminSources): Server {
     if (LOCAL_ONLY.has(path) && !isLoopback(req)) {
       return json(403, { code: 'ALDER_FORBIDDEN', message: `${path} answers callers on this host only` });
     }
+    const refused = sources.lastRefused();
     switch (path) {
       case '/ready':
         return runtime === undefined
           ? send(503, 'text/plain', 'not ready: no snapshot yet\n')
-          : send(200, 'text/plain', `ready ${runtime.snapshot.version}\n`);
+          : send(200, 'text/plain', readyText(runtime.snapshot.version, refused));
       case '/stats':
       case '/stats/prometheus':
         return send(200, 'text/plain; version=0.0.4', sources.stats.render());
@@ -46,7 +55,11 @@ export function createAdminServer(sources: AdminSources): Server {
     const version = runtime.snapshot.version;
     switch (path) {
       case '/config_dump':
-        return json(200, runtime.snapshot);
+        // The snapshot's own fields, so a dump decodes as a snapshot; lastRefused only when stale.
+        return json(
+          200,
+          refused === undefined ? runtime.snapshot : { ...runtime.snapshot, lastRefused: refused },
+        );
       case '/routes':
         return json(200, { version, routeTables: routesView(runtime.snapshot) });
       case '/clusters':
@@ -94,6 +107,13 @@ function explain(runtime: Runtime, q: URLSearchParams, json: (status: number, va
     if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
     else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });
   }
+}
+
+/** `ready VERSION`, and when the last change was refused, that this version is older and why. */
+function readyText(version: string, refused: Refusal | undefined): string {
+  if (refused === undefined) return `ready ${version}\n`;
+  const why = refused.reason.split('\n', 1)[0];
+  return `ready ${version}\nserving an older snapshot: the change of ${refused.at} was refused: ${why}\n`;
 }
 
 function isLoopback(req: IncomingMessage): boolean {
