@@ -1,9 +1,10 @@
 // The edge of the proxy process: how `alder proxy` gets its snapshot (a config folder it compiles, or
 // a snapshot file it only decodes), how it follows changes however they are written, how a refused
-// change shows, and what it loads.
+// change shows, what it loads, and who may call its admin port.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -318,6 +319,76 @@ describe('proxy process: --snapshot FILE', () => {
       const r = await alder(['proxy', '--admin', '127.0.0.1:0', ...c.args(dir)]);
       assert.equal(r.code, c.code, `want exit ${c.code}, got ${r.code}; stderr: ${r.stderr}`);
       assert.match(r.stderr, c.stderr, `want stderr to match ${c.stderr}`);
+    });
+  }
+});
+
+/** An address of this machine other than loopback, or undefined when it has none. */
+function outsideAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const a = addresses?.find((x) => x.family === 'IPv4' && !x.internal);
+    if (a !== undefined) return a.address;
+  }
+  return undefined;
+}
+
+describe('proxy process: the admin port', () => {
+  const address = outsideAddress();
+  let dir: string;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    if (address === undefined) return;
+    dir = tempDir('process-admin');
+    writeFileSync(join(dir, 'mesh.yaml'), mesh('adm', '127.0.60.3'));
+    proxy = await startProxy([
+      ...['--config', dir, '--workload', 'shop/adm', '--outbound-proxy', 'none', '--admin', `${address}:0`],
+    ]);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    if (dir !== undefined) removeDir(dir);
+  });
+
+  const skip = address === undefined ? 'this machine has no non-loopback IPv4 address to call from' : false;
+
+  it('admin: bound to a non-loopback address, the proxy warns that remote callers get /ready only', {
+    skip,
+  }, async () => {
+    const warning = await waitForLog(proxy, (l) => l.level === 'warn');
+    assert.match(
+      String(warning.msg),
+      /non-loopback .*remote callers get \/ready only/,
+      'want the warning at start',
+    );
+  });
+
+  it('admin: a caller from another address gets /ready', { skip }, async () => {
+    const ready = await adminGet(proxy, '/ready');
+    assert.equal(ready.status, 200, `want /ready to answer ${address}, got ${ready.status} ${ready.text}`);
+    assert.match(ready.text, /^ready /);
+  });
+
+  for (const path of [
+    '/config_dump',
+    '/stats',
+    '/stats/prometheus',
+    '/routes',
+    '/clusters',
+    '/endpoints',
+    '/explain?authority=adm:8080',
+    '/nothing',
+  ]) {
+    it(`admin: a caller from another address gets 403 on ${path}`, { skip }, async () => {
+      const r = await adminGet(proxy, path);
+      assert.equal(r.status, 403, `want 403 for ${path} from ${address}, got ${r.status}`);
+      const body = JSON.parse(r.text) as { code: string; message: string };
+      assert.equal(body.code, 'ALDER_FORBIDDEN', `want code ALDER_FORBIDDEN, got ${body.code}`);
+      assert.match(
+        body.message,
+        /callers on this host only, from loopback addresses \(127\.0\.0\.0\/8, ::1\)/,
+      );
     });
   }
 });

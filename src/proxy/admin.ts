@@ -1,9 +1,10 @@
-// The admin port: /ready, /config_dump (the snapshot held, with its version), /stats (Prometheus
-// text), and, for loopback callers only, /routes, /clusters, /endpoints and /explain (the views in
-// admin/, read by `alder proxy-config` and `alder explain`). Read-only.
+// The admin port: /ready for health checks from anywhere; for callers on this host only (as Envoy's
+// admin port), /config_dump (the snapshot held), /stats (Prometheus text), and /routes, /clusters,
+// /endpoints and /explain (the views in admin/, read by `alder proxy-config` and `alder explain`).
+// Read-only.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isAlderError } from '../config/core.ts';
+import { ErrorCode, isAlderError } from '../config/core.ts';
 import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
 import type { Runtime } from './runtime.ts';
 import type { Stats } from './stats.ts';
@@ -22,8 +23,14 @@ export interface AdminSources {
 }
 
 const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /explain';
-/** They show the mesh's config and how to reach every workload: only for callers on this host. */
-const LOCAL_ONLY = new Set(['/routes', '/clusters', '/endpoints', '/explain']);
+/**
+ * Every path but /ready shows the mesh's config or how to reach its workloads, so only callers on
+ * this host get an answer, wherever the port is bound.
+ */
+const OPEN_TO_ALL = '/ready';
+const LOCAL_CALLERS = 'loopback addresses (127.0.0.0/8, ::1)';
+/** The paths answered with JSON about the snapshot in force. */
+const SNAPSHOT_VIEWS = new Set(['/config_dump', '/routes', '/clusters', '/endpoints', '/explain']);
 
 export function createAdminServer(sources: AdminSources): Server {
   return createServer((req, res) => {
@@ -36,8 +43,11 @@ export function createAdminServer(sources: AdminSources): Server {
     };
     const json = (status: number, value: unknown) =>
       send(status, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
-    if (LOCAL_ONLY.has(path) && !isLoopback(req)) {
-      return json(403, { code: 'ALDER_FORBIDDEN', message: `${path} answers callers on this host only` });
+    if (path !== OPEN_TO_ALL && !isLoopback(req)) {
+      return json(403, {
+        code: ErrorCode.Forbidden,
+        message: `${path} answers callers on this host only, from ${LOCAL_CALLERS}; ${req.socket.remoteAddress} may call ${OPEN_TO_ALL} only`,
+      });
     }
     const refused = sources.lastRefused();
     switch (path) {
@@ -49,8 +59,7 @@ export function createAdminServer(sources: AdminSources): Server {
       case '/stats/prometheus':
         return send(200, 'text/plain; version=0.0.4', sources.stats.render());
     }
-    const isKnown = path === '/config_dump' || LOCAL_ONLY.has(path);
-    if (!isKnown) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
+    if (!SNAPSHOT_VIEWS.has(path)) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
     if (runtime === undefined) return json(503, { error: 'no snapshot yet' });
     const version = runtime.snapshot.version;
     switch (path) {

@@ -3,6 +3,7 @@
 // Logs JSON lines; the `proxy ready` line carries the admin URL and the bound listeners.
 
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { dispatch, WorkloadProxy } from '../../proxy/index.ts';
@@ -29,7 +30,8 @@ Options:
   --config DIR             folder of .yaml/.json config (read recursively)
   --workload NS/NAME       with --config: the WorkloadEntry this proxy serves
   --cert, --key, --ca      with --config: PEM files for mTLS between proxies (all three, or none)
-  --admin HOST:PORT        admin server: /ready /config_dump /stats (default 127.0.0.1:15000)
+  --admin HOST:PORT        admin server (default 127.0.0.1:15000): /ready for anyone, /config_dump,
+                           /stats and the rest for callers on this host only
   --outbound-proxy ADDR    with --config: where apps send HTTP_PROXY traffic (default 127.0.0.1:15001;
                            none to disable)
 `,
@@ -59,6 +61,11 @@ Options:
     const source = await openSource(values);
     const p = new WorkloadProxy({ admin, log, dispatch });
     const adminUrl = await p.startAdmin(admin.host, admin.port);
+    if (!isLoopbackHost(admin.host)) {
+      log.warn('admin port bound to a non-loopback address: remote callers get /ready only', {
+        admin: adminUrl,
+      });
+    }
     const outcome = await p.apply(source.first);
     if (!outcome.accepted) {
       await p.close();
@@ -135,4 +142,10 @@ function hostPort(text: string, flag: string): { host: string; port: number } {
   if (m === null || port > 65535)
     throw usageError(`${flag} must be HOST:PORT, got ${JSON.stringify(text)}`, 'proxy');
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host.startsWith('::ffff:127.');
 }
