@@ -145,11 +145,19 @@ export interface RunningProxy {
   stop(): Promise<number | null>;
 }
 
-/** Starts `alder proxy ARGS` and waits for its `proxy ready` line. */
-export async function startProxy(args: string[]): Promise<RunningProxy> {
-  const child = spawn(process.execPath, [ALDER, 'proxy', '--admin', '127.0.0.1:0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts `alder proxy ARGS` (admin on 127.0.0.1 port 0 unless ARGS say otherwise) and waits for its
+ * `proxy ready` line; `nodeArgs` go to Node.js before the script, `env` adds to the environment.
+ */
+export async function startProxy(
+  args: string[],
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<RunningProxy> {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), ALDER, 'proxy', '--admin', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+  );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -157,10 +165,10 @@ export async function startProxy(args: string[]): Promise<RunningProxy> {
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`proxy not ready within 15s; stderr: ${stderr}`)),
-      15_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a proxy that never got ready must not outlive the test
+      reject(new Error(`proxy not ready within 15s; stderr: ${stderr}`));
+    }, 15_000);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
@@ -189,6 +197,28 @@ export async function startProxy(args: string[]): Promise<RunningProxy> {
       return exited;
     },
   };
+}
+
+/**
+ * Calls `probe` until it answers something other than undefined, and resolves with that; after `ms`
+ * fails with `want` and the last thing seen (`probe` reports it through `seen`).
+ */
+export async function eventually<T>(
+  want: string,
+  probe: (seen: (what: unknown) => void) => Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    const value = await probe((what) => {
+      last = what;
+    });
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`${want}: not within ${ms}ms; last seen: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Resolves when `predicate` holds for a log line (already logged or to come); fails after `ms`. */

@@ -1,7 +1,7 @@
 // The `alder` command: finds the subcommand, runs it, and is the one place where errors become
 // output — a message and a hint on stderr, exit 1 for failures and 2 for usage mistakes.
 
-import { ErrorCode, isAlderError } from '../config/index.ts';
+import { ErrorCode, isAlderError } from '../config/core.ts';
 import { VERSION } from '../version.ts';
 import type { Command } from './command.ts';
 import { type CliIo, processIo } from './io.ts';
@@ -37,7 +37,7 @@ const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'proxy',
-    summary: "run one workload's proxy from a folder of config",
+    summary: "run one workload's proxy from a snapshot file or a folder of config",
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {

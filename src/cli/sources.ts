@@ -1,12 +1,14 @@
 // Reads what `-f` names: files, folders (recursively, .yaml/.yml/.json in name order) and `-` for
 // standard input. Each source keeps the name the user typed, so errors point at it.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AlderError, ErrorCode, type Source } from '../config/index.ts';
+import { readFile } from 'node:fs/promises';
+import { AlderError, ErrorCode } from '../config/core.ts';
+import type { Source } from '../config/index.ts';
+import { listTree } from './file-tree.ts';
 import type { CliIo } from './io.ts';
 
-const CONFIG_FILE = /\.(ya?ml|json)$/i;
+/** The files a folder contributes: YAML and JSON. */
+export const CONFIG_FILE = /\.(ya?ml|json)$/i;
 
 export async function readSources(paths: readonly string[], io: CliIo): Promise<Source[]> {
   const sources: Source[] = [];
@@ -23,9 +25,8 @@ export async function readSources(paths: readonly string[], io: CliIo): Promise<
 }
 
 async function expand(path: string): Promise<string[]> {
-  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    info = await stat(path);
+    return (await listTree(path, CONFIG_FILE)).files;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new AlderError(
@@ -36,14 +37,4 @@ async function expand(path: string): Promise<string[]> {
       },
     );
   }
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
-  for (const e of entries) {
-    const child = join(path, e.name);
-    if (e.isDirectory()) files.push(...(await expand(child)));
-    else if (CONFIG_FILE.test(e.name)) files.push(child);
-  }
-  return files;
 }

@@ -2,7 +2,7 @@
 // turned into usage errors (exit code 2) that name the option and point at --help.
 
 import { parseArgs } from 'node:util';
-import { AlderError, ErrorCode } from '../config/index.ts';
+import { AlderError, ErrorCode } from '../config/core.ts';
 
 export type OptionSpec = Record<
   string,

@@ -14,6 +14,7 @@ export const ErrorCode = {
   RequestTooLarge: 'ALDER_REQUEST_TOO_LARGE',
   NotFound: 'ALDER_NOT_FOUND',
   MethodNotAllowed: 'ALDER_METHOD_NOT_ALLOWED',
+  Forbidden: 'ALDER_FORBIDDEN',
   ServerUnreachable: 'ALDER_SERVER_UNREACHABLE',
   Usage: 'ALDER_USAGE',
   SnapshotInvalid: 'ALDER_SNAPSHOT_INVALID',

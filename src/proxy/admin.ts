@@ -1,20 +1,35 @@
-// The admin port: /ready, /config_dump (the snapshot held, with its version), /stats (Prometheus
-// text), and, for loopback callers only, /routes, /clusters, /endpoints and /explain (the views in
-// admin/, read by `alder proxy-config` and `alder explain`). Read-only.
+// The admin port: /ready for health checks from anywhere; for callers on this host only (as Envoy's
+// admin port), /config_dump (the snapshot held), /stats (Prometheus text), and /routes, /clusters,
+// /endpoints and /explain (the views in admin/, read by `alder proxy-config` and `alder explain`).
+// Read-only.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isAlderError } from '../config/index.ts';
+import { ErrorCode, isAlderError } from '../config/core.ts';
 import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
 import type { Runtime, Stats } from './runtime/index.ts';
 
+/** A change the proxy refused, when (ISO 8601) and why; the snapshot served is the one before it. */
+export interface Refusal {
+  at: string;
+  reason: string;
+}
+
 export interface AdminSources {
   current(): Runtime | undefined;
+  /** The last change refused, unless a later one was accepted. */
+  lastRefused(): Refusal | undefined;
   stats: Stats;
 }
 
 const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /explain';
-/** They show the mesh's config and how to reach every workload: only for callers on this host. */
-const LOCAL_ONLY = new Set(['/routes', '/clusters', '/endpoints', '/explain']);
+/**
+ * Every path but /ready shows the mesh's config or how to reach its workloads, so only callers on
+ * this host get an answer, wherever the port is bound.
+ */
+const OPEN_TO_ALL = '/ready';
+const LOCAL_CALLERS = 'loopback addresses (127.0.0.0/8, ::1)';
+/** The paths answered with JSON about the snapshot in force. */
+const SNAPSHOT_VIEWS = new Set(['/config_dump', '/routes', '/clusters', '/endpoints', '/explain']);
 
 export function createAdminServer(sources: AdminSources): Server {
   return createServer((req, res) => {
@@ -27,25 +42,32 @@ export function createAdminServer(sources: AdminSources): Server {
     };
     const json = (status: number, value: unknown) =>
       send(status, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
-    if (LOCAL_ONLY.has(path) && !isLoopback(req)) {
-      return json(403, { code: 'ALDER_FORBIDDEN', message: `${path} answers callers on this host only` });
+    if (path !== OPEN_TO_ALL && !isLoopback(req)) {
+      return json(403, {
+        code: ErrorCode.Forbidden,
+        message: `${path} answers callers on this host only, from ${LOCAL_CALLERS}; ${req.socket.remoteAddress} may call ${OPEN_TO_ALL} only`,
+      });
     }
+    const refused = sources.lastRefused();
     switch (path) {
       case '/ready':
         return runtime === undefined
           ? send(503, 'text/plain', 'not ready: no snapshot yet\n')
-          : send(200, 'text/plain', `ready ${runtime.snapshot.version}\n`);
+          : send(200, 'text/plain', readyText(runtime.snapshot.version, refused));
       case '/stats':
       case '/stats/prometheus':
         return send(200, 'text/plain; version=0.0.4', sources.stats.render());
     }
-    const isKnown = path === '/config_dump' || LOCAL_ONLY.has(path);
-    if (!isKnown) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
+    if (!SNAPSHOT_VIEWS.has(path)) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
     if (runtime === undefined) return json(503, { error: 'no snapshot yet' });
     const version = runtime.snapshot.version;
     switch (path) {
       case '/config_dump':
-        return json(200, runtime.snapshot);
+        // The snapshot's own fields, so a dump decodes as a snapshot; lastRefused only when stale.
+        return json(
+          200,
+          refused === undefined ? runtime.snapshot : { ...runtime.snapshot, lastRefused: refused },
+        );
       case '/routes':
         return json(200, { version, routeTables: routesView(runtime.snapshot) });
       case '/clusters':
@@ -93,6 +115,13 @@ function explain(runtime: Runtime, q: URLSearchParams, json: (status: number, va
     if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
     else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });
   }
+}
+
+/** `ready VERSION`, and when the last change was refused, that this version is older and why. */
+function readyText(version: string, refused: Refusal | undefined): string {
+  if (refused === undefined) return `ready ${version}\n`;
+  const why = refused.reason.split('\n', 1)[0];
+  return `ready ${version}\nserving an older snapshot: the change of ${refused.at} was refused: ${why}\n`;
 }
 
 function isLoopback(req: IncomingMessage): boolean {

@@ -1,12 +1,13 @@
-// One workload proxy: takes snapshots, builds their runtime, keeps listeners in step, serves the
-// admin port. A snapshot that fails to decode, build or bind is refused whole (counted and logged
-// with its reason) and the last good one stays in force.
+// One workload proxy: takes wire-encoded snapshots, decodes them at its edge, builds their runtime,
+// keeps listeners in step, serves the admin port. A snapshot that fails to decode, build or bind is
+// refused whole, and so is a change its source could not turn into a snapshot: each refusal is
+// counted and logged with its reason, kept for the admin port, and the last good snapshot stays.
 
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../telemetry/index.ts';
-import type { Listener, Snapshot } from '../wire/index.ts';
-import { createAdminServer } from './admin.ts';
+import { decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
+import { createAdminServer, type Refusal } from './admin.ts';
 import { ListenerSet } from './listeners/index.ts';
 import type { ProxyContext } from './runtime/index.ts';
 import { buildRuntime, type Runtime, retireRuntime, Stats } from './runtime/index.ts';
@@ -20,16 +21,15 @@ export interface ProxyOptions {
   dispatch: Dispatch;
 }
 
-export interface ApplyOutcome {
-  accepted: boolean;
-  version: string;
-  reason?: string;
-}
+export type ApplyOutcome =
+  | { accepted: true; version: string }
+  | { accepted: false; version: string | undefined; reason: string };
 
 export class WorkloadProxy {
   readonly stats = new Stats();
   readonly #log: Logger;
   #runtime: Runtime | undefined;
+  #lastRefused: Refusal | undefined;
   readonly #listeners: ListenerSet;
   readonly #admin;
   #applying: Promise<unknown> = Promise.resolve();
@@ -42,11 +42,20 @@ export class WorkloadProxy {
       log: options.log,
     };
     this.#listeners = new ListenerSet(ctx, options.dispatch);
-    this.#admin = createAdminServer({ current: () => this.#runtime, stats: this.stats });
+    this.#admin = createAdminServer({
+      current: () => this.#runtime,
+      lastRefused: () => this.#lastRefused,
+      stats: this.stats,
+    });
     this.stats.describe(
       'alder_proxy_snapshots_total',
-      'Snapshots received, by outcome (accepted or rejected).',
+      'Snapshots and config changes received, by outcome (accepted or rejected).',
     );
+    this.stats.describe(
+      'alder_proxy_snapshot_stale',
+      '1 while the last change was refused and an older snapshot is served, else 0.',
+    );
+    this.stats.set('alder_proxy_snapshot_stale', {}, 0);
     this.stats.describe('alder_proxy_connections_total', 'Connections accepted, by listener.');
     this.stats.describe(
       'alder_proxy_local_replies_total',
@@ -65,20 +74,51 @@ export class WorkloadProxy {
     return this.#runtime;
   }
 
+  /** The last change refused, while no later one was accepted: the snapshot served is older. */
+  get lastRefused(): Refusal | undefined {
+    return this.#lastRefused;
+  }
+
   listenerAddresses() {
     return this.#listeners.addresses();
   }
 
-  /** Applies snapshots one at a time, in the order given. */
-  apply(snapshot: Snapshot): Promise<ApplyOutcome> {
-    const next = this.#applying.then(() => this.#apply(snapshot));
+  /** Decodes and applies wire-encoded snapshots one at a time, in the order given. */
+  apply(encoded: string): Promise<ApplyOutcome> {
+    return this.#enqueue(() => this.#apply(encoded));
+  }
+
+  /**
+   * Records a change refused before it became a snapshot (a config folder that does not compile),
+   * in order with the snapshots applied: counted, logged, and shown on the admin port.
+   */
+  refuse(reason: string): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#refused(reason);
+      this.#log.error('config change refused, keeping the last good snapshot', {
+        kept: this.#runtime?.snapshot.version,
+        reason,
+      });
+    });
+  }
+
+  #enqueue<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.#applying.then(step);
     this.#applying = next.catch(() => undefined);
     return next;
   }
 
-  async #apply(snapshot: Snapshot): Promise<ApplyOutcome> {
-    if (snapshot.version === this.#runtime?.snapshot.version)
+  async #apply(encoded: string): Promise<ApplyOutcome> {
+    let snapshot: Snapshot;
+    try {
+      snapshot = decodeSnapshot(encoded);
+    } catch (err) {
+      return this.#reject(undefined, (err as Error).message);
+    }
+    if (snapshot.version === this.#runtime?.snapshot.version) {
+      this.#accepted();
       return { accepted: true, version: snapshot.version };
+    }
     const previous = this.#runtime;
     try {
       const runtime = buildRuntime(snapshot, previous);
@@ -87,15 +127,9 @@ export class WorkloadProxy {
       if (previous !== undefined) retireRuntime(previous, runtime);
     } catch (err) {
       this.#runtime = previous;
-      const reason = (err as Error).message;
-      this.stats.add('alder_proxy_snapshots_total', { outcome: 'rejected' });
-      this.#log.error('snapshot rejected, keeping the last good one', {
-        version: snapshot.version,
-        kept: previous?.snapshot.version,
-        reason,
-      });
-      return { accepted: false, version: snapshot.version, reason };
+      return this.#reject(snapshot.version, (err as Error).message);
     }
+    this.#accepted();
     this.stats.add('alder_proxy_snapshots_total', { outcome: 'accepted' });
     this.stats.replace('alder_proxy_snapshot_info', { version: snapshot.version }, 1);
     this.#log.info('snapshot applied', {
@@ -104,6 +138,28 @@ export class WorkloadProxy {
       clusters: snapshot.clusters.length,
     });
     return { accepted: true, version: snapshot.version };
+  }
+
+  #reject(version: string | undefined, reason: string): ApplyOutcome {
+    this.#refused(reason);
+    this.#log.error('snapshot rejected, keeping the last good one', {
+      version,
+      kept: this.#runtime?.snapshot.version,
+      reason,
+    });
+    return { accepted: false, version, reason };
+  }
+
+  #refused(reason: string): void {
+    this.#lastRefused = { at: new Date().toISOString(), reason };
+    this.stats.add('alder_proxy_snapshots_total', { outcome: 'rejected' });
+    this.stats.set('alder_proxy_snapshot_stale', {}, 1);
+  }
+
+  /** The snapshot in force is the latest change again (a new one, or the same one re-sent). */
+  #accepted(): void {
+    this.#lastRefused = undefined;
+    this.stats.set('alder_proxy_snapshot_stale', {}, 0);
   }
 
   /** Stops serving: open connections get `graceMs` to finish (default 1 s), then are cut. */

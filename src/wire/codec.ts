@@ -2,7 +2,7 @@
 // check out is refused whole, with every problem named by its path, and the proxy keeps its last
 // good one. Checks every field's type, range and enum, then that every name points somewhere.
 
-import { AlderError, ErrorCode, schema as s } from '../config/index.ts';
+import { AlderError, ErrorCode, schema as s } from '../config/core.ts';
 import type { Snapshot } from './snapshot.ts';
 import { snapshotSchema } from './snapshot-schema.ts';
 

@@ -1,6 +1,6 @@
 // The schema of clusters: load balancing, connection pools, outlier detection, endpoints.
 
-import { schema as s } from '../config/index.ts';
+import { schema as s } from '../config/core.ts';
 import {
   exactlyOne,
   labels,

@@ -1,6 +1,6 @@
 // The pieces every part of the snapshot's schema uses: scalar shapes, tagged unions, "exactly one".
 
-import { schema as s } from '../config/index.ts';
+import { schema as s } from '../config/core.ts';
 
 export const UINT32_MAX = 4294967295;
 

@@ -1,6 +1,6 @@
 // The schema of listeners and route tables: HTTP routes (matches, actions, policies) and TCP routes.
 
-import { GRPC_STATUS_NAMES, RETRY_CONDITIONS, schema as s } from '../config/index.ts';
+import { GRPC_STATUS_NAMES, RETRY_CONDITIONS, schema as s } from '../config/core.ts';
 import { EGRESS_SCOPE_LIMITS } from './routes.ts';
 import {
   common,

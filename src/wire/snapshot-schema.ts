@@ -1,6 +1,6 @@
 // The whole snapshot's schema, from its parts: what decodeSnapshot checks field by field.
 
-import { schema as s } from '../config/index.ts';
+import { schema as s } from '../config/core.ts';
 import { cluster } from './schema-clusters.ts';
 import { labels, name, positiveMs } from './schema-common.ts';
 import { listener, routeTable } from './schema-routes.ts';

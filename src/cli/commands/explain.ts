@@ -9,7 +9,6 @@ import {
   formatRequestExplanation,
   type RequestExplanation,
 } from '../../proxy/index.ts';
-import { createLogger } from '../../telemetry/index.ts';
 import { ADMIN_HELP, adminGet, adminUrl } from '../admin-client.ts';
 import type { Command } from '../command.ts';
 import type { CliIo } from '../io.ts';
@@ -147,8 +146,6 @@ async function explainLocally(
       workload: { namespace: workload[1] as string, name: workload[2] as string },
       tls: undefined,
       outboundProxy: null,
-      io,
-      log: createLogger({ level: 'error', stream: process.stderr }),
     });
   } catch (err) {
     if (

@@ -3,7 +3,7 @@
 // (routing's explainCompiled, so it never disagrees with select()), then each destination's cluster,
 // its DestinationRule policy and its endpoints' health. One function for both, so they print alike.
 
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Snapshot } from '../../wire/index.ts';
 import { explainCompiled, type MatchBlockExplanation, type RouteRequest } from '../routing/index.ts';
 import { buildRuntime, type HostRuntime, hostFor, type Runtime } from '../runtime/index.ts';

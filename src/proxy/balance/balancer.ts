@@ -2,7 +2,7 @@
 // the panic threshold, then the cluster's policy. Built (rings and tables too) when the snapshot
 // arrives, again only when ejections change; pick() itself reads prepared objects and allocates none.
 
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Cluster, Endpoint, LoadBalancer, ProxyIdentity } from '../../wire/index.ts';
 import { hash32, hash53 } from './hash.ts';
 import { endpointKey, type Host, type HostState } from './host.ts';

@@ -3,7 +3,7 @@
 // old ones close, and if any bind fails the whole change is undone.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Listener } from '../../wire/index.ts';
 import type { ProxyContext, Runtime } from '../runtime/index.ts';
 

@@ -3,7 +3,7 @@
 // subnets, with source conditions decided for this proxy. The L4 listener calls select().
 
 import { BlockList, isIP } from 'node:net';
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type {
   ProxyIdentity,
   TcpMatch,

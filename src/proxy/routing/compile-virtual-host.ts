@@ -2,7 +2,7 @@
 // route order into candidates of ready conditions (source-excluded blocks left out), selections
 // prebuilt, indexed by first path segment when there are enough. select() allocates only the view.
 
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type {
   ProxyIdentity,
   RedirectAction,

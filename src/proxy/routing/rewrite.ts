@@ -2,7 +2,7 @@
 // block matched: its prefix, the whole path for exact and regex matches, `/` when it has no uri.
 // uriRegexRewrite is Envoy's regex_rewrite: every match in the path replaced. The query is kept.
 
-import { compileRe2, translateRe2 } from '../../config/index.ts';
+import { compileRe2, translateRe2 } from '../../config/core.ts';
 import type { Rewrite } from '../../wire/index.ts';
 import type { CompiledMatch } from './route-match.ts';
 import { pathEnd } from './route-request.ts';

@@ -2,7 +2,7 @@
 // case-insensitive, as Envoy's ignore-case path matchers are), regex as an anchored RegExp. The
 // same object answers select() (`test`) and explain (`whyNot`), so the two cannot disagree.
 
-import { compileRe2 } from '../../config/index.ts';
+import { compileRe2 } from '../../config/core.ts';
 import type { StringMatch } from '../../wire/index.ts';
 import { re2LiteralPrefix } from './re2-literal-prefix.ts';
 

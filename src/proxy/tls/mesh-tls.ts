@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { ProxyTls } from '../../wire/index.ts';
 
 export interface MeshTls {
