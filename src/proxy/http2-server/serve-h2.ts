@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { WireProtocol } from '../../wire/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
-import type { ProxyContext } from '../runtime/index.ts';
+import { connectionLimits, type ProxyContext } from '../runtime/index.ts';
 import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
 
 const _END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
@@ -36,9 +36,15 @@ type OnStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags:
 
 let server: Http2Server | undefined;
 
+/** A session with no open stream for this long is closed (GOAWAY), as idle HTTP/1 connections are. */
+const SESSION_IDLE_MS = 60_000;
+
 /**
  * Starts an HTTP/2 server session on a connected socket. The shared server only builds sessions (it
  * never listens): its connection listener takes a plain socket (h2c) or a TLSSocket whose ALPN is h2.
+ * The session ends with its connection, never outlives it: the client's preface and SETTINGS must
+ * come within request_headers_timeout, a client that stops sending (FIN, reset, error) is gone, and
+ * a session idle with no open stream is closed.
  */
 export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
   server ??= createServer();
@@ -58,8 +64,29 @@ export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): vo
     socket.destroy();
     return;
   }
-  session.on('error', () => session?.destroy());
-  session.on('stream', onStream);
+  const live = session;
+  // HTTP/2 has no half-closed connection: the listener keeps half-open sockets for HTTP/1, so a FIN
+  // would otherwise leave this session (and its socket, in CLOSE-WAIT) behind.
+  const gone = () => live.destroy();
+  socket.once('end', gone);
+  socket.once('close', gone);
+  socket.once('error', gone);
+  const settings = setTimeout(() => {
+    live.destroy();
+    socket.destroy();
+  }, connectionLimits().requestHeadersTimeoutMs);
+  live.once('remoteSettings', () => clearTimeout(settings));
+  live.once('close', () => clearTimeout(settings));
+  let openStreams = 0;
+  live.setTimeout(SESSION_IDLE_MS, () => {
+    if (openStreams === 0) live.close();
+  });
+  live.on('error', () => live.destroy());
+  live.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+    openStreams++;
+    stream.once('close', () => openStreams--);
+    onStream(stream, headers, flags);
+  });
 }
 
 export function replier(
