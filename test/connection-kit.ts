@@ -1,10 +1,13 @@
 // Clients that misbehave on purpose, for the tests of the proxy's connection bounds: a socket that
 // sends a few bytes and waits (a stalled handshake or head), one that trickles a head a byte at a
-// time, and a timed GET through the forward proxy. Every wait has a deadline.
+// time, an h2c client whose socket the test can drop, a timed GET through the forward proxy, and the
+// two-workload mesh (client → web) most of these tests run. Every wait has a deadline.
 
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { service, sidecarIngress, workloadEntry, yamlDocs } from './mesh-fixture.ts';
 
 export interface HeldSocket {
   socket: Socket;
@@ -97,7 +100,7 @@ export function getVia(
   proxy: string,
   authority: string,
   path: string,
-  timeoutMs = 5_000,
+  timeoutMs = 10_000,
 ): Promise<{ status: number; body: string; ms: number }> {
   const [host, port] = proxy.split(':') as [string, string];
   const start = performance.now();
@@ -139,4 +142,35 @@ export async function inWaves<T>(
     out.push(...(await Promise.all(wave)));
   }
   return out;
+}
+
+/** An h2c session to `host:port` over a socket the test holds, to drop it without GOAWAY. */
+export function h2cClient(host: string, port: number): { session: ClientHttp2Session; socket: Socket } {
+  const socket = connect({ host, port });
+  const session = h2Connect(`http://${host}:${port}`, { createConnection: () => socket });
+  session.on('error', () => undefined);
+  return { session, socket };
+}
+
+/** An HTTP app answering every request 200 `ok`, on a loopback port. */
+export async function okApp(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.end('ok');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** The mesh of two workloads: `client` at `client`, and `web` at `web` serving HTTP on 8080 from `appPort`. */
+export function clientWebMesh(addresses: { client: string; web: string }, appPort: number): string {
+  return yamlDocs(
+    service('web', 'shop', [{ name: 'http', port: 8080 }]),
+    workloadEntry('client', 'shop', addresses.client),
+    workloadEntry('web', 'shop', addresses.web),
+    sidecarIngress('web', 'shop', [
+      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+    ]),
+  );
 }

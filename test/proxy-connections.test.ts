@@ -10,13 +10,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import {
   createServer as createH2Server,
   type Http2Server,
-  connect as h2Connect,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
+  h2cClient,
   holdOpen,
   inWaves,
   oneByteAndClose,
@@ -284,20 +284,13 @@ describe('proxy: connections are bounded in time', () => {
 
   it('abandoned HTTP/2: 100 h2c clients that vanish after a call without GOAWAY leave nothing in CLOSE-WAIT', async () => {
     await inWaves(100, 25, async (i) => {
-      let socket: Socket | undefined;
-      const session = h2Connect(`http://${CLIENT}:9090`, {
-        createConnection: () => {
-          socket = connect({ host: CLIENT, port: 9090 });
-          return socket;
-        },
-      });
-      session.on('error', () => undefined);
+      const { session, socket } = h2cClient(CLIENT, 9090);
       const result = await within(
         grpcCall(session, 'greeter.shop:9090', '/shop.Greeter/SayHello', [`n${i}`]),
         `call ${i}`,
       );
       assert.equal(result.trailers['grpc-status'], '0', `call ${i}: want grpc-status 0`);
-      socket?.destroy();
+      socket.destroy();
     });
     await noCloseWait(mesh.proxy('client'), `${CLIENT}:9090`, 2_000);
   });
@@ -307,7 +300,7 @@ describe('proxy: connections are bounded in time', () => {
     const socket = connect({ host: CLIENT, port: 15001 });
     socket.on('error', () => undefined);
     await once(socket, 'connect');
-    const clientPort = socket.localPort;
+    const clientEnd = `${socket.localAddress}:${socket.localPort}`;
     socket.write('GET http://web.shop:8080/hold HTTP/1.1\r\nHost: web.shop:8080\r\n\r\n');
     await pollUntil('the held request at the app', 5_000, () => web.held.arrived !== undefined);
     const goneAt = performance.now();
@@ -322,22 +315,13 @@ describe('proxy: connections are bounded in time', () => {
       ms < 2_000,
       `want the app connection closed within ~1s of the client going, took ${Math.round(ms)}ms`,
     );
-    const left = tcpSocketsOf(client.process.pid as number).filter(
-      (s) => s.remote === `${CLIENT}:${clientPort}`,
-    );
+    const left = tcpSocketsOf(client.process.pid as number).filter((s) => s.remote === clientEnd);
     assert.deepEqual(left, [], "want the client proxy to hold nothing of the gone client's connection");
     web.held.arrived = undefined;
   });
 
   it('clients gone mid-request: an HTTP/2 client that vanishes resets its stream at the app within a second', async () => {
-    let socket: Socket | undefined;
-    const session = h2Connect(`http://${CLIENT}:9090`, {
-      createConnection: () => {
-        socket = connect({ host: CLIENT, port: 9090 });
-        return socket;
-      },
-    });
-    session.on('error', () => undefined);
+    const { session, socket } = h2cClient(CLIENT, 9090);
     const stream = session.request({
       ':method': 'POST',
       ':path': '/shop.Greeter/Hold',
@@ -348,7 +332,7 @@ describe('proxy: connections are bounded in time', () => {
     stream.end(frame('wait'));
     await pollUntil('the held call at the app', 5_000, () => greeter.held.arrived !== undefined);
     const goneAt = performance.now();
-    socket?.destroy();
+    socket.destroy();
     await pollUntil('the held stream at the app closed', 2_500, () => greeter.held.closed !== undefined);
     const ms = (greeter.held.closed as number) - goneAt;
     assert.ok(

@@ -4,12 +4,11 @@
 // from a peer proxy still reaches the app, which needs a descriptor of its own.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { getVia, type HeldSocket, holdOpen, inWaves } from './connection-kit.ts';
+import { clientWebMesh, getVia, type HeldSocket, holdOpen, inWaves, okApp } from './connection-kit.ts';
 import { type RunningProxy, removeDir, tempDir } from './harness.ts';
-import { type Mesh, service, sidecarIngress, startMesh, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { type Mesh, startMesh } from './mesh-fixture.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.73.1';
@@ -31,23 +30,11 @@ describe('proxy: overload under a low open-file limit', () => {
 
   before(async () => {
     dir = tempDir('overload');
-    app = createServer((req, res) => {
-      req.resume();
-      res.end('ok');
-    });
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    const port = (app.address() as { port: number }).port;
+    const ok = await okApp();
+    app = ok.server;
     mesh = await startMesh({
       dir,
-      yaml: yamlDocs(
-        service('web', 'shop', [{ name: 'http', port: 8080 }]),
-        workloadEntry('client', 'shop', CLIENT),
-        workloadEntry('web', 'shop', WEB),
-        sidecarIngress('web', 'shop', [
-          { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${port}` },
-        ]),
-      ),
+      yaml: clientWebMesh({ client: CLIENT, web: WEB }, ok.port),
       workloads: [
         // Silent connections are held for the whole test: only the cap lets go of them.
         {

@@ -4,12 +4,19 @@
 // request-headers or handshake timeout (short here) runs out.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { getVia, type HeldSocket, holdOpen, inWaves, PARTIAL_CLIENT_HELLO } from './connection-kit.ts';
+import {
+  clientWebMesh,
+  getVia,
+  type HeldSocket,
+  holdOpen,
+  inWaves,
+  okApp,
+  PARTIAL_CLIENT_HELLO,
+} from './connection-kit.ts';
 import { pollUntil, removeDir, tempDir } from './harness.ts';
-import { type Mesh, service, sidecarIngress, startMesh, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { type Mesh, startMesh } from './mesh-fixture.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.74.1';
@@ -44,23 +51,11 @@ describe('proxy: slowloris against every listener kind', () => {
 
   before(async () => {
     dir = tempDir('slowloris');
-    app = createServer((req, res) => {
-      req.resume();
-      res.end('ok');
-    });
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    const port = (app.address() as { port: number }).port;
+    const ok = await okApp();
+    app = ok.server;
     mesh = await startMesh({
       dir,
-      yaml: yamlDocs(
-        service('web', 'shop', [{ name: 'http', port: 8080 }]),
-        workloadEntry('client', 'shop', CLIENT),
-        workloadEntry('web', 'shop', WEB),
-        sidecarIngress('web', 'shop', [
-          { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${port}` },
-        ]),
-      ),
+      yaml: clientWebMesh({ client: CLIENT, web: WEB }, ok.port),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${CLIENT}:15001` }],
       launch: {
         env: {
