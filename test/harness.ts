@@ -145,19 +145,31 @@ export interface RunningProxy {
   stop(): Promise<number | null>;
 }
 
-/**
- * Starts `alder proxy ARGS` (admin on 127.0.0.1 port 0 unless ARGS say otherwise) and waits for its
- * `proxy ready` line; `nodeArgs` go to Node.js before the script, `env` adds to the environment.
- */
-export async function startProxy(
-  args: string[],
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
-): Promise<RunningProxy> {
-  const child = spawn(
+/** How a proxy process starts, besides its arguments. */
+export interface ProxyLaunch {
+  /** Added to the proxy's environment (the `ALDER_*` settings in docs/proxy.md). */
+  env?: Record<string, string>;
+  /** A command the proxy runs under, such as `['prlimit', '--nofile=300']`; it must exec the proxy (same pid). */
+  wrapper?: string[];
+  /** Go to Node.js before the script (`--import` hooks). */
+  nodeArgs?: string[];
+}
+
+/** Starts `alder proxy ARGS` (admin on 127.0.0.1 port 0 unless ARGS say otherwise) and waits for its `proxy ready` line. */
+export async function startProxy(args: string[], launch: ProxyLaunch = {}): Promise<RunningProxy> {
+  const command = [
+    ...(launch.wrapper ?? []),
     process.execPath,
-    [...(options.nodeArgs ?? []), ALDER, 'proxy', '--admin', '127.0.0.1:0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
-  );
+    ...(launch.nodeArgs ?? []),
+    ALDER,
+    'proxy',
+    '--admin',
+    '127.0.0.1:0',
+  ];
+  const child = spawn(command[0] as string, [...command.slice(1), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...launch.env },
+  });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -247,4 +259,25 @@ export function waitForLog(
     };
     p.process.stdout?.on('data', () => setImmediate(onData));
   });
+}
+
+/**
+ * Polls `check` every 25 ms until it answers true; fails after `ms` with `what` and the last value
+ * `describe` gives (what was seen instead).
+ */
+export async function pollUntil(
+  what: string,
+  ms: number,
+  check: () => boolean | Promise<boolean>,
+  describe: () => string = () => '',
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (performance.now() > deadline) {
+      const seen = describe();
+      throw new Error(`want ${what} within ${ms}ms${seen === '' ? '' : `, got ${seen}`}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

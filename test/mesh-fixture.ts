@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { meshCa } from './certs.ts';
-import { type RunningProxy, startProxy } from './harness.ts';
+import { type ProxyLaunch, type RunningProxy, startProxy } from './harness.ts';
 
 /** A Sidecar port: `{number, protocol, name}`, fields left out when not given. */
 export interface SidecarPort {
@@ -126,6 +126,8 @@ export interface MeshWorkload {
   outboundProxy?: string;
   /** The service account in its certificate; `name` unless given (another name makes an imposter). */
   serviceAccount?: string;
+  /** How its process starts (environment, a wrapper such as prlimit), after the mesh's `launch`. */
+  launch?: ProxyLaunch;
 }
 
 export interface Mesh {
@@ -152,6 +154,8 @@ export async function startMesh(options: {
   namespace?: string;
   folder?: string;
   issue?: Issue;
+  /** How every proxy process starts (environment, wrapper); a workload's own `launch` adds to it. */
+  launch?: ProxyLaunch;
 }): Promise<Mesh> {
   const namespace = options.namespace ?? 'shop';
   const folder = options.folder ?? 'config';
@@ -165,11 +169,15 @@ export async function startMesh(options: {
   for (const w of options.workloads) {
     const sa = w.serviceAccount ?? w.name;
     const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
-    const proxy = await startProxy([
-      ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
-      ...['--outbound-proxy', w.outboundProxy ?? 'none'],
-      ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
-    ]);
+    const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;
+    const proxy = await startProxy(
+      [
+        ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
+        ...['--outbound-proxy', w.outboundProxy ?? 'none'],
+        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
+      ],
+      { env: { ...options.launch?.env, ...w.launch?.env }, ...(wrapper === undefined ? {} : { wrapper }) },
+    );
     proxies.push(proxy);
     byName.set(w.name, proxy);
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -16,6 +16,7 @@ import { connect, createServer as createTcpServer, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { meshCa, type WorkloadCert } from './certs.ts';
+import { getVia } from './connection-kit.ts';
 import { type RunningProxy, removeDir, tempDir } from './harness.ts';
 import {
   type Mesh,
@@ -138,35 +139,6 @@ function plainConfig(webApp: number): string {
       { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${webApp}` },
     ]),
   );
-}
-
-/** GET `http://authority/path` through a client proxy's forward-proxy port (HTTP_PROXY). */
-function getVia(proxy: string, authority: string, path: string): Promise<{ status: number; body: string }> {
-  const [host, port] = proxy.split(':') as [string, string];
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host,
-        port: Number(port),
-        path: `http://${authority}${path}`,
-        headers: { host: authority },
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          body += d;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.setTimeout(10_000, () =>
-      req.destroy(new Error(`no answer from ${proxy} for ${authority}${path} in 10s`)),
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** A 200 from the app `app`, with its answer parsed; fails naming what came back otherwise. */

@@ -14,16 +14,13 @@ import {
 } from './inbound/index.ts';
 import { detectProtocol } from './l4/index.ts';
 import { egressServesH2, serveOutboundH2, serveOutboundHttp, serveOutboundTcp } from './outbound/index.ts';
-import type { ProxyContext } from './runtime/index.ts';
+import { connectionLimits, type ProxyContext, throttledLog } from './runtime/index.ts';
 
 /**
- * How long an inbound connection may stay silent before its mode decides. STRICT only ever takes TLS,
- * whose client speaks first: a long wait, as a handshake timeout. PERMISSIVE must also serve
- * plaintext server-first protocols (MySQL greets first), so silence means plaintext sooner.
+ * PERMISSIVE must also serve plaintext server-first protocols (MySQL greets first): an inbound
+ * connection silent this long is plaintext. STRICT only ever takes TLS and waits the handshake timeout.
  */
-function firstByteTimeoutMs(mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): number {
-  return mode === 'STRICT' ? 10_000 : 1_000;
-}
+const SILENCE_IS_PLAINTEXT_MS = 1_000;
 
 export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): void {
   switch (spec.kind) {
@@ -35,14 +32,18 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
         {
           mode: spec.mtlsMode,
           tls: runtime.tls,
-          firstByteTimeoutMs: firstByteTimeoutMs(spec.mtlsMode),
+          firstByteTimeoutMs: SILENCE_IS_PLAINTEXT_MS,
+          handshakeTimeoutMs: connectionLimits().handshakeTimeoutMs,
           ...(isH2 ? { alpn: INBOUND_H2_ALPN } : {}),
         },
         (conn) => {
           if (typeof conn === 'string') {
             ctx.stats.add('alder_proxy_inbound_refused_total', { listener: spec.name, reason: conn });
             if (conn !== 'closed')
-              ctx.log.warn('inbound connection refused', { listener: spec.name, reason: conn });
+              throttledLog(ctx.log).warn(`refused:${spec.name}:${conn}`, 'inbound connection refused', {
+                listener: spec.name,
+                reason: conn,
+              });
             return;
           }
           if (isH2 && isInboundH2(conn.socket)) return serveInboundH2(conn.socket, spec, conn.peer, ctx);

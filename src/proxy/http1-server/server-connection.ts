@@ -20,6 +20,7 @@ import {
 import { relay } from '../l4/index.ts';
 import { type LocalReply, localReply, Reply, replyOfError, withStatus } from '../local-reply/index.ts';
 import { type Downstream, Exchange, type RouteDecision } from '../router/index.ts';
+import { connectionLimits } from '../runtime/index.ts';
 import { writeLocalReply } from './write-local-reply.ts';
 
 export interface ConnectionHooks {
@@ -33,6 +34,12 @@ export interface ConnectionHooks {
 
 /** Idle keep-alive connections from clients close after this long. */
 const DOWNSTREAM_IDLE_MS = 60_000;
+/**
+ * A client that half-closed while a response is due may wait this long with nothing moving before it
+ * counts as gone (the upstream is then reset). Envoy ends the exchange at the FIN; HAProxy's
+ * `timeout client-fin` bounds half-closed connections the same way.
+ */
+const HALF_CLOSED_IDLE_MS = 1_000;
 
 export class Http1ServerConnection implements Downstream {
   readonly #socket: Socket;
@@ -54,6 +61,10 @@ export class Http1ServerConnection implements Downstream {
   #isRechunking = false;
   #isKeepAlive = true;
   onDrain: (() => void) | undefined;
+  /** request_headers_timeout, re-armed whenever a head is awaited (it ignores firing mid-exchange). */
+  readonly #headTimer: NodeJS.Timeout;
+  /** Bytes came since the head timer started (a head is under way, not an idle connection). */
+  #isHeadStarted = false;
 
   constructor(socket: Socket, hooks: ConnectionHooks) {
     this.#socket = socket;
@@ -68,17 +79,21 @@ export class Http1ServerConnection implements Downstream {
       hooks.limits,
     );
     socket.setTimeout(DOWNSTREAM_IDLE_MS, () => socket.destroy());
+    this.#headTimer = setTimeout(() => this.#onHeadTimeout(), connectionLimits().requestHeadersTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
+      this.#isHeadStarted = true;
       this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf.subarray(this.#offset), chunk]);
       if (this.#buf !== chunk) this.#offset = 0;
       this.#drive();
     });
     socket.on('end', () => {
       this.#isEof = true;
+      socket.setTimeout(HALF_CLOSED_IDLE_MS);
       this.#drive();
     });
     socket.on('drain', () => this.onDrain?.());
     socket.on('close', () => {
+      clearTimeout(this.#headTimer);
       // Nothing more can be answered: drop pipelined requests rather than forward them.
       this.#buf = undefined;
       this.#isHeld = true;
@@ -130,6 +145,31 @@ export class Http1ServerConnection implements Downstream {
   #release(): void {
     this.#isHeld = false;
     this.#drive();
+  }
+
+  /** Re-arms request_headers_timeout: the next head must be complete within it. */
+  #expectHead(): void {
+    this.#isHeadStarted = this.#buf !== undefined;
+    this.#headTimer.refresh();
+  }
+
+  /** No complete head in time: 408 to a head under way, a quiet close to an idle connection. */
+  #onHeadTimeout(): void {
+    if (this.#head !== undefined || this.#socket.writableEnded) return;
+    this.#hold();
+    // A client that never closes its side is cut after the delay Envoy's delayed_close_timeout gives.
+    this.#socket.setTimeout(HALF_CLOSED_IDLE_MS);
+    if (!this.#isHeadStarted) {
+      this.#socket.end();
+      return;
+    }
+    const ms = connectionLimits().requestHeadersTimeoutMs;
+    this.reply(
+      localReply(
+        Reply.RequestHeadTimeout,
+        `request refused: no complete request head within ${ms} ms (request_headers_timeout)`,
+      ),
+    );
   }
 
   #onRequestHead(head: RequestHead): void {
@@ -208,6 +248,7 @@ export class Http1ServerConnection implements Downstream {
       this.#socket.end();
       return;
     }
+    this.#expectHead();
     this.#release();
   }
 
@@ -276,7 +317,9 @@ export class Http1ServerConnection implements Downstream {
     this.#isResponseDone = true;
     this.#head = undefined;
     writeLocalReply(this.#socket, reply, !isKept);
-    if (isKept) this.#release();
+    if (!isKept) return;
+    this.#expectHead();
+    this.#release();
   }
 }
 

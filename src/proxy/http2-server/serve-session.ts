@@ -10,6 +10,7 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { connectionLimits } from '../runtime/index.ts';
 
 /** ALPN an inbound HTTP/2 port offers: h2, and http/1.1 for peers on the HTTP/1 path (HTTP_PROXY). */
 export const INBOUND_H2_ALPN = ['h2', 'http/1.1'];
@@ -23,9 +24,15 @@ export type OnStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders,
 
 let server: Http2Server | undefined;
 
+/** A session with no open stream for this long is closed (GOAWAY), as idle HTTP/1 connections are. */
+const SESSION_IDLE_MS = 60_000;
+
 /**
  * Starts an HTTP/2 server session on a connected socket. The shared server only builds sessions (it
  * never listens): its connection listener takes a plain socket (h2c) or a TLSSocket whose ALPN is h2.
+ * The session ends with its connection, never outlives it: the client's preface and SETTINGS must
+ * come within request_headers_timeout, a client that stops sending (FIN, reset, error) is gone, and
+ * a session idle with no open stream is closed.
  */
 export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
   server ??= createServer();
@@ -45,6 +52,27 @@ export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): vo
     socket.destroy();
     return;
   }
-  session.on('error', () => session?.destroy());
-  session.on('stream', onStream);
+  const live = session;
+  // HTTP/2 has no half-closed connection: the listener keeps half-open sockets for HTTP/1, so a FIN
+  // would otherwise leave this session (and its socket, in CLOSE-WAIT) behind.
+  const gone = () => live.destroy();
+  socket.once('end', gone);
+  socket.once('close', gone);
+  socket.once('error', gone);
+  const settings = setTimeout(() => {
+    live.destroy();
+    socket.destroy();
+  }, connectionLimits().requestHeadersTimeoutMs);
+  live.once('remoteSettings', () => clearTimeout(settings));
+  live.once('close', () => clearTimeout(settings));
+  let openStreams = 0;
+  live.setTimeout(SESSION_IDLE_MS, () => {
+    if (openStreams === 0) live.close();
+  });
+  live.on('error', () => live.destroy());
+  live.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+    openStreams++;
+    stream.once('close', () => openStreams--);
+    onStream(stream, headers, flags);
+  });
 }

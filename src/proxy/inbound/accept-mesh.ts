@@ -1,6 +1,8 @@
 // The first step of every inbound connection: tell mTLS from plaintext by its first byte (a TLS
 // record starts with 0x16), then finish the handshake or apply the port's mTLS mode. STRICT refuses
 // plaintext; PERMISSIVE lets it through. Yields the connection to serve and the peer's identity.
+// Until then the gate owns the connection's life: a handshake that is not done in time, a peer that
+// stops sending first, and a TLS error each close it at once.
 
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -13,13 +15,18 @@ export interface AcceptedConnection {
   peer: string | undefined;
 }
 
-export type Refusal = 'plaintext-refused' | 'tls-failed' | 'closed';
+export type Refusal = 'plaintext-refused' | 'tls-failed' | 'handshake-timeout' | 'closed';
 
 export interface AcceptOptions {
   mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
   tls: MeshTls | undefined;
-  /** Plaintext peers of server-first protocols send nothing: after this long, treat silence as plaintext. */
+  /**
+   * PERMISSIVE and DISABLE: plaintext peers of server-first protocols send nothing, so after this long
+   * silence means plaintext. STRICT takes TLS only and waits the handshake timeout instead.
+   */
   firstByteTimeoutMs: number;
+  /** From accept to a finished TLS handshake (Envoy's transport_socket_connect_timeout). */
+  handshakeTimeoutMs: number;
   alpn?: string[];
 }
 
@@ -29,56 +36,70 @@ export function acceptMesh(
   done: (conn: AcceptedConnection | Refusal) => void,
 ): void {
   let settled = false;
+  let secure: TLSSocket | undefined;
   const settle = (result: AcceptedConnection | Refusal) => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    clearTimeout(silence);
+    clearTimeout(deadline);
+    socket.off('end', onEnd);
+    secure?.off('end', onEnd);
     done(result);
   };
-  const plaintext = () => {
-    if (o.mode === 'STRICT') {
-      socket.destroy();
-      settle('plaintext-refused');
-    } else settle({ socket, peer: undefined });
+  const refuse = (reason: Refusal) => {
+    secure?.destroy();
+    socket.destroy();
+    settle(reason);
   };
-  const timer = setTimeout(() => {
-    socket.off('data', onFirst);
-    socket.pause();
-    plaintext();
-  }, o.firstByteTimeoutMs);
+  const plaintext = () => {
+    if (o.mode === 'STRICT') refuse('plaintext-refused');
+    else settle({ socket, peer: undefined });
+  };
+  // The listener keeps half-open connections (HTTP/1 clients may half-close after a request): a peer
+  // that finishes sending before its handshake is done can never complete it.
+  const onEnd = () => refuse('closed');
+  const deadline = setTimeout(() => refuse('handshake-timeout'), o.handshakeTimeoutMs);
+  const silence =
+    o.mode === 'STRICT'
+      ? undefined
+      : setTimeout(() => {
+          socket.off('data', onFirst);
+          socket.pause();
+          plaintext();
+        }, o.firstByteTimeoutMs);
   const onFirst = (chunk: Buffer) => {
+    clearTimeout(silence);
     socket.pause();
     socket.unshift(chunk);
     if (chunk[0] !== 0x16 || o.tls === undefined || o.mode === 'DISABLE') {
       plaintext();
       return;
     }
-    clearTimeout(timer);
-    const secure = new TLSSocket(socket, {
+    secure = new TLSSocket(socket, {
       isServer: true,
       secureContext: o.tls.server,
       requestCert: true,
       rejectUnauthorized: true,
       ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
     });
-    secure.once('secure', () => {
+    const tlsSocket = secure;
+    tlsSocket.once('secure', () => {
       // A TLSSocket built by hand does not act on rejectUnauthorized (only tls.Server's connection
       // listener does): the chain check's verdict must be read and enforced here, or a certificate
       // from any CA would be taken at its word.
-      if (peerVerifyError(secure) !== null) {
-        secure.destroy();
-        settle('tls-failed');
+      if (peerVerifyError(tlsSocket) !== null) {
+        refuse('tls-failed');
         return;
       }
-      const peer = spiffeIdOfCertificate(secure.getPeerCertificate());
-      settle({ socket: secure, peer });
+      const peer = spiffeIdOfCertificate(tlsSocket.getPeerCertificate());
+      settle({ socket: tlsSocket, peer });
     });
-    secure.once('error', () => {
-      secure.destroy();
-      settle('tls-failed');
-    });
+    tlsSocket.once('error', () => refuse('tls-failed'));
+    // The TLS socket took over the connection: its end, not the plain socket's, says the peer stopped.
+    tlsSocket.once('end', onEnd);
   };
   socket.once('data', onFirst);
+  socket.once('end', onEnd);
   socket.once('close', () => settle('closed'));
   socket.resume();
 }

@@ -10,25 +10,32 @@ import type { InboundListener, TunnelListener } from '../../wire/index.ts';
 import { isH2Protocol } from '../http/index.ts';
 import { serveSession } from '../http2-server/index.ts';
 import { detectProtocol } from '../l4/index.ts';
-import type { ProxyContext } from '../runtime/index.ts';
+import { connectionLimits, type ProxyContext, throttledLog } from '../runtime/index.ts';
 import { acceptMesh } from './accept-mesh.ts';
 import { serveInboundHttp } from './serve-inbound-http.ts';
 import { serveInboundTcp } from './serve-inbound-tcp.ts';
 
-/** A tunnel's TLS handshake must start within this long. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 const TUNNEL_ALPN = ['h2'];
 
 export function serveTunnel(socket: Socket, spec: TunnelListener, ctx: ProxyContext): void {
   const runtime = ctx.current();
   acceptMesh(
     socket,
-    { mode: 'STRICT', tls: runtime.tls, firstByteTimeoutMs: HANDSHAKE_TIMEOUT_MS, alpn: TUNNEL_ALPN },
+    {
+      mode: 'STRICT',
+      tls: runtime.tls,
+      firstByteTimeoutMs: 0, // STRICT: silence waits the handshake timeout
+      handshakeTimeoutMs: connectionLimits().handshakeTimeoutMs,
+      alpn: TUNNEL_ALPN,
+    },
     (conn) => {
       if (typeof conn === 'string') {
         ctx.stats.add('alder_proxy_inbound_refused_total', { listener: spec.name, reason: conn });
         if (conn !== 'closed')
-          ctx.log.warn('tunnel connection refused', { listener: spec.name, reason: conn });
+          throttledLog(ctx.log).warn(`refused:${spec.name}:${conn}`, 'tunnel connection refused', {
+            listener: spec.name,
+            reason: conn,
+          });
         return;
       }
       const peer = conn.peer;

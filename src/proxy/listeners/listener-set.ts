@@ -1,11 +1,19 @@
 // The proxy's bound sockets, kept in step with the snapshot: a listener whose address and port stay
 // keeps its socket (its connections read the new spec from the runtime); new ones are bound before
-// old ones close, and if any bind fails the whole change is undone.
+// old ones close, and if any bind fails the whole change is undone. Every accepted connection takes a
+// slot of one budget shared by all listeners; past it, connections are closed as they come.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Listener } from '../../wire/index.ts';
-import type { ProxyContext, Runtime } from '../runtime/index.ts';
+import {
+  connectionLimits,
+  type ProxyContext,
+  type Runtime,
+  type ThrottledLog,
+  throttledLog,
+} from '../runtime/index.ts';
+import { ConnectionBudget, downstreamCap, openFileLimit } from './connection-budget.ts';
 
 export type ConnectionHandler = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
 
@@ -24,11 +32,38 @@ const DRAIN_MS = 60_000;
 export class ListenerSet {
   readonly #ctx: ProxyContext;
   readonly #handle: ConnectionHandler;
+  readonly #budget: ConnectionBudget;
+  readonly #warn: ThrottledLog;
   #bound = new Map<string, Bound>();
 
+  /** Settles the connection limits (a bad ALDER_PROXY_* value throws here, as the proxy starts). */
   constructor(ctx: ProxyContext, handle: ConnectionHandler) {
     this.#ctx = ctx;
     this.#handle = handle;
+    this.#warn = throttledLog(ctx.log);
+    const configured = connectionLimits().maxDownstreamConnections;
+    const fdLimit = openFileLimit();
+    this.#budget = new ConnectionBudget(downstreamCap(configured, fdLimit));
+    ctx.stats.describe(
+      'alder_proxy_overload_refused_total',
+      'Connections closed as they were accepted because the proxy held its maximum of downstream connections, by listener.',
+    );
+    ctx.stats.describe(
+      'alder_proxy_downstream_connections',
+      'Downstream connections open, over every listener.',
+    );
+    ctx.stats.describe(
+      'alder_proxy_downstream_connections_limit',
+      'The most downstream connections open at once.',
+    );
+    ctx.stats.set('alder_proxy_downstream_connections_limit', {}, this.#budget.limit);
+    if (this.#budget.limit < configured) {
+      ctx.log.info('downstream connections capped by the open-file limit', {
+        limit: this.#budget.limit,
+        configured,
+        openFileLimit: fdLimit,
+      });
+    }
   }
 
   /** Binds what the runtime adds and closes what it drops; on a bind failure, changes nothing. */
@@ -65,8 +100,17 @@ export class ListenerSet {
   async #bind(spec: Listener): Promise<Bound> {
     const sockets = new Set<Socket>();
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (!this.#budget.tryTake()) {
+        this.#refuse(socket, spec.name);
+        return;
+      }
       sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      this.#countOpen();
+      socket.once('close', () => {
+        sockets.delete(socket);
+        this.#budget.release();
+        this.#countOpen();
+      });
       const current = this.#ctx.current().listeners.get(spec.name) ?? spec;
       this.#ctx.stats.add('alder_proxy_connections_total', { listener: spec.name });
       socket.on('error', () => socket.destroy());
@@ -89,8 +133,26 @@ export class ListenerSet {
       );
       server.listen(spec.port, spec.address, () => resolve());
     });
+    // Once bound, an error is a failed accept (EMFILE when descriptors run out): the listener goes on.
+    server.on('error', (err: NodeJS.ErrnoException) =>
+      this.#warn.warn(`accept:${spec.name}`, 'accept failed', { listener: spec.name, code: err.code }),
+    );
     const port = (server.address() as { port: number }).port;
     return { name: spec.name, server, address: spec.address, port, sockets };
+  }
+
+  /** Over the budget: the connection is closed before anything reads it. */
+  #refuse(socket: Socket, listener: string): void {
+    socket.destroy();
+    this.#ctx.stats.add('alder_proxy_overload_refused_total', { listener });
+    this.#warn.warn('overload', 'connection refused: the proxy holds its maximum of downstream connections', {
+      listener,
+      limit: this.#budget.limit,
+    });
+  }
+
+  #countOpen(): void {
+    this.#ctx.stats.set('alder_proxy_downstream_connections', {}, this.#budget.open);
   }
 }
 

@@ -1,6 +1,7 @@
 // One multiplexed HTTP/2 client session per upstream endpoint (and TLS identity), shared by every
 // stream to it: opened through connectEndpoint (mTLS with ALPN h2 and the SPIFFE check, or h2c),
-// dropped from the pool on GOAWAY, error or close so that the next stream opens a fresh one.
+// dropped from the pool when it can carry no new stream (GOAWAY, error, close, or its connection
+// ending), so that the next stream opens a fresh one. Keepalive PINGs find peers gone silently.
 
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
@@ -8,10 +9,23 @@ import type { Endpoint } from '../../wire/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { type KeepaliveSettings, keepAlive } from './h2-keepalive.ts';
 
 /** A session with no open stream for this long is closed, before most servers' own idle timeouts. */
 const IDLE_TIMEOUT_MS = 30_000;
 const H2_ALPN = ['h2'];
+
+/**
+ * PINGs to a peer proxy (mTLS): Alder's own server answers them, so often; a peer gone silently is
+ * found within 15 s. gRPC's minimum client keepalive time is 10 s (grpc/proposal A8).
+ */
+const PEER_KEEPALIVE: KeepaliveSettings = { intervalMs: 10_000, timeoutMs: 5_000 };
+/**
+ * PINGs to an app (h2c, on loopback where a dead process always closes its sockets): gRPC servers
+ * answer PINGs more often than every 5 minutes, their default permitted keepalive time, with GOAWAY
+ * ENHANCE_YOUR_CALM ("too_many_pings", grpc-go's keepalive enforcement), so no more often than that.
+ */
+const APP_KEEPALIVE: KeepaliveSettings = { intervalMs: 300_000, timeoutMs: 20_000 };
 
 export class H2SessionPool {
   readonly #sessions = new Map<string, Promise<ClientHttp2Session>>();
@@ -38,6 +52,8 @@ export class H2SessionPool {
       const forget = () => {
         if (this.#sessions.get(key) === opening) this.#sessions.delete(key);
       };
+      // Already gone (the peer closed between the handshake and here): the next stream opens anew.
+      if (session.destroyed || session.closed) forget();
       session.once('goaway', forget);
       session.once('close', forget);
       session.on('error', () => {
@@ -79,7 +95,15 @@ async function open(
     ...(windowBytes === undefined ? {} : { settings: { initialWindowSize: windowBytes } }),
   });
   if (windowBytes !== undefined) session.once('connect', () => session.setLocalWindowSize(windowBytes));
+  // The connection is opened half-open capable (TCP relays need it), which HTTP/2 never is: when the
+  // peer finishes (its process died, it restarted), the session is over, or it would keep taking
+  // streams that no one will ever answer.
+  const over = () => session.destroy();
+  socket.once('end', over);
+  socket.once('close', over);
+  socket.once('error', over);
   session.setTimeout(IDLE_TIMEOUT_MS, () => session.close());
+  keepAlive(session, tls === undefined ? APP_KEEPALIVE : PEER_KEEPALIVE);
   // Pooled sessions must not keep a stopping proxy alive; open streams hold their downstream anyway.
   session.unref();
   return session;
