@@ -31,6 +31,12 @@ function runtimeOf(virtualHosts: VirtualHost[]) {
       protocolDetection: { enabled: false, timeoutMs: 100 },
       connectTimeoutMs: 1000,
       accessLog: { enabled: false, encoding: 'JSON' },
+      http: {
+        headersWithUnderscoresAction: 'REJECT_REQUEST',
+        extensionMethods: [],
+        maxMethodBytes: 32,
+        numTrustedProxies: 0,
+      },
     },
     listeners: [],
     clusters: names.map((d) => ({ ...cluster({ kind: 'ROUND_ROBIN' }, []), name: d.cluster })),
