@@ -1,12 +1,14 @@
 // Shared by the black-box proxy tests: YAML builders for the few mesh objects they apply, a mesh of
-// real proxies (config folder, one certificate per service account, one proxy per workload), and a
-// raw-socket exchange. Each test still spells out its own mesh; this only removes the typing.
+// real proxies (config folder, one certificate per service account, one proxy per workload), a
+// raw-socket exchange and curl. Each test still spells out its own mesh; this only removes the typing.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { meshCa } from './certs.ts';
 import { type RunningProxy, startProxy } from './harness.ts';
 
@@ -223,4 +225,15 @@ export async function rawExchange(
   await closed;
   clearTimeout(timer);
   return { reply, ended };
+}
+
+const run = promisify(execFile);
+
+/** Runs curl with `args` (10 s at most): the status, the response head as text, and the body. */
+export async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-D', '-', '--max-time', '10', ...args]);
+  const split = stdout.indexOf('\r\n\r\n');
+  const headers = stdout.slice(0, split);
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]);
+  return { status, headers, body: stdout.slice(split + 4) };
 }

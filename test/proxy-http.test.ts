@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { removeDir, tempDir } from './harness.ts';
 import {
+  curl,
   type Mesh,
   service,
   sidecarEgress,
@@ -76,14 +77,6 @@ function config(appPort: number): string {
       { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.7.1', hosts: ['./*'] },
     ]),
   );
-}
-
-async function curl(args: string[]): Promise<{ status: number; headers: string; body: string }> {
-  const { stdout } = await run('curl', ['-sS', '-D', '-', '--max-time', '10', ...args]);
-  const split = stdout.indexOf('\r\n\r\n');
-  const headers = stdout.slice(0, split);
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]);
-  return { status, headers, body: stdout.slice(split + 4) };
 }
 
 describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
