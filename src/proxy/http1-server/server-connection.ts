@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   encodeChunk,
-  type Http1Limits,
+  type Http1LimitsSource,
   type Http1Rejection,
   LAST_CHUNK,
   lastChunk,
@@ -18,6 +18,7 @@ import {
   serializeRequestHead,
   serializeResponseHead,
   stripHopByHop,
+  withoutMeshHeaders,
 } from '../http1/index.ts';
 import { relay } from '../l4/index.ts';
 import { type LocalReply, ProxyError, ResponseFlag } from '../local-reply/index.ts';
@@ -27,8 +28,8 @@ import type { UpstreamConnection } from '../upstream/index.ts';
 import { writeLocalReply } from './write-local-reply.ts';
 
 export interface ConnectionHooks {
-  /** Parser limits for this connection (defaults when absent). */
-  limits?: Http1Limits;
+  /** Parser limits for this connection, or their source per request (defaults when absent). */
+  limits?: Http1LimitsSource;
   route(head: RequestHead): RouteDecision;
   /** Counts a refused request by its rejection reason. */
   onRejected(rejection: Http1Rejection): void;
@@ -380,7 +381,10 @@ export class Http1ServerConnection {
     const headers = withoutFraming(stripHopByHop(h.headers, h.isUpgrade));
     if (h.isInformational) {
       this.#isInterim = true;
-      this.#socket.write(serializeResponseHead(h.status, h.statusText, headers), 'latin1');
+      this.#socket.write(
+        serializeResponseHead(h.status, h.statusText, withoutMeshHeaders(headers)),
+        'latin1',
+      );
       return;
     }
     const plan = this.#plan;
@@ -422,7 +426,7 @@ export class Http1ServerConnection {
       return;
     }
     if (this.#isRechunking)
-      this.#socket.write(trailers === null ? LAST_CHUNK : lastChunk(trailers), 'latin1');
+      this.#socket.write(trailers === null ? LAST_CHUNK : lastChunk(withoutMeshHeaders(trailers)), 'latin1');
     this.#isResponseDone = true;
     // A response that ends before its request: the rest of the request body cannot be trusted to drain.
     if (!this.#isRequestDone) {

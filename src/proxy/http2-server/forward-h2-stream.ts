@@ -16,7 +16,7 @@ import {
 import type { LocalReply } from '../local-reply/index.ts';
 import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
 import type { TryOutcome } from '../routing/index.ts';
-import { responseHeaders } from './h2-headers.ts';
+import { responseHeaders, responseTrailers } from './h2-headers.ts';
 
 const {
   NGHTTP2_CANCEL,
@@ -215,7 +215,7 @@ class H2Exchange {
     up.on('trailers', (t: IncomingHttpHeaders) => {
       trailers = t;
     });
-    down.on('wantTrailers', () => down.sendTrailers(responseHeaders(trailers ?? {})));
+    down.on('wantTrailers', () => down.sendTrailers(responseTrailers(trailers ?? {})));
     up.pipe(down);
   }
 

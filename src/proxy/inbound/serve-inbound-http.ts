@@ -3,23 +3,22 @@
 
 import type { Socket } from 'node:net';
 import type { InboundListener } from '../../wire/index.ts';
-import { DEFAULT_HTTP1_LIMITS, http1Limits } from '../http1/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
-import { inboundDecision } from '../router/index.ts';
+import { inboundDecision, inboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 
 /**
- * Requests from peer proxies carry the headers the first proxy added (x-request-id, x-forwarded-*),
- * so a request the client's proxy took at the header limit must still pass the server's.
+ * A mesh peer (over mTLS) already set x-forwarded-for and -proto, and its requests carry the headers
+ * it added, so they get the runtime's limits with room for those; a caller from outside the mesh
+ * (PERMISSIVE plaintext) meets this proxy first: it is the edge (router/request-headers.ts).
  */
-const FROM_MESH_LIMITS = http1Limits({ maxHeaders: DEFAULT_HTTP1_LIMITS.maxHeaders + 20 });
-
 export function serveInboundHttp(
   socket: Socket,
   spec: InboundListener,
   peer: string | undefined,
   ctx: ProxyContext,
 ): void {
+  const hop = inboundHop(socket.remoteAddress, peer, ctx.current().snapshot.proxy.address);
   new Http1ServerConnection(
     socket,
     http1Hooks(
@@ -27,9 +26,9 @@ export function serveInboundHttp(
       ctx,
       (head) => {
         const runtime = ctx.current();
-        return inboundDecision(head, spec, runtime, peer, runtime.pools);
+        return inboundDecision(head, spec, runtime, peer, runtime.pools, hop);
       },
-      peer === undefined ? undefined : FROM_MESH_LIMITS,
+      peer === undefined ? () => ctx.current().http1Limits : () => ctx.current().http1LimitsFromMesh,
     ),
   );
 }

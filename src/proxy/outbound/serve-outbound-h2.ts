@@ -10,11 +10,19 @@ import {
   forwardH2Stream,
   isH2Protocol,
   outboundRequestHeaders,
+  refuseH2Request,
   replier,
   serveSession,
 } from '../http2-server/index.ts';
 import { type LocalReply, ResponseFlag } from '../local-reply/index.ts';
-import { type RoutedRequest, requestSlot, routeOutbound, routeTries } from '../router/index.ts';
+import {
+  type DownstreamHop,
+  outboundHop,
+  type RoutedRequest,
+  requestSlot,
+  routeOutbound,
+  routeTries,
+} from '../router/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { ProxyContext, Runtime } from '../runtime/index.ts';
 
@@ -45,8 +53,10 @@ export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx:
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
   };
+  const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
   serveSession(socket, (stream, headers, flags) => {
     const runtime = ctx.current();
+    if (refuseH2Request(stream, headers, runtime.http1Limits, spec.name, ctx)) return;
     const reply = replier(stream, headers, spec.name, ctx);
     const authority = headers[':authority'] ?? headers.host;
     if (authority === undefined || authority === '') {
@@ -71,7 +81,7 @@ export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx:
       else reply(routed.reply);
       return;
     }
-    forwardRouted(stream, headers, flags, routed, runtime, reply);
+    forwardRouted(stream, headers, flags, routed, runtime, reply, hop);
   });
 }
 
@@ -83,13 +93,14 @@ function forwardRouted(
   routed: RoutedRequest,
   runtime: Runtime,
   reply: (r: LocalReply) => void,
+  hop: DownstreamHop,
 ): void {
   const slot = requestSlot(routed);
   if (typeof slot !== 'function') {
     reply(slot);
     return;
   }
-  let out = outboundRequestHeaders(headers);
+  let out = outboundRequestHeaders(headers, hop, runtime.snapshot.mesh.http);
   out[':path'] = routed.target;
   out[':authority'] = routed.authority;
   if (routed.requestEdits.stages.length > 0)

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
 import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
-import { outboundDecision, type RouteDecision, tcpDestination } from '../router/index.ts';
+import { outboundDecision, outboundHop, type RouteDecision, tcpDestination } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { connectPeer, pickEndpoint } from '../upstream/index.ts';
 
@@ -21,14 +21,21 @@ export function serveOutboundHttp(
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
   };
+  // The app's own proxy is the first the request meets: the edge (router/request-headers.ts).
+  const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
   new Http1ServerConnection(
     socket,
-    http1Hooks(spec.name, ctx, (head): RouteDecision => {
-      const runtime = ctx.current();
-      if (head.isConnect && spec.kind === 'outbound-proxy')
-        return connectDecision(head.authority, routeTable, ctx);
-      return outboundDecision(head, routeTable, runtime, downstream);
-    }),
+    http1Hooks(
+      spec.name,
+      ctx,
+      (head): RouteDecision => {
+        const runtime = ctx.current();
+        if (head.isConnect && spec.kind === 'outbound-proxy')
+          return connectDecision(head.authority, routeTable, ctx);
+        return outboundDecision(head, routeTable, runtime, downstream, hop);
+      },
+      () => ctx.current().http1Limits,
+    ),
   );
 }
 

@@ -3,6 +3,7 @@
 // response. One plan per request; the connection manager runs the tries, the plan decides.
 
 import type { Duplex } from 'node:stream';
+import { withoutMeshHeaders } from '../http1/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
 import type { TryOutcome } from '../routing/index.ts';
 import type { UpstreamConnection, UpstreamPools } from '../upstream/index.ts';
@@ -57,7 +58,7 @@ export function directPlan(
     acquire,
     report: () => undefined,
     retryDelay: () => -1,
-    responseHeaders: (h) => h,
+    responseHeaders: withoutMeshHeaders, // the app's response: its x-alder-* are not the mesh's
     finish: () => undefined,
   };
 }

@@ -3,6 +3,14 @@
 
 export type { ForwardPlan, RouteDecision } from './forward-plan.ts';
 export { type RoutedRequest, routeOutbound } from './outbound-route.ts';
+export {
+  type DownstreamHop,
+  forwardedFor,
+  forwardedProto,
+  inboundHop,
+  outboundHop,
+  requestHeaders,
+} from './request-headers.ts';
 export { requestSlot, routeTries } from './route-tries.ts';
 export { inboundDecision, outboundDecision } from './routers.ts';
 export { type TcpPortRoutes, tcpDestination, tcpPortDestination, tcpPortRoutes } from './tcp-destination.ts';

@@ -3,7 +3,6 @@
 // request's authority through the route table and the matching route (outbound-route.ts), under
 // that route's policies (routed-plan.ts).
 
-import { randomUUID } from 'node:crypto';
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
 import type { RequestHead } from '../http1/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
@@ -12,35 +11,11 @@ import type { UpstreamPools } from '../upstream/index.ts';
 import type { RouteDecision } from './forward-plan.ts';
 import { directPlan } from './forward-plan.ts';
 import { type Downstream, routeOutbound } from './outbound-route.ts';
+import { type DownstreamHop, requestHeaders } from './request-headers.ts';
 import { routedPlan } from './routed-plan.ts';
 import { type Shadow, startShadow } from './shadow.ts';
 
-/** Headers the mesh sets itself: a caller's copies are dropped so that none can be forged. */
-const MESH_HEADER_PREFIX = 'x-alder-';
 const XFCC = 'x-forwarded-client-cert';
-
-function meshSafeHeaders(head: RequestHead, dropXfcc: boolean): string[] {
-  const out: string[] = [];
-  const h = head.headers;
-  for (let k = 0; k < h.length; k += 2) {
-    const name = h[k] as string;
-    if (name.startsWith(MESH_HEADER_PREFIX) || (dropXfcc && name === XFCC)) continue;
-    if (HOP_OR_FRAMING.has(name)) continue;
-    out.push(name, h[k + 1] as string);
-  }
-  return out;
-}
-
-const HOP_OR_FRAMING = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
 
 export function inboundDecision(
   head: RequestHead,
@@ -48,8 +23,9 @@ export function inboundDecision(
   runtime: Runtime,
   peer: string | undefined,
   pools: UpstreamPools,
+  hop: DownstreamHop,
 ): RouteDecision {
-  const headers = meshSafeHeaders(head, true);
+  const headers = requestHeaders(head.headers, hop, runtime.snapshot.mesh.http);
   if (peer !== undefined) headers.push(XFCC, `By=${runtime.snapshot.proxy.spiffeId};URI=${peer}`);
   // HTTP/1.0 may omit Host; the app gets HTTP/1.1, which must carry one.
   if (!hasHeader(head, 'host')) headers.push('host', `${spec.app.address}:${spec.app.port}`);
@@ -78,6 +54,7 @@ export function outboundDecision(
   routeTable: string,
   runtime: Runtime,
   downstream: Downstream | undefined,
+  hop: DownstreamHop,
 ): RouteDecision {
   const path = head.targetForm === 'absolute' ? originOf(head.target) : head.target;
   const req: RouteRequest = {
@@ -90,9 +67,7 @@ export function outboundDecision(
   };
   const routed = routeOutbound(req, routeTable, runtime, downstream);
   if (routed.kind === 'reply') return routed;
-  let headers = meshSafeHeaders(head, false);
-  if (!hasHeader(head, 'x-request-id')) headers.push('x-request-id', randomUUID());
-  if (!hasHeader(head, 'x-forwarded-proto')) headers.push('x-forwarded-proto', 'http');
+  let headers = requestHeaders(head.headers, hop, runtime.snapshot.mesh.http);
   if (routed.authority !== head.authority || !hasHeader(head, 'host'))
     headers = withHost(headers, routed.authority);
   if (routed.requestEdits.stages.length > 0)
