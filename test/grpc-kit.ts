@@ -1,8 +1,13 @@
 // gRPC on the wire, by hand, for black-box tests: 5-byte length-prefixed messages, calls that
-// collect the reply's headers, messages and trailers, and a deadline so a broken proxy fails a test
-// instead of hanging it. No gRPC library is involved.
+// collect the reply's headers, messages and trailers, plain HTTP/2 requests, and a deadline so a
+// broken proxy fails a test instead of hanging it. No gRPC library is involved.
 
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  IncomingHttpHeaders,
+  OutgoingHttpHeaders,
+} from 'node:http2';
 
 /** Fails with `what` unless `p` settles within `ms`: a broken proxy fails the test, never hangs it. */
 export function within<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
@@ -72,5 +77,24 @@ export function grpcResult(stream: ClientHttp2Stream, onMessage?: (m: string) =>
   return new Promise((resolve, reject) => {
     stream.on('error', reject);
     stream.on('close', () => resolve(result));
+  });
+}
+
+/** A plain HTTP/2 request: status, headers and the body as text. */
+export function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body?: Buffer) {
+  const stream = session.request(headers, { endStream: body === undefined });
+  if (body !== undefined) stream.end(body);
+  let text = '';
+  let response: IncomingHttpHeaders = {};
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    text += d;
+  });
+  stream.on('response', (h) => {
+    response = h;
+  });
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('close', () => resolve({ status: Number(response[':status']), headers: response, body: text }));
   });
 }

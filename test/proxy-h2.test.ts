@@ -15,7 +15,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { deframer, frame, grpcCall, grpcResult, within } from './grpc-kit.ts';
+import { deframer, frame, grpcCall, grpcResult, h2Request, within } from './grpc-kit.ts';
 import { type RunningProxy, removeDir, tempDir } from './harness.ts';
 import {
   type Mesh,
@@ -86,25 +86,6 @@ function grpcMethod(stream: ServerHttp2Stream, path: string): void {
   stream.on('end', () => stream.end());
 }
 
-/** A plain HTTP/2 request: status, headers and the body as text. */
-function request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body?: Buffer) {
-  const stream = session.request(headers, { endStream: body === undefined });
-  if (body !== undefined) stream.end(body);
-  let text = '';
-  let response: IncomingHttpHeaders = {};
-  stream.setEncoding('utf8');
-  stream.on('data', (d: string) => {
-    text += d;
-  });
-  stream.on('response', (h) => {
-    response = h;
-  });
-  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('close', () => resolve({ status: Number(response[':status']), headers: response, body: text }));
-  });
-}
-
 /** The mesh: client (CLIENT) → web (WEB) serving h2web and greeter; empty has no endpoints; down has nothing listening. */
 function config(appPort: number): string {
   const egress = (number: number) => ({ port: { number }, bind: CLIENT, hosts: ['./*'] });
@@ -159,7 +140,7 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
     const session = h2c(9080);
     const authority = 'h2web.shop:9080';
     const get = await within(
-      request(session, {
+      h2Request(session, {
         ':path': '/echo/hello?x=1',
         ':authority': authority,
         'x-forwarded-client-cert': 'By=forged',
@@ -184,7 +165,7 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
     const posts = await within(
       Promise.all(
         [1, 2, 3, 4].map(() =>
-          request(session, { ':method': 'POST', ':path': '/echo/upload', ':authority': authority }, body),
+          h2Request(session, { ':method': 'POST', ':path': '/echo/upload', ':authority': authority }, body),
         ),
       ),
       'four concurrent 1 MB POSTs',
@@ -208,7 +189,7 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
 
   it('h2: a host outside the registry gets 502 with flag NR', async () => {
     const r = await within(
-      request(h2c(9080), { ':path': '/', ':authority': 'nowhere.example:9080' }),
+      h2Request(h2c(9080), { ':path': '/', ':authority': 'nowhere.example:9080' }),
       'the NR reply',
     );
     assert.equal(r.status, 502, `want 502, got ${r.status}: ${r.body}`);

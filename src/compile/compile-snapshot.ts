@@ -131,6 +131,12 @@ function meshSettings(config: IndexedConfig): MeshSettings {
     },
     connectTimeoutMs: Math.max(1, msOf(m.connectTimeout) ?? 10_000),
     accessLog: { enabled: m.accessLogging.enabled, encoding: m.accessLogging.encoding },
+    http: {
+      headersWithUnderscoresAction: m.http.headersWithUnderscoresAction,
+      extensionMethods: [...m.http.extensionMethods],
+      maxMethodBytes: m.http.maxMethodLength,
+      numTrustedProxies: m.http.numTrustedProxies,
+    },
   };
 }
 

@@ -42,6 +42,12 @@ const good: Snapshot = {
     protocolDetection: { enabled: false, timeoutMs: 100 },
     connectTimeoutMs: 10_000,
     accessLog: { enabled: true, encoding: 'JSON' },
+    http: {
+      headersWithUnderscoresAction: 'DROP_HEADER',
+      extensionMethods: ['PURGE'],
+      maxMethodBytes: 32,
+      numTrustedProxies: 1,
+    },
   },
   listeners: [
     {
@@ -489,6 +495,25 @@ describe('snapshot codec', () => {
         route(s).origin = { kind: 'VirtualService', virtualServices: [], paths: [] };
       },
       want: /routes\[0\]\.origin: names each VirtualService on the way with one path/,
+    },
+    {
+      name: 'a mesh without its HTTP request rules',
+      mutate: (s) => void delete at(s, 'mesh').http,
+      want: /mesh\.http: is required/,
+    },
+    {
+      name: 'an underscore action Envoy does not have',
+      mutate: (s) => {
+        at(s, 'mesh', 'http').headersWithUnderscoresAction = 'IGNORE';
+      },
+      want: /mesh\.http\.headersWithUnderscoresAction: must be one of ALLOW, REJECT_REQUEST, DROP_HEADER, got "IGNORE"/,
+    },
+    {
+      name: 'an extension method that is not a token',
+      mutate: (s) => {
+        at(s, 'mesh', 'http').extensionMethods = ['MY METHOD'];
+      },
+      want: /mesh\.http\.extensionMethods\[0\]: must be an HTTP token, got "MY METHOD"/,
     },
     {
       name: 'a virtual host without tcpRoutes',

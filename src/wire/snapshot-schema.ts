@@ -37,6 +37,26 @@ export const snapshotSchema = s.obj(
           { enabled: s.bool(), encoding: s.str({ enum: ['JSON', 'TEXT'] as const }) },
           { required: ['enabled', 'encoding'] },
         ),
+        http: s.obj(
+          {
+            headersWithUnderscoresAction: s.str({
+              enum: ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'] as const,
+            }),
+            extensionMethods: s.arr(
+              s.str({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, patternHint: 'an HTTP token' }),
+            ),
+            maxMethodBytes: s.int({ min: 1 }),
+            numTrustedProxies: s.int({ min: 0 }),
+          },
+          {
+            required: [
+              'headersWithUnderscoresAction',
+              'extensionMethods',
+              'maxMethodBytes',
+              'numTrustedProxies',
+            ],
+          },
+        ),
       },
       {
         required: [
@@ -45,6 +65,7 @@ export const snapshotSchema = s.obj(
           'protocolDetection',
           'connectTimeoutMs',
           'accessLog',
+          'http',
         ],
       },
     ),

@@ -61,6 +61,19 @@ export interface MeshSettings {
   protocolDetection: { enabled: boolean; timeoutMs: number };
   connectTimeoutMs: number;
   accessLog: { enabled: boolean; encoding: 'JSON' | 'TEXT' };
+  http: HttpSettings;
+}
+
+/** MeshConfig `http`: the rules every proxy applies to callers' HTTP requests (docs/mesh-config.md). */
+export interface HttpSettings {
+  /** Envoy's headers_with_underscores_action for request header names holding `_`. */
+  headersWithUnderscoresAction: 'ALLOW' | 'REJECT_REQUEST' | 'DROP_HEADER';
+  /** Methods forwarded besides IANA's registry, case-sensitive. */
+  extensionMethods: string[];
+  /** A longer method is refused (501). */
+  maxMethodBytes: number;
+  /** Istio's gatewayTopology.numTrustedProxies: proxies in front of the first sidecar whose x-forwarded-proto counts. */
+  numTrustedProxies: number;
 }
 
 export interface ProxyTls {

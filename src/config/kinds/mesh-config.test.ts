@@ -34,7 +34,23 @@ const good: AcceptCase[] = [
     enabled: false
     encoding: TEXT
   enableAutoMtls: false
-  connectTimeout: 2.5s`),
+  connectTimeout: 2.5s
+  hbone:
+    enabled: false
+    port: 15009
+  http:
+    headersWithUnderscoresAction: DROP_HEADER
+    extensionMethods: [PURGE, BAN]
+    maxMethodLength: 40
+    numTrustedProxies: 1`),
+  },
+  {
+    name: 'ALLOW for header names with underscores',
+    yaml: doc('\n  http:\n    headersWithUnderscoresAction: ALLOW'),
+  },
+  {
+    name: 'an extension method as long as the raised maxMethodLength',
+    yaml: doc(`\n  http:\n    maxMethodLength: 40\n    extensionMethods: [${'X'.repeat(40)}]`),
   },
   { name: 'a fully qualified trust domain', yaml: doc('\n  trustDomain: example.org.') },
 ];
@@ -125,6 +141,36 @@ const bad: RefuseCase[] = [
     message: /must be true or false/,
   },
   {
+    name: "an underscore action that is not one of Envoy's three",
+    yaml: doc('\n  http:\n    headersWithUnderscoresAction: REJECT'),
+    path: 'spec.http.headersWithUnderscoresAction',
+    message: /must be one of ALLOW, REJECT_REQUEST, DROP_HEADER, got "REJECT"/,
+  },
+  {
+    name: 'an extension method with a space',
+    yaml: doc('\n  http:\n    extensionMethods: ["MY METHOD"]'),
+    path: 'spec.http.extensionMethods[0]',
+    message: /must be a method name \(an HTTP token such as "PURGE"\), got "MY METHOD"/,
+  },
+  {
+    name: 'an extension method longer than the default maxMethodLength',
+    yaml: doc(`\n  http:\n    extensionMethods: [PURGE, ${'X'.repeat(33)}]`),
+    path: 'spec.http.extensionMethods[1]',
+    message: /is 33 bytes, over http.maxMethodLength \(32\): raise maxMethodLength or the method is refused/,
+  },
+  {
+    name: 'a maxMethodLength that would refuse registered methods',
+    yaml: doc('\n  http:\n    maxMethodLength: 8'),
+    path: 'spec.http.maxMethodLength',
+    message: /between 17 and 1024, got 8/,
+  },
+  {
+    name: 'a negative numTrustedProxies',
+    yaml: doc('\n  http:\n    numTrustedProxies: -1'),
+    path: 'spec.http.numTrustedProxies',
+    message: /got -1/,
+  },
+  {
     name: 'an Istio field Alder does not have',
     yaml: doc('\n  accessLogFile: /dev/stdout'),
     path: 'spec.accessLogFile',
@@ -159,6 +205,12 @@ describe('MeshConfig', () => {
       enableAutoMtls: true,
       connectTimeout: '10s',
       hbone: { enabled: true, port: 15008 },
+      http: {
+        headersWithUnderscoresAction: 'REJECT_REQUEST',
+        extensionMethods: [],
+        maxMethodLength: 32,
+        numTrustedProxies: 0,
+      },
     };
     assert.deepEqual(meshConfigDefaults(), want);
     assert.deepEqual(resolveMeshConfig(undefined), want);
@@ -179,6 +231,17 @@ describe('MeshConfig', () => {
     assert.equal(resolved.tracing.sampling, 0, 'want 0 kept, not replaced by the default');
     assert.equal(resolved.enableAutoMtls, false, 'want false kept, not replaced by the default');
     assert.equal(resolved.trustDomain, 'cluster.local');
+    const http = resolveMeshConfig({ http: { extensionMethods: ['PURGE'], numTrustedProxies: 0 } }).http;
+    assert.deepEqual(
+      http,
+      {
+        headersWithUnderscoresAction: 'REJECT_REQUEST',
+        extensionMethods: ['PURGE'],
+        maxMethodLength: 32,
+        numTrustedProxies: 0,
+      },
+      'want http resolved field by field',
+    );
   });
 
   it('MeshConfig: gives a fresh copy of the defaults each time', () => {

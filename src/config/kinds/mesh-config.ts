@@ -4,7 +4,7 @@
 
 import { parseDurationMs } from '../duration.ts';
 import type { KindInfo } from '../kind-info.ts';
-import { bool, duration, type Infer, int, num, obj, type Schema, str } from '../schema.ts';
+import { arr, bool, duration, type Infer, int, num, obj, type Schema, str } from '../schema.ts';
 
 /** The one name a MeshConfig may have. */
 export const MESH_CONFIG_NAME = 'default';
@@ -43,6 +43,41 @@ function msDuration(minMs: number, maxMs: number): Schema<string> {
   };
 }
 
+/** The longest method of IANA's registry, UPDATEREDIRECTREF: a lower http.maxMethodLength would refuse it. */
+const LONGEST_REGISTERED_METHOD = 17;
+const DEFAULT_MAX_METHOD_LENGTH = 32;
+
+/** HTTP request rules every proxy applies to callers' requests (docs/mesh-config.md, `http`). */
+const httpSettings = obj(
+  {
+    headersWithUnderscoresAction: str({ enum: ['ALLOW', 'REJECT_REQUEST', 'DROP_HEADER'] }),
+    extensionMethods: arr(
+      str({
+        // RFC 9110 §5.6.2 token: what a request line can carry as a method.
+        pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+        patternHint: 'a method name (an HTTP token such as "PURGE")',
+      }),
+    ),
+    maxMethodLength: int({ min: LONGEST_REGISTERED_METHOD, max: 1024 }),
+    numTrustedProxies: int({ min: 0, max: 64 }),
+  },
+  {
+    name: 'HTTP settings',
+    refine: (v, c) => {
+      const max = v.maxMethodLength ?? DEFAULT_MAX_METHOD_LENGTH;
+      v.extensionMethods?.forEach((m, i) => {
+        if (m.length > max) {
+          c.error(
+            `is ${m.length} bytes, over http.maxMethodLength (${max}): raise maxMethodLength or the method is refused`,
+            'extensionMethods',
+            i,
+          );
+        }
+      });
+    },
+  },
+);
+
 export const meshConfigSpec = obj(
   {
     trustDomain,
@@ -64,6 +99,7 @@ export const meshConfigSpec = obj(
     enableAutoMtls: bool(),
     connectTimeout: msDuration(1, 3_600_000),
     hbone: obj({ enabled: bool(), port: int({ min: 1, max: 65535 }) }, { name: 'HBONE tunnel settings' }),
+    http: httpSettings,
   },
   { name: 'a MeshConfig spec' },
 );
@@ -82,6 +118,12 @@ export interface MeshConfig {
   enableAutoMtls: boolean;
   connectTimeout: string;
   hbone: { enabled: boolean; port: number };
+  http: {
+    headersWithUnderscoresAction: 'ALLOW' | 'REJECT_REQUEST' | 'DROP_HEADER';
+    extensionMethods: string[];
+    maxMethodLength: number;
+    numTrustedProxies: number;
+  };
 }
 
 /** The settings of a mesh without a MeshConfig object; a fresh copy each call. */
@@ -109,6 +151,15 @@ export function meshConfigDefaults(): MeshConfig {
     // HTTP/1 and TCP between proxies travel in HBONE tunnels (HTTP/2 CONNECT over mTLS) to one
     // port per workload, Istio ambient's port (docs/transport.md).
     hbone: { enabled: true, port: 15008 },
+    // Callers' requests: header names with `_` refused (Envoy's REJECT_REQUEST; Istio allows them),
+    // methods only from IANA's registry, at most 32 bytes, and no proxy trusted in front of the
+    // first sidecar (Istio's numTrustedProxies default).
+    http: {
+      headersWithUnderscoresAction: 'REJECT_REQUEST',
+      extensionMethods: [],
+      maxMethodLength: DEFAULT_MAX_METHOD_LENGTH,
+      numTrustedProxies: 0,
+    },
   };
 }
 
@@ -133,6 +184,13 @@ export function resolveMeshConfig(spec: MeshConfigSpec | undefined): MeshConfig 
     enableAutoMtls: spec.enableAutoMtls ?? d.enableAutoMtls,
     connectTimeout: spec.connectTimeout ?? d.connectTimeout,
     hbone: { enabled: spec.hbone?.enabled ?? d.hbone.enabled, port: spec.hbone?.port ?? d.hbone.port },
+    http: {
+      headersWithUnderscoresAction:
+        spec.http?.headersWithUnderscoresAction ?? d.http.headersWithUnderscoresAction,
+      extensionMethods: [...(spec.http?.extensionMethods ?? d.http.extensionMethods)],
+      maxMethodLength: spec.http?.maxMethodLength ?? d.http.maxMethodLength,
+      numTrustedProxies: spec.http?.numTrustedProxies ?? d.http.numTrustedProxies,
+    },
   };
 }
 

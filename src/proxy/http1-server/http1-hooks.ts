@@ -1,7 +1,7 @@
 // The HTTP/1 connection manager's hooks for one listener: the router for its direction, and the
 // counting and logging of what the proxy refuses or answers itself.
 
-import type { Http1Limits } from '../http1/index.ts';
+import type { Http1LimitsSource } from '../http1/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import type { ConnectionHooks } from './server-connection.ts';
 
@@ -9,7 +9,7 @@ export function http1Hooks(
   listener: string,
   ctx: ProxyContext,
   route: ConnectionHooks['route'],
-  limits?: Http1Limits,
+  limits?: Http1LimitsSource,
 ): ConnectionHooks {
   return {
     ...(limits === undefined ? {} : { limits }),

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { IncomingRequest, ResponseHead } from '../http/index.ts';
 import {
   encodeChunk,
-  type Http1Limits,
+  type Http1LimitsSource,
   type Http1Rejection,
   LAST_CHUNK,
   lastChunk,
@@ -24,8 +24,8 @@ import { connectionLimits } from '../runtime/index.ts';
 import { writeLocalReply } from './write-local-reply.ts';
 
 export interface ConnectionHooks {
-  /** Parser limits for this connection (defaults when absent). */
-  limits?: Http1Limits;
+  /** Parser limits for this connection, or their source per request (defaults when absent). */
+  limits?: Http1LimitsSource;
   route(head: RequestHead, req: IncomingRequest): RouteDecision;
   /** Counts a refused request by its rejection reason. */
   onRejected(rejection: Http1Rejection): void;

@@ -9,6 +9,8 @@ export const REJECTIONS = {
   'request-line-invalid': [400, 'request line is not "method SP target SP version"'],
   'request-line-too-long': [400, 'request line is over the limit before the target starts'],
   'method-invalid': [400, 'method is not a token'],
+  'method-unknown': [501, 'method is not registered (IANA) nor listed in MeshConfig http.extensionMethods'],
+  'method-too-long': [501, 'method is longer than MeshConfig http.maxMethodLength'],
   'target-invalid': [400, 'request target holds a byte that is not allowed (space, control, non-ASCII, #)'],
   'target-form': [400, 'request target form does not suit the method'],
   'target-pct': [400, 'malformed percent-encoding in the request path'],
@@ -28,7 +30,10 @@ export const REJECTIONS = {
   'header-name-empty': [400, 'header field line starts with a colon'],
   'header-name-invalid': [400, 'header name holds a byte that is not a token character'],
   'header-colon-missing': [400, 'header field line has no colon'],
-  'header-name-underscore': [400, 'header name holds an underscore (apps may read it as a hyphen)'],
+  'header-name-underscore': [
+    400,
+    'header name holds an underscore (apps may read it as a hyphen); MeshConfig http.headersWithUnderscoresAction can drop or allow such names',
+  ],
   'header-name-lookalike': [400, 'header name spells a framing header with underscores'],
   'header-value-invalid': [400, 'header value holds a control byte (NUL, VT, FF, DEL, ...)'],
   'header-line-too-long': [431, 'a header field line is over the limit'],
@@ -80,7 +85,13 @@ export interface Http1Rejection {
   readonly message: string;
 }
 
-export function rejection(reason: RejectReason, isAfterHead: boolean, isResponse: boolean): Http1Rejection {
+/** `detail` replaces the table's message when the reason needs the request's own words (a method). */
+export function rejection(
+  reason: RejectReason,
+  isAfterHead: boolean,
+  isResponse: boolean,
+  detail?: string,
+): Http1Rejection {
   const [status, message] = REJECTIONS[reason];
-  return { status: isResponse ? 502 : status, reason, isAfterHead, message };
+  return { status: isResponse ? 502 : status, reason, isAfterHead, message: detail ?? message };
 }

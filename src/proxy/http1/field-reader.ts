@@ -1,6 +1,7 @@
 // Reads one header or trailer section (RFC 9112 §5) incrementally and strictly, for the request and
 // response parsers and the chunked decoder. It validates bytes with tables and records offsets that
-// PendingFields turns into strings once per read; framing meaning is left to the callers.
+// PendingFields turns into strings once per read (leaving out names with `_` under DROP_HEADER);
+// framing meaning is left to the callers.
 
 import { COLON, CR, FIELD_VALUE, HTAB, LF, latin1, SP, TOKEN } from './char-tables.ts';
 import type { RejectReason } from './errors.ts';
@@ -9,6 +10,7 @@ import {
   HEADER_FLAGS,
   HEADER_NAMES,
   headerNameId,
+  isFramingLookalike,
   lookupHeaderName,
   SPECIAL_COUNT,
 } from './header-names.ts';
@@ -24,7 +26,6 @@ const VALUE = 5;
 const VALUE_LF = 6;
 
 const UNKNOWN_LOWER = -1;
-const LOOKALIKES = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection']);
 
 export class FieldReader {
   /** Flat `[name, value, ...]` of the current section, names lower-cased, wire order. */
@@ -41,7 +42,10 @@ export class FieldReader {
   #state = LINE_START;
   #used = 0;
   #lineLeft = 0;
+  /** Field lines read (the maxHeaders count); `#fieldCount - #dropped` of them are in `fields`. */
   #fieldCount = 0;
+  #dropped = 0;
+  #isDropping = false;
   #tok = 0;
   #isSplit = false;
   #partial = '';
@@ -64,6 +68,7 @@ export class FieldReader {
     this.#state = LINE_START;
     this.#used = usedBytes;
     this.#fieldCount = 0;
+    this.#dropped = 0;
     this.#pending.clear();
     this.#nameStr = null;
   }
@@ -259,10 +264,13 @@ export class FieldReader {
           else if (b >= 0x41 && b <= 0x5a) this.#nameId = UNKNOWN_UPPER;
         }
       }
+      this.#isDropping = false;
       if (hasUnderscore) {
         lower ??= latin1(buf, start, j).toLowerCase();
-        if (LOOKALIKES.has(lower.replaceAll('_', '-'))) return 'header-name-lookalike';
-        if (!this.#limits.allowUnderscoreInHeaderNames) return 'header-name-underscore';
+        if (isFramingLookalike(lower)) return 'header-name-lookalike';
+        const action = this.#limits.headersWithUnderscoresAction;
+        if (action === 'REJECT_REQUEST') return 'header-name-underscore';
+        this.#isDropping = action === 'DROP_HEADER';
       }
     } else if (this.#isTrailer && ((HEADER_FLAGS[id] as number) & FORBIDDEN_IN_TRAILER) !== 0) {
       return 'trailer-forbidden';
@@ -274,11 +282,18 @@ export class FieldReader {
   #endValue(buf: Buffer, j: number): RejectReason | null {
     if (this.#fieldCount >= this.#limits.maxHeaders) return 'too-many-headers';
     const id = this.#nameId;
+    this.#fieldCount++;
+    if (id < 0 && this.#isDropping) {
+      // DROP_HEADER: read and counted against the limits, never recorded.
+      this.#isDropping = false;
+      this.#dropped++;
+      return null;
+    }
     if (id >= 0 && id < SPECIAL_COUNT) {
-      if ((this.counts[id] as number) === 0) this.firstValue[id] = this.#fieldCount * 2 + 1;
+      const at = (this.#fieldCount - 1 - this.#dropped) * 2 + 1;
+      if ((this.counts[id] as number) === 0) this.firstValue[id] = at;
       this.counts[id] = (this.counts[id] as number) + 1;
     }
-    this.#fieldCount++;
     if (!this.#isSplit && this.#nameEnd >= 0) {
       let ve = j;
       while (ve > this.#tok && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;

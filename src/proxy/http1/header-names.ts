@@ -139,6 +139,16 @@ export function lookupHeaderName(buf: Uint8Array, start: number, end: number): n
   }
 }
 
+const LOOKALIKES = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection']);
+
+/**
+ * True for a lower-case name with `_` that spells a framing or connection header with hyphens
+ * (`content_length`): refused whatever MeshConfig http.headersWithUnderscoresAction says.
+ */
+export function isFramingLookalike(lowerName: string): boolean {
+  return LOOKALIKES.has(lowerName.replaceAll('_', '-'));
+}
+
 /** Id of an already lower-cased name, or -1 (the slow path, for names split across reads). */
 export function headerNameId(lowerName: string): number {
   return BY_NAME.get(lowerName) ?? -1;

@@ -1,5 +1,6 @@
 // Reads a request line (RFC 9112 §3) incrementally: exactly `method SP target SP HTTP/d.d CRLF`, one
-// space each, nothing else. Used by RequestParser; the target's form and Host rules are checked there.
+// space each, nothing else, and a method the limits allow (methods.ts). Used by RequestParser; the
+// target's form and Host rules are checked there.
 
 import {
   CR,
@@ -14,6 +15,7 @@ import {
   TOKEN,
 } from './char-tables.ts';
 import type { RejectReason } from './errors.ts';
+import type { Http1Limits } from './limits.ts';
 
 const START = 0;
 const START_LF = 1;
@@ -42,7 +44,10 @@ export class RequestLineReader {
   isDone = false;
 
   readonly #maxBytes: number;
+  readonly #maxMethodBytes: number;
+  readonly #methods: ReadonlySet<string>;
   #state = START;
+  #methodLeft = 0;
   #left = 0;
   #tok = 0;
   #partial = '';
@@ -50,8 +55,10 @@ export class RequestLineReader {
   #isInQuery = false;
   #versionPos = 0;
 
-  constructor(maxBytes: number) {
-    this.#maxBytes = maxBytes;
+  constructor(limits: Http1Limits) {
+    this.#maxBytes = limits.maxStartLineBytes;
+    this.#maxMethodBytes = limits.maxMethodBytes;
+    this.#methods = limits.methods;
     this.reset();
   }
 
@@ -92,6 +99,7 @@ export class RequestLineReader {
             );
           }
           this.#state = METHOD;
+          this.#methodLeft = this.#maxMethodBytes;
           this.#tok = i;
           this.#isSplit = false;
           break;
@@ -101,11 +109,13 @@ export class RequestLineReader {
           i++;
           break;
         case METHOD: {
-          const j = this.#scan(buf, i, end, TOKEN);
+          const j = this.#scan(buf, i, end, TOKEN, this.#methodLeft);
+          this.#methodLeft -= j - i;
           if (j === end) return end;
           const c = buf[j] as number;
           if (c === SP && this.#left > 0) {
             this.method = this.#token(buf, j, true);
+            if (!this.#methods.has(this.method)) return this.#fail('method-unknown');
             this.#left--;
             this.#state = TARGET_START;
             i = j + 1;
@@ -114,6 +124,10 @@ export class RequestLineReader {
           if (c === CR) return this.#fail('request-line-invalid');
           if (c === LF) return this.#fail('bare-lf');
           if (this.#left === 0) return this.#fail('request-line-too-long');
+          if (this.#methodLeft === 0 && TOKEN[c] === 1) {
+            this.method = this.#token(buf, j, true); // the first maxMethodBytes, for the message
+            return this.#fail('method-too-long');
+          }
           return this.#fail(c === HTAB ? 'request-line-whitespace' : 'method-invalid');
         }
         case TARGET_START:
@@ -191,9 +205,10 @@ export class RequestLineReader {
    */
   #fastLine(buf: Buffer, start: number, end: number): number {
     const lineEnd = Math.min(end, start + this.#maxBytes);
+    const methodStop = Math.min(lineEnd, start + this.#maxMethodBytes + 1);
     let j = start;
-    while (j < lineEnd && TOKEN[buf[j] as number] === 1) j++;
-    if (j === start || j >= lineEnd || buf[j] !== SP) return -1;
+    while (j < methodStop && TOKEN[buf[j] as number] === 1) j++;
+    if (j === start || j >= lineEnd || buf[j] !== SP || j - start > this.#maxMethodBytes) return -1;
     const methodEnd = j++;
     const targetStart = j;
     let isInQuery = false;
@@ -216,7 +231,9 @@ export class RequestLineReader {
     if (buf[j + 8] !== CR || buf[j + 9] !== LF) return -1;
     this.#tok = start;
     this.#isSplit = false;
-    this.method = this.#token(buf, methodEnd, true);
+    const method = this.#token(buf, methodEnd, true);
+    if (!this.#methods.has(method)) return -1; // the state machine refuses it
+    this.method = method;
     this.#tok = targetStart;
     this.target = this.#token(buf, targetEnd, false);
     this.versionMajor = 1;
@@ -232,9 +249,12 @@ export class RequestLineReader {
     return -1;
   }
 
-  /** Scans a run of `table` bytes within the line budget; keeps a partial string at the end of data. */
-  #scan(buf: Buffer, i: number, end: number, table: Uint8Array): number {
-    const stop = Math.min(end, i + this.#left);
+  /**
+   * Scans a run of `table` bytes within the line budget and at most `max` bytes; keeps a partial
+   * string at the end of data.
+   */
+  #scan(buf: Buffer, i: number, end: number, table: Uint8Array, max: number): number {
+    const stop = Math.min(end, i + this.#left, i + max);
     let j = i;
     while (j < stop && table[buf[j] as number] === 1) j++;
     this.#left -= j - i;

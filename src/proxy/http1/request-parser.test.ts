@@ -1,11 +1,13 @@
 // Unit tests of RequestParser's contract: head fields (keep-alive, upgrade, CONNECT, 100-continue),
-// stopping after each pipelined message, pause(), chunked bodies with trailers, limits, and errors
-// reported before or after the head. The hostile-input table lives in corpus.test.ts.
+// stopping after each pipelined message, pause(), chunked bodies with trailers, limits, methods, the
+// underscore actions, and errors reported before or after the head. The hostile-input table lives in
+// corpus.test.ts.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Http1Rejection } from './errors.ts';
-import { type Http1Limits, http1Limits } from './limits.ts';
+import { type Http1Limits, type Http1LimitsSource, http1Limits } from './limits.ts';
+import { methodSet } from './methods.ts';
 import { type RequestHead, RequestParser } from './request-parser.ts';
 
 interface Recorded {
@@ -15,7 +17,7 @@ interface Recorded {
   parser: RequestParser;
 }
 
-function recorder(limits?: Http1Limits, onHead?: (p: RequestParser) => void): Recorded {
+function recorder(limits?: Http1LimitsSource, onHead?: (p: RequestParser) => void): Recorded {
   const r: Recorded = { events: [], heads: [], errors: [], parser: undefined as unknown as RequestParser };
   r.parser = new RequestParser(
     {
@@ -322,17 +324,142 @@ describe('RequestParser limits', () => {
       }
     });
   }
-  test('limits: underscores can be allowed, framing look-alikes never', () => {
-    const allow = http1Limits({ allowUnderscoreInHeaderNames: true });
-    const ok = recorder(allow);
-    feed(ok, `GET / HTTP/1.1\r\n${H}X_Api_Key: k\r\n\r\n`);
-    assert.deepEqual(ok.heads[0]?.headers, ['host', 'a.example', 'x_api_key', 'k']);
-    const lookalike = recorder(allow);
-    feed(lookalike, `GET / HTTP/1.1\r\n${H}Transfer_Encoding: chunked\r\n\r\n`);
-    assert.equal(lookalike.errors[0]?.reason, 'header-name-lookalike');
-  });
   test('limits: http1Limits refuses a limit that is not a positive integer, naming it', () => {
     assert.throws(() => http1Limits({ maxHeaders: 0 }), /maxHeaders must be a positive safe integer, got 0/);
     assert.throws(() => http1Limits({ maxBodyBytes: 1.5 }), /maxBodyBytes/);
+    assert.throws(() => http1Limits({ maxMethodBytes: 0 }), /maxMethodBytes/);
+  });
+});
+
+/** `error STATUS reason` of the first rejection, or the head's headers joined with '|'. */
+function outcome(limits: Http1Limits | undefined, text: string, piece: number): string {
+  const r = recorder(limits);
+  feed(r, text, piece);
+  const e = r.errors[0];
+  return e ? `${e.status} ${e.reason}` : `ok ${r.heads[0]?.headers.join('|')}`;
+}
+
+describe('RequestParser header names with underscores (Envoy headers_with_underscores_action)', () => {
+  const input = `GET / HTTP/1.1\r\n${H}X_Api_Key: k\r\nX-B: 2\r\nContent-Length: 0\r\n\r\n`;
+  const trailer = `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nX_Sum: 5\r\nX-Ok: 1\r\n\r\n`;
+  const cases = [
+    { action: 'REJECT_REQUEST', text: input, want: '400 header-name-underscore' },
+    { action: 'ALLOW', text: input, want: 'ok host|a.example|x_api_key|k|x-b|2|content-length|0' },
+    { action: 'DROP_HEADER', text: input, want: 'ok host|a.example|x-b|2|content-length|0' },
+    {
+      action: 'DROP_HEADER',
+      text: `GET / HTTP/1.1\r\nA_1: 1\r\n${H}A_2: 2\r\n\r\n`,
+      want: 'ok host|a.example',
+    },
+    {
+      action: 'DROP_HEADER',
+      text: `GET / HTTP/1.1\r\n${H}Transfer_Encoding: chunked\r\n\r\n`,
+      want: '400 header-name-lookalike',
+    },
+    {
+      action: 'ALLOW',
+      text: `GET / HTTP/1.1\r\n${H}Content_Length: 5\r\n\r\n`,
+      want: '400 header-name-lookalike',
+    },
+  ] as const;
+  for (const c of cases) {
+    test(`underscores: ${c.action} on ${JSON.stringify(c.text.split('\r\n')[2])} → ${c.want}`, () => {
+      const limits = http1Limits({ headersWithUnderscoresAction: c.action });
+      for (const piece of [0, 1, 5]) {
+        const got = outcome(limits, c.text, piece);
+        assert.equal(
+          got,
+          c.want,
+          `${c.action} in ${piece || 'whole'}-byte pieces: want ${c.want}, got ${got}`,
+        );
+      }
+    });
+  }
+  test('underscores: DROP_HEADER keeps framing counted right after a dropped name (Host, Content-Length)', () => {
+    const r = recorder(http1Limits({ headersWithUnderscoresAction: 'DROP_HEADER' }));
+    feed(r, `POST / HTTP/1.1\r\nX_A: 1\r\n${H}X_B: 2\r\nContent-Length: 3\r\n\r\nabc`);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual([r.heads[0]?.authority, r.heads[0]?.contentLength], ['a.example', 3]);
+    assert.deepEqual(r.events, ['head POST /', 'body abc', 'end']);
+  });
+  test('underscores: DROP_HEADER drops them from trailers too; dropped lines still count toward maxHeaders', () => {
+    const drop = http1Limits({ headersWithUnderscoresAction: 'DROP_HEADER', maxHeaders: 3 });
+    const r = recorder(drop);
+    feed(r, trailer);
+    assert.equal(r.events.at(-1), 'end x-ok|1');
+    assert.equal(
+      outcome(drop, `GET / HTTP/1.1\r\n${H}A_1: 1\r\nA_2: 2\r\nA_3: 3\r\n\r\n`, 0),
+      '431 too-many-headers',
+    );
+  });
+});
+
+describe('RequestParser methods (IANA registry, case-sensitive, length cap)', () => {
+  const line = (method: string) => `${method} / HTTP/1.1\r\n${H}\r\n`;
+  const cases = [
+    { name: 'GET', method: 'GET', want: 'ok' },
+    { name: 'a WebDAV method', method: 'PROPFIND', want: 'ok' },
+    { name: 'QUERY (RFC 10008)', method: 'QUERY', want: 'ok' },
+    { name: 'the longest registered method', method: 'UPDATEREDIRECTREF', want: 'ok' },
+    { name: 'a method with a hyphen', method: 'VERSION-CONTROL', want: 'ok' },
+    { name: 'a lower-case method', method: 'get', want: '501 method-unknown' },
+    { name: 'a mixed-case method', method: 'Get', want: '501 method-unknown' },
+    { name: 'a method not in the registry', method: 'GETX', want: '501 method-unknown' },
+    { name: 'the reserved name *', method: '*', want: '501 method-unknown' },
+    { name: 'a method of 33 bytes', method: 'A'.repeat(33), want: '501 method-too-long' },
+    { name: 'a method of 8,000 bytes', method: 'A'.repeat(8000), want: '501 method-too-long' },
+    { name: 'a method that is not a token', method: 'GE(T', want: '400 method-invalid' },
+  ];
+  for (const c of cases) {
+    test(`methods: ${c.name} → ${c.want}`, () => {
+      for (const piece of [0, 1, 7]) {
+        const got = outcome(undefined, line(c.method), piece).replace(/^ok .*/, 'ok');
+        assert.equal(got, c.want, `${c.name} in ${piece || 'whole'}-byte pieces: want ${c.want}, got ${got}`);
+      }
+    });
+  }
+  test('methods: an extension method is forwarded once the limits list it, and only in its own case', () => {
+    const limits = http1Limits({ methods: methodSet(['PURGE']) });
+    assert.equal(outcome(limits, line('PURGE'), 0).split(' ')[0], 'ok');
+    assert.equal(outcome(limits, line('purge'), 0), '501 method-unknown');
+    assert.equal(outcome(undefined, line('PURGE'), 0), '501 method-unknown', 'want PURGE refused by default');
+  });
+  test('methods: limits from a source apply from the next message on a kept-alive connection', () => {
+    let current = http1Limits();
+    let reads = 0;
+    const r = recorder(() => {
+      reads++;
+      return current;
+    });
+    feed(r, line('GET'));
+    current = http1Limits({ methods: methodSet(['PURGE']) });
+    feed(r, line('PURGE'));
+    assert.deepEqual(r.errors, [], 'want PURGE allowed once the source gives the new limits');
+    assert.deepEqual(r.events, ['head GET /', 'end', 'head PURGE /', 'end']);
+    assert.equal(reads, 3, 'want the source read once at the start and once after each message');
+  });
+  test('methods: maxMethodBytes is the cap, at the limit and one over', () => {
+    const limits = http1Limits({ maxMethodBytes: 17, methods: methodSet(['A'.repeat(17), 'B'.repeat(18)]) });
+    assert.equal(outcome(limits, line('A'.repeat(17)), 0).split(' ')[0], 'ok');
+    assert.equal(outcome(limits, line('B'.repeat(18)), 0), '501 method-too-long');
+  });
+  test('methods: the refusal names the method (cut short), the fix, and the case hint', () => {
+    const message = (method: string) => {
+      const r = recorder();
+      feed(r, line(method));
+      return r.errors[0]?.message ?? '';
+    };
+    assert.equal(
+      message('get'),
+      'method "get" is not in the IANA HTTP Method Registry (methods are case-sensitive: did you mean "GET"?); list it in MeshConfig http.extensionMethods to allow it',
+    );
+    assert.match(
+      message('GETX'),
+      /^method "GETX" is not in the IANA HTTP Method Registry; list it in MeshConfig/,
+    );
+    assert.equal(
+      message('A'.repeat(8000)),
+      `method "${'A'.repeat(32)}" is longer than 32 bytes; raise MeshConfig http.maxMethodLength to allow it`,
+    );
   });
 });

@@ -17,7 +17,8 @@ import {
   sessionBits,
 } from './head-semantics.ts';
 import { H_HOST, H_UPGRADE } from './header-names.ts';
-import { DEFAULT_HTTP1_LIMITS, type Http1Limits } from './limits.ts';
+import { DEFAULT_HTTP1_LIMITS, type Http1Limits, type Http1LimitsSource } from './limits.ts';
+import { methodRefusal } from './methods.ts';
 import { RequestLineReader } from './request-line.ts';
 import {
   absoluteAuthority,
@@ -69,21 +70,27 @@ const DEAD = 3;
 
 export class RequestParser {
   readonly #cb: RequestParserCallbacks;
-  readonly #line: RequestLineReader;
-  readonly #fields: FieldReader;
-  readonly #body: BodyReader;
-  readonly #limits: Http1Limits;
+  readonly #source: (() => Http1Limits) | undefined;
+  #limits: Http1Limits;
+  #line: RequestLineReader;
+  #fields: FieldReader;
+  #body: BodyReader;
   #state = LINE;
   #form: TargetForm = 'origin';
   #isAfterHead = false;
   #isPaused = false;
 
-  constructor(callbacks: RequestParserCallbacks, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
+  /**
+   * `limits`, or a function giving the limits current when each message starts (the proxy's runtime,
+   * so that a keep-alive connection follows snapshot changes); it is called once per message.
+   */
+  constructor(callbacks: RequestParserCallbacks, limits: Http1LimitsSource = DEFAULT_HTTP1_LIMITS) {
     this.#cb = callbacks;
-    this.#limits = limits;
-    this.#line = new RequestLineReader(limits.maxStartLineBytes);
-    this.#fields = new FieldReader(limits);
-    this.#body = new BodyReader(limits, this.#fields, callbacks);
+    this.#source = typeof limits === 'function' ? limits : undefined;
+    this.#limits = typeof limits === 'function' ? limits() : limits;
+    this.#line = new RequestLineReader(this.#limits);
+    this.#fields = new FieldReader(this.#limits);
+    this.#body = new BodyReader(this.#limits, this.#fields, callbacks);
   }
 
   /** True after onError: the connection must be closed. */
@@ -116,6 +123,7 @@ export class RequestParser {
         if (this.#body.isDone) return this.#end(this.#body.trailers, i);
         if (this.#isPaused) return i;
       } else if (this.#state === LINE) {
+        if (this.#source !== undefined && this.#line.isIdle) this.#refresh(this.#source);
         const j = this.#line.read(buf, i, end);
         if (j < 0) return this.#reject(this.#line.reason, i);
         i = j;
@@ -155,9 +163,23 @@ export class RequestParser {
     return i;
   }
 
+  /** A message starts: new limits from the source (a new snapshot) rebuild the readers, once per change. */
+  #refresh(source: () => Http1Limits): void {
+    const limits = source();
+    if (limits === this.#limits) return;
+    this.#limits = limits;
+    this.#line = new RequestLineReader(limits);
+    this.#fields = new FieldReader(limits);
+    this.#body = new BodyReader(limits, this.#fields, this.#cb);
+  }
+
   #reject(reason: RejectReason, i: number): number {
     this.#state = DEAD;
-    this.#cb.onError(rejection(reason, this.#isAfterHead, false));
+    const isMethod = reason === 'method-unknown' || reason === 'method-too-long';
+    const detail = isMethod
+      ? methodRefusal(this.#line.method, reason === 'method-too-long', this.#limits.maxMethodBytes)
+      : undefined;
+    this.#cb.onError(rejection(reason, this.#isAfterHead, false, detail));
     return i;
   }
 

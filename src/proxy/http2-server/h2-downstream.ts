@@ -9,11 +9,13 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { IncomingRequest, ResponseHead } from '../http/index.ts';
-import { type LocalReply, localReply, Reply } from '../local-reply/index.ts';
+import type { Http1Limits } from '../http1/index.ts';
+import { type LocalReply, localReply, Reply, withStatus } from '../local-reply/index.ts';
 import { type Downstream, Exchange, type ForwardPlan, type RouteDecision } from '../router/index.ts';
 import { type ProxyContext, reportLocalReply } from '../runtime/index.ts';
 import { addFields, fromH2Fields } from '../upstream/index.ts';
 import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
+import { h2Refusal } from './refuse-h2-request.ts';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
 
@@ -114,6 +116,8 @@ export class H2Downstream implements Downstream {
 export interface StreamOptions {
   listener: string;
   ctx: ProxyContext;
+  /** The HTTP/1 codec's request rules (methods, header names), applied to the stream too. */
+  limits: Http1Limits;
   /** The router's decision for the stream's request. */
   decide(req: IncomingRequest): RouteDecision;
 }
@@ -128,7 +132,16 @@ export function serveStream(
   const down = new H2Downstream(stream, isGrpcRequest(headers), (reply) =>
     reportLocalReply(o.ctx, o.listener, reply),
   );
+  const refusal = h2Refusal(headers, o.limits);
+  if (refusal !== undefined) {
+    o.ctx.stats.add('alder_proxy_http_rejected_total', { listener: o.listener, reason: refusal.reason });
+    down.reply(
+      localReply(withStatus(Reply.BadRequest, refusal.status), `request refused: ${refusal.message}`),
+    );
+    return;
+  }
   const req = incomingOfStream(headers, flags);
+  if (o.limits.headersWithUnderscoresAction === 'DROP_HEADER') req.headers = withoutUnderscores(req.headers);
   const decision = o.decide(req);
   switch (decision.kind) {
     case 'forward':
@@ -144,4 +157,13 @@ export function serveStream(
       down.reply(localReply(Reply.UpgradeRefused, 'CONNECT tunnels are not served on HTTP/2 streams here'));
       return;
   }
+}
+
+/** MeshConfig DROP_HEADER: header names with `_` are dropped, as Envoy drops them. */
+function withoutUnderscores(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < headers.length; k += 2) {
+    if (!(headers[k] as string).includes('_')) out.push(headers[k] as string, headers[k + 1] as string);
+  }
+  return out;
 }

@@ -3,4 +3,5 @@
 
 export { H2Downstream, incomingOfStream, type StreamOptions, serveStream } from './h2-downstream.ts';
 export { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
+export { type H2Refusal, h2Refusal } from './refuse-h2-request.ts';
 export { INBOUND_H2_ALPN, isInboundH2, type OnStream, serveSession } from './serve-session.ts';

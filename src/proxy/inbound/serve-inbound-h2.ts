@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { InboundListener } from '../../wire/index.ts';
 import { serveSession, serveStream } from '../http2-server/index.ts';
-import { inboundDecision } from '../router/index.ts';
+import { inboundDecision, inboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 
 export function serveInboundH2(
@@ -14,11 +14,13 @@ export function serveInboundH2(
   peer: string | undefined,
   ctx: ProxyContext,
 ): void {
+  const hop = inboundHop(socket.remoteAddress, peer, ctx.current().snapshot.proxy.address);
   serveSession(socket, (stream, headers, flags) =>
     serveStream(stream, headers, flags, {
       listener: spec.name,
       ctx,
-      decide: (req) => inboundDecision(req, spec, ctx.current(), peer),
+      limits: ctx.current().http1Limits,
+      decide: (req) => inboundDecision(req, spec, ctx.current(), peer, hop),
     }),
   );
 }

@@ -6,7 +6,7 @@ import type { OutboundPortListener } from '../../wire/index.ts';
 import { isH2Protocol } from '../http/index.ts';
 import { serveSession, serveStream } from '../http2-server/index.ts';
 import { localReply, Reply } from '../local-reply/index.ts';
-import { outboundDecision } from '../router/index.ts';
+import { outboundDecision, outboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { downstreamOf } from './downstream-of.ts';
 
@@ -30,14 +30,16 @@ export function egressServesH2(spec: OutboundPortListener, ctx: ProxyContext): b
 export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx: ProxyContext): void {
   const routeTable = spec.routeTable ?? '';
   const downstream = downstreamOf(socket);
+  const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
   serveSession(socket, (stream, headers, flags) =>
     serveStream(stream, headers, flags, {
       listener: spec.name,
       ctx,
+      limits: ctx.current().http1Limits,
       decide: (req) =>
         req.authority === ''
           ? { kind: 'reply', reply: localReply(Reply.BadRequest, 'request refused: no :authority') }
-          : outboundDecision(req, routeTable, ctx.current(), downstream),
+          : outboundDecision(req, routeTable, ctx.current(), downstream, hop),
     }),
   );
 }

@@ -7,7 +7,7 @@ import type { IncomingRequest } from '../http/index.ts';
 import type { RequestHead } from '../http1/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
 import { ProxyError, replyOfError } from '../local-reply/index.ts';
-import { outboundDecision, type RouteDecision, tcpDestination } from '../router/index.ts';
+import { outboundDecision, outboundHop, type RouteDecision, tcpDestination } from '../router/index.ts';
 import { noRoute } from '../routing/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { connectPeer, pickEndpoint } from '../upstream/index.ts';
@@ -20,12 +20,16 @@ export function serveOutboundHttp(
 ): void {
   const routeTable = spec.routeTable ?? '';
   const downstream = downstreamOf(socket);
+  const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
   const route = (head: RequestHead, req: IncomingRequest): RouteDecision => {
     if (head.isConnect && spec.kind === 'outbound-proxy')
       return connectDecision(head.authority, routeTable, ctx);
-    return outboundDecision(req, routeTable, ctx.current(), downstream);
+    return outboundDecision(req, routeTable, ctx.current(), downstream, hop);
   };
-  new Http1ServerConnection(socket, http1Hooks(spec.name, ctx, route));
+  new Http1ServerConnection(
+    socket,
+    http1Hooks(spec.name, ctx, route, () => ctx.current().http1Limits),
+  );
 }
 
 /** CONNECT host:port through the forward proxy: to a TCP (or any) service's endpoint, over mTLS. */

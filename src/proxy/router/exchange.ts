@@ -6,6 +6,7 @@
 // adapters feed it the request (body, end, abort) and render what it sends the caller.
 
 import type { ResponseHead } from '../http/index.ts';
+import { withoutMeshHeaders } from '../http1/index.ts';
 import {
   afterRetries,
   type LocalReply,
@@ -192,8 +193,9 @@ export class Exchange implements UpstreamEvents {
     this.#up = undefined;
     up?.release(this.#isRequestDone);
     this.#over();
-    // Last: an HTTP/1 caller's next request may start on this very call.
-    this.#down.end(trailers);
+    // Last: an HTTP/1 caller's next request may start on this very call. Trailers never carry the
+    // mesh's own fields from an app.
+    this.#down.end(trailers === null ? null : withoutMeshHeaders(trailers));
   }
 
   onFailure(failure: UpstreamFailure): void {

@@ -41,7 +41,6 @@ export interface ForwardPlan {
 }
 
 const NO_SHADOWS: readonly Shadow[] = [];
-const same = (h: string[]) => h;
 const nothing = () => undefined;
 const never = () => -1;
 
@@ -49,6 +48,7 @@ const never = () => -1;
 export function directPlan(
   request: OutgoingRequest,
   open: (events: UpstreamEvents, cancel: AcquireCancel) => Promise<UpstreamStream>,
+  editResponse: (headers: string[]) => string[],
 ): ForwardPlan {
   return {
     request,
@@ -60,7 +60,7 @@ export function directPlan(
     open: (_attempt, events, cancel) => open(events, cancel),
     report: nothing,
     retryDelay: never,
-    editResponse: same,
+    editResponse,
     finish: nothing,
   };
 }

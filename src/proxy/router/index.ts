@@ -5,5 +5,6 @@
 export { type Downstream, Exchange } from './exchange.ts';
 export type { ForwardPlan, RouteDecision } from './forward-plan.ts';
 export { type DownstreamAddress, type RoutedRequest, routeOutbound } from './outbound-route.ts';
+export { type DownstreamHop, inboundHop, outboundHop, requestHeaders } from './request-headers.ts';
 export { inboundDecision, outboundDecision } from './routers.ts';
 export { type TcpPortRoutes, tcpDestination, tcpPortDestination, tcpPortRoutes } from './tcp-destination.ts';

@@ -5,6 +5,7 @@
 // the protocol's connection manager runs try by try.
 
 import { hashKeyOf } from '../balance/index.ts';
+import { withoutMeshHeaders } from '../http1/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
 import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
 import {
@@ -176,11 +177,14 @@ export function routeOutbound(
     setCookie = key.setCookie;
   }
   const responseEdits = destination.headers.response;
+  // A peer proxy (mTLS) already dropped its app's x-alder-*: what it sends is its own. Anything else
+  // answering is an app, whose x-alder-* would pass its errors off as the mesh's.
+  const ownHeaders = cluster.cluster.tlsMode === 'ISTIO_MUTUAL' ? identity : withoutMeshHeaders;
   const editResponse =
     responseEdits.stages.length === 0 && corsHeaders.length === 0 && setCookie === undefined
-      ? identity
+      ? ownHeaders
       : (headers: string[]) => {
-          let out = applyHeaderEdits(responseEdits, headers) as string[];
+          let out = applyHeaderEdits(responseEdits, ownHeaders(headers)) as string[];
           if (corsHeaders.length > 0) out = setAll(out, corsHeaders);
           if (setCookie !== undefined) out = [...out, 'set-cookie', setCookie];
           return out;

@@ -3,61 +3,28 @@
 // never taken from the caller). Outbound: by the request's authority through the route table and the
 // matching route (outbound-route.ts), under that route's policies (route-tries.ts).
 
-import { randomUUID } from 'node:crypto';
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
 import type { IncomingRequest, OutgoingRequest } from '../http/index.ts';
+import { withoutMeshHeaders } from '../http1/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { openStream } from '../upstream/index.ts';
 import { directPlan, type RouteDecision } from './forward-plan.ts';
 import { type DownstreamAddress, routeOutbound } from './outbound-route.ts';
+import { type DownstreamHop, requestHeaders } from './request-headers.ts';
 import { routedPlan } from './route-tries.ts';
 import { type Shadow, startShadow } from './shadow.ts';
 
-/** Headers the mesh sets itself: a caller's copies are dropped so that none can be forged. */
-const MESH_HEADER_PREFIX = 'x-alder-';
 const XFCC = 'x-forwarded-client-cert';
-
-const HOP_OR_FRAMING = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'http2-settings',
-]);
-
-/** The caller's headers that may pass on: hop-by-hop, framing and the mesh's own dropped. */
-function meshSafeHeaders(req: IncomingRequest, dropXfcc: boolean): string[] {
-  const out: string[] = [];
-  const h = req.headers;
-  for (let k = 0; k < h.length; k += 2) {
-    const name = h[k] as string;
-    if (name.startsWith(MESH_HEADER_PREFIX) || (dropXfcc && name === XFCC)) continue;
-    if (HOP_OR_FRAMING.has(name)) {
-      // TE: trailers is end to end in practice: gRPC requires it.
-      if (name === 'te' && isTrailers(h[k + 1] as string)) out.push('te', 'trailers');
-      continue;
-    }
-    out.push(name, h[k + 1] as string);
-  }
-  return out;
-}
-
-function isTrailers(value: string): boolean {
-  return value === 'trailers' || value.split(',').some((v) => v.trim().toLowerCase() === 'trailers');
-}
 
 export function inboundDecision(
   req: IncomingRequest,
   spec: InboundListener,
   runtime: Runtime,
   peer: string | undefined,
+  hop: DownstreamHop,
 ): RouteDecision {
-  const headers = meshSafeHeaders(req, true);
+  const headers = requestHeaders(req.headers, hop, runtime.snapshot.mesh.http);
   if (peer !== undefined) headers.push(XFCC, `By=${runtime.snapshot.proxy.spiffeId};URI=${peer}`);
   const authority = req.authority === '' ? `${spec.app.address}:${spec.app.port}` : req.authority;
   // HTTP/1.0 may omit Host, and HTTP/2 carries it as :authority; an HTTP/1 app needs one.
@@ -81,7 +48,12 @@ export function inboundDecision(
   const out = outgoing(req, req.path, authority, headers);
   return {
     kind: 'forward',
-    plan: directPlan(out, (events, cancel) => openStream(runtime, target, out, events, cancel)),
+    // The app's response: its x-alder-* headers are not the mesh's.
+    plan: directPlan(
+      out,
+      (events, cancel) => openStream(runtime, target, out, events, cancel),
+      withoutMeshHeaders,
+    ),
   };
 }
 
@@ -94,6 +66,7 @@ export function outboundDecision(
   routeTable: string,
   runtime: Runtime,
   downstream: DownstreamAddress | undefined,
+  hop: DownstreamHop,
 ): RouteDecision {
   const routeRequest: RouteRequest = {
     method: req.method,
@@ -105,9 +78,7 @@ export function outboundDecision(
   };
   const routed = routeOutbound(routeRequest, routeTable, runtime, downstream);
   if (routed.kind === 'reply') return routed;
-  let headers = meshSafeHeaders(req, false);
-  if (!hasHeader(req.headers, 'x-request-id')) headers.push('x-request-id', randomUUID());
-  if (!hasHeader(req.headers, 'x-forwarded-proto')) headers.push('x-forwarded-proto', req.scheme);
+  let headers = requestHeaders(req.headers, hop, runtime.snapshot.mesh.http);
   if (routed.authority !== req.authority || !hasHeader(req.headers, 'host'))
     headers = withHost(headers, routed.authority);
   if (routed.requestEdits.stages.length > 0)

@@ -37,6 +37,12 @@ export function snapshotOf(routeTables: RouteTable[], clusters: Cluster[] = []):
       protocolDetection: { enabled: false, timeoutMs: 100 },
       connectTimeoutMs: 1000,
       accessLog: { enabled: false, encoding: 'JSON' },
+      http: {
+        headersWithUnderscoresAction: 'REJECT_REQUEST',
+        extensionMethods: [],
+        maxMethodBytes: 32,
+        numTrustedProxies: 0,
+      },
     },
     listeners: [],
     clusters,

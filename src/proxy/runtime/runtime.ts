@@ -5,6 +5,7 @@
 // counts) and the upstream connection pools carry over from the previous runtime.
 
 import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
+import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
 import {
   type CompiledTcpRoutes,
   type CompiledVirtualHost,
@@ -46,6 +47,10 @@ export interface Runtime {
   tunnels: HboneTunnels;
   /** One multiplexed HTTP/2 session per upstream endpoint (and per app), for HTTP2/GRPC ports. */
   h2: H2SessionPool;
+  /** The HTTP request rules of this snapshot (MeshConfig `http`: methods, header names) and limits. */
+  http1Limits: Http1Limits;
+  /** The same for peer proxies, with room for the headers the first proxy added (x-request-id, x-forwarded-*). */
+  http1LimitsFromMesh: Http1Limits;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -76,6 +81,7 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
   const keepsPools =
     previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
   const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
+  const http1 = requestRules(snapshot);
   return {
     snapshot,
     tls,
@@ -85,7 +91,19 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     pools: keepsPools ? previous.pools : new UpstreamPools(tunnels),
     h2: keepsPools ? previous.h2 : new H2SessionPool(),
     tunnels,
+    http1Limits: http1,
+    http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
   };
+}
+
+/** MeshConfig `http` as codec limits, built once per snapshot (the method Set included). */
+function requestRules(snapshot: Snapshot): Http1Limits {
+  const http = snapshot.mesh.http;
+  return http1Limits({
+    methods: methodSet(http.extensionMethods),
+    maxMethodBytes: http.maxMethodBytes,
+    headersWithUnderscoresAction: http.headersWithUnderscoresAction,
+  });
 }
 
 /** The new runtime went live: the clusters it dropped stop their timers. */
