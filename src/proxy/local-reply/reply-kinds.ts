@@ -50,8 +50,6 @@ export const Reply = {
   UpstreamProtocolError: kind(502, ResponseFlag.UpstreamProtocolError, Unavailable),
   /** The request was malformed or ambiguous (the parser's rejection carries its own 4xx status). */
   BadRequest: kind(400, ResponseFlag.DownstreamProtocolError, Internal),
-  /** The request's method is not one the proxy forwards. */
-  MethodNotImplemented: kind(501, ResponseFlag.DownstreamProtocolError, Unimplemented),
   /** The client took too long to send its request head. */
   RequestHeadTimeout: kind(408, ResponseFlag.DownstreamProtocolError, GrpcStatus.DeadlineExceeded),
   /** An upgrade (WebSocket, h2c) the route or the destination cannot carry. */
