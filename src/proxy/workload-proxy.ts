@@ -165,6 +165,7 @@ export class WorkloadProxy {
   /** Stops serving: open connections get `graceMs` to finish (default 1 s), then are cut. */
   async close(graceMs = 1000): Promise<void> {
     await this.#listeners.close(graceMs);
+    this.#runtime?.pools.close();
     await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
   }
 }

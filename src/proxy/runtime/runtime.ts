@@ -106,8 +106,12 @@ function requestRules(snapshot: Snapshot): Http1Limits {
   });
 }
 
-/** The new runtime went live: the clusters it dropped stop their timers. */
+/**
+ * The new runtime went live: the clusters it dropped stop their timers, and pools it did not keep (a
+ * new TLS identity) close their idle connections and each busy one when its exchange ends.
+ */
 export function retireRuntime(old: Runtime, current: Runtime): void {
+  if (old.pools !== current.pools) old.pools.close();
   for (const [name, c] of old.clusters) {
     if (current.clusters.get(name)?.sweep !== c.sweep) stopSweep(c);
   }

@@ -226,6 +226,8 @@ export class UpstreamPools {
   readonly #waiting = new Map<ClusterRuntime, Waiter[]>();
   /** HBONE sessions to peer proxies' tunnel ports, for endpoints that have one. */
   readonly #tunnels: HboneTunnels;
+  /** The proxy is stopping: connections given back are closed, not kept. */
+  #isClosed = false;
 
   constructor(tunnels: HboneTunnels) {
     this.#tunnels = tunnels;
@@ -315,7 +317,7 @@ export class UpstreamPools {
 
   /** Returns a connection whose exchange finished cleanly; anything else is closed. */
   release(conn: UpstreamConnection, isReusable: boolean): void {
-    if (!isReusable || !conn.isUsable) {
+    if (!isReusable || !conn.isUsable || this.#isClosed) {
       conn.socket.destroy();
       return;
     }
@@ -333,6 +335,16 @@ export class UpstreamPools {
     this.#idle.set(conn.key, list);
     conn.idleList = list;
     conn.socket.setTimeout(IDLE_TIMEOUT_MS);
+  }
+
+  /**
+   * The proxy is stopping: every idle connection closes now and each busy one when its exchange ends,
+   * so that no keep-alive connection to an app holds the process after its listeners closed.
+   */
+  close(): void {
+    this.#isClosed = true;
+    for (const list of this.#idle.values()) for (const conn of list.splice(0)) conn.socket.destroy();
+    this.#idle.clear();
   }
 
   /** Closes one idle connection of the cluster, so that its slot serves a waiting request. */
