@@ -2,7 +2,9 @@
 // runs CLI commands as a user would, and cleans up after each test file.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -84,6 +86,13 @@ export async function startControlPlane(
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Listens on 127.0.0.1 port 0 (any server: node:net, node:http, http2, tls) and resolves the port. */
+export async function listenOnLoopback(server: NetServer): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
 }
 
 export interface CliResult {

@@ -1,16 +1,50 @@
-// Shared by the black-box proxy tests: YAML builders for the few mesh objects they apply, a mesh of
-// real proxies (config folder, one certificate per service account, one proxy per workload), and a
-// raw-socket exchange. Each test still spells out its own mesh; this only removes the typing.
+// Shared by the black-box proxy tests: a test bed that owns what a test file starts (a temporary
+// folder, apps, meshes) and stops all of it in `after`; a mesh of real proxies (config folder, one
+// certificate per service account, one proxy per workload); YAML builders for the mesh objects the
+// tests apply; a raw-socket exchange and curl. Each test still spells out its own mesh.
+//
+// A test file's setup:
+//
+//   describe('proxy: …', () => {
+//     const bed = new TestBed('http');                // folder alder-http-XXXXXX, made on first use
+//     let mesh: Mesh;
+//     before(async () => {
+//       const appPort = await bed.listen(createServer(handler)); // closed with the bed
+//       mesh = await bed.startMesh({
+//         yaml: clientWebYaml({ client: CLIENT, web: WEB, appPort, egress: true }),
+//         workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${CLIENT}:15001` }],
+//         wantCleanExit: true,                        // asserted when the bed closes
+//       });
+//     });
+//     after(() => bed.close());                       // proxies, then apps, then the folder
+//   });
+//
+// The API (add to it; what is here keeps its meaning):
+//   TestBed                dir, defer(closer), listen(server), startMesh(options), close()
+//   startMesh              a mesh in any folder → Mesh {configDir, configFile, issue, proxies, proxy(name), stop()}
+//   applyConfig            a new config file, and every proxy of the mesh has applied it
+//   startClientServerMesh  a client (forward proxy on :15001) and server workloads, each with its own app
+//   YAML                   yamlDocs, service, workloadEntry, workloadEntryWith, sidecarIngress, sidecarEgress,
+//                          sidecarPort, toApp, peerAuthentication, meshConfig, clientWebYaml
+//   exchanges              rawExchange (bytes in, everything until close out), curl (status, head, body)
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { meshCa } from './certs.ts';
-import { type ProxyLaunch, type RunningProxy, startProxy } from './harness.ts';
+import {
+  listenOnLoopback,
+  type ProxyLaunch,
+  type RunningProxy,
+  removeDir,
+  startProxy,
+  tempDir,
+  waitForLog,
+} from './harness.ts';
 
 /** A Sidecar port: `{number, protocol, name}`, fields left out when not given. */
 export interface SidecarPort {
@@ -53,23 +87,56 @@ export function workloadEntry(
   address: string,
   serviceAccount = name,
 ): string {
+  return workloadEntryWith({ name, namespace, address, labels: { app: name }, serviceAccount });
+}
+
+/**
+ * A WorkloadEntry with exactly `labels`, in namespace `shop` and running as service account `name`
+ * unless given; `locality` is `region/zone/subzone`, `ports` maps service port names (and `hbone`) to
+ * the workload's own ports.
+ */
+export function workloadEntryWith(o: {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  namespace?: string;
+  serviceAccount?: string;
+  locality?: string;
+  ports?: Record<string, number>;
+}): string {
+  const locality = o.locality === undefined ? '' : `, locality: ${o.locality}`;
+  const ports = o.ports === undefined ? '' : `, ports: ${flow(o.ports)}`;
   return `apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
-metadata: {name: ${name}, namespace: ${namespace}}
-spec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${serviceAccount}}
+metadata: {name: ${o.name}, namespace: ${o.namespace ?? 'shop'}}
+spec: {address: ${o.address}, labels: ${JSON.stringify(o.labels)}, serviceAccount: ${o.serviceAccount ?? o.name}${locality}${ports}}
 `;
 }
 
-/** A Sidecar for `app: name` whose inbound ports go to `defaultEndpoint`. */
+/** `{number, protocol, name}`; the name is the protocol in lower case unless given. */
+export function sidecarPort(number: number, protocol: string, name = protocol.toLowerCase()): SidecarPort {
+  return { number, protocol, name };
+}
+
+/** A Sidecar ingress entry: `port` goes to the app listening on 127.0.0.1:`appPort`. */
+export function toApp(port: SidecarPort, appPort: number): { port: SidecarPort; defaultEndpoint: string } {
+  return { port, defaultEndpoint: `127.0.0.1:${appPort}` };
+}
+
+/**
+ * A Sidecar whose inbound ports go to `defaultEndpoint`, for the workloads labelled `selector`
+ * (`app: name` unless given).
+ */
 export function sidecarIngress(
   name: string,
   namespace: string,
   ingress: { port: SidecarPort; defaultEndpoint: string }[],
+  selector: Record<string, string> = { app: name },
 ): string {
   const ports = ingress.map(
     (i) => `  - port: ${flow({ ...i.port })}\n    defaultEndpoint: ${i.defaultEndpoint}\n`,
   );
-  return `${sidecarHead(name, namespace)}  ingress:\n${ports.join('')}`;
+  return `${sidecarHead(name, namespace, selector)}  ingress:\n${ports.join('')}`;
 }
 
 /** A Sidecar for `app: name` with local outbound ports bound on `bind`. */
@@ -81,15 +148,15 @@ export function sidecarEgress(
   const ports = egress.map(
     (e) => `  - port: ${flow({ ...e.port })}\n    bind: ${e.bind}\n    hosts: ${JSON.stringify(e.hosts)}\n`,
   );
-  return `${sidecarHead(name, namespace)}  egress:\n${ports.join('')}`;
+  return `${sidecarHead(name, namespace, { app: name })}  egress:\n${ports.join('')}`;
 }
 
-function sidecarHead(name: string, namespace: string): string {
+function sidecarHead(name: string, namespace: string, selector: Record<string, string>): string {
   return `apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: ${name}, namespace: ${namespace}}
 spec:
-  workloadSelector: {labels: {app: ${name}}}
+  workloadSelector: {labels: ${JSON.stringify(selector)}}
 `;
 }
 
@@ -117,6 +184,24 @@ spec: ${spec}
 `;
 }
 
+/**
+ * The two workloads most proxy tests run, in namespace `shop`: `client` at address `client`, and
+ * `web` at `web` (Service web, HTTP port 8080 named `http`) whose app listens on 127.0.0.1:`appPort`.
+ * With `egress`, the client also has a local port 8080 on its own address that reaches every host.
+ */
+export function clientWebYaml(o: { client: string; web: string; appPort: number; egress?: boolean }): string {
+  const http = sidecarPort(8080, 'HTTP');
+  return yamlDocs(
+    service('web', 'shop', [{ name: 'http', port: 8080 }]),
+    workloadEntry('web', 'shop', o.web),
+    workloadEntry('client', 'shop', o.client),
+    sidecarIngress('web', 'shop', [toApp(http, o.appPort)]),
+    ...(o.egress === true
+      ? [sidecarEgress('client', 'shop', [{ port: http, bind: o.client, hosts: ['./*'] }])]
+      : []),
+  );
+}
+
 export type Issue = ReturnType<typeof meshCa>;
 
 export interface MeshWorkload {
@@ -127,6 +212,17 @@ export interface MeshWorkload {
   /** The service account in its certificate; `name` unless given (another name makes an imposter). */
   serviceAccount?: string;
   /** How its process starts (environment, a wrapper such as prlimit), after the mesh's `launch`. */
+  launch?: ProxyLaunch;
+}
+
+export interface MeshOptions {
+  dir: string;
+  yaml: string;
+  workloads: MeshWorkload[];
+  namespace?: string;
+  folder?: string;
+  issue?: Issue;
+  /** How every proxy process starts (environment, wrapper); a workload's own `launch` adds to it. */
   launch?: ProxyLaunch;
 }
 
@@ -145,18 +241,10 @@ export interface Mesh {
 /**
  * Writes `yaml` to `dir/<folder>/mesh.yaml`, issues each workload a certificate for its service
  * account (from `issue`, or a new CA in `dir`: pass the first mesh's `issue` to a second mesh in the
- * same `dir`), and starts one proxy per workload, one after another.
+ * same `dir`), and starts one proxy per workload, all at once. When one fails to start, the others
+ * are stopped before the error is thrown, so no proxy outlives a failed `before`.
  */
-export async function startMesh(options: {
-  dir: string;
-  yaml: string;
-  workloads: MeshWorkload[];
-  namespace?: string;
-  folder?: string;
-  issue?: Issue;
-  /** How every proxy process starts (environment, wrapper); a workload's own `launch` adds to it. */
-  launch?: ProxyLaunch;
-}): Promise<Mesh> {
+export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const namespace = options.namespace ?? 'shop';
   const folder = options.folder ?? 'config';
   const issue = options.issue ?? meshCa(options.dir);
@@ -164,22 +252,26 @@ export async function startMesh(options: {
   mkdirSync(configDir);
   const configFile = join(configDir, 'mesh.yaml');
   writeFileSync(configFile, options.yaml);
-  const proxies: RunningProxy[] = [];
-  const byName = new Map<string, RunningProxy>();
-  for (const w of options.workloads) {
-    const sa = w.serviceAccount ?? w.name;
-    const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
-    const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;
-    const proxy = await startProxy(
-      [
-        ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
-        ...['--outbound-proxy', w.outboundProxy ?? 'none'],
-        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
-      ],
-      { env: { ...options.launch?.env, ...w.launch?.env }, ...(wrapper === undefined ? {} : { wrapper }) },
-    );
-    proxies.push(proxy);
-    byName.set(w.name, proxy);
+  const started = await Promise.allSettled(
+    options.workloads.map((w) => {
+      const sa = w.serviceAccount ?? w.name;
+      const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
+      const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;
+      return startProxy(
+        [
+          ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
+          ...['--outbound-proxy', w.outboundProxy ?? 'none'],
+          ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
+        ],
+        { env: { ...options.launch?.env, ...w.launch?.env }, ...(wrapper === undefined ? {} : { wrapper }) },
+      );
+    }),
+  );
+  const proxies = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(proxies.map((p) => p.stop()));
+    throw failed.reason;
   }
   return {
     configDir,
@@ -187,19 +279,151 @@ export async function startMesh(options: {
     issue,
     proxies,
     proxy: (name) => {
-      const p = byName.get(name);
+      const p = proxies[options.workloads.findIndex((w) => w.name === name)];
       if (p === undefined) throw new Error(`no workload ${name} in this mesh`);
       return p;
     },
     stop: async ({ wantCleanExit = false } = {}) => {
-      const codes: (number | null)[] = [];
-      for (const p of proxies) codes.push(await p.stop());
+      const codes = await Promise.all(proxies.map((p) => p.stop()));
       if (!wantCleanExit) return;
       proxies.forEach((p, i) => {
         assert.equal(codes[i], 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
       });
     },
   };
+}
+
+/**
+ * Rewrites the mesh's config file with `yaml` and resolves when every proxy has applied a snapshot
+ * newer than the one it had (each within 10 s, or this fails naming the proxy's last log lines).
+ */
+export async function applyConfig(mesh: Mesh, yaml: string): Promise<void> {
+  const applied = (p: RunningProxy) => p.logs.filter((l) => l.msg === 'snapshot applied').length;
+  const before = mesh.proxies.map(applied);
+  writeFileSync(mesh.configFile, yaml);
+  await Promise.all(mesh.proxies.map((p, i) => waitForLog(p, () => applied(p) > (before[i] ?? 0))));
+}
+
+/**
+ * What one test file starts and must stop: a temporary folder (made on first use) and a stack of
+ * closers. `close()` runs the closers last in, first out, each even when one before it failed, then
+ * removes the folder, then throws the first failure. Call it from `after`.
+ */
+export class TestBed {
+  readonly #prefix: string;
+  #dir: string | undefined;
+  readonly #closers: (() => unknown)[] = [];
+
+  /** `prefix` names the folder: `alder-<prefix>-XXXXXX` in the system's temporary folder. */
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  get dir(): string {
+    this.#dir ??= tempDir(this.#prefix);
+    return this.#dir;
+  }
+
+  /** Runs `closer` when the bed closes, before what was deferred earlier. */
+  defer(closer: () => unknown): void {
+    this.#closers.push(closer);
+  }
+
+  /**
+   * Listens on 127.0.0.1 port 0 and resolves the port. When the bed closes the server stops
+   * listening and every connection still open is destroyed.
+   */
+  async listen(server: NetServer): Promise<number> {
+    const open = new Set<Socket>();
+    server.on('connection', (s: Socket) => {
+      open.add(s);
+      s.once('close', () => open.delete(s));
+    });
+    const port = await listenOnLoopback(server);
+    this.defer(() => {
+      server.close();
+      for (const s of open) s.destroy();
+    });
+    return port;
+  }
+
+  /** startMesh in the bed's folder, stopped when the bed closes; `wantCleanExit` is asserted then. */
+  async startMesh(options: Omit<MeshOptions, 'dir'> & { wantCleanExit?: boolean }): Promise<Mesh> {
+    const { wantCleanExit = false, ...rest } = options;
+    const mesh = await startMesh({ ...rest, dir: this.dir });
+    this.defer(() => mesh.stop({ wantCleanExit }));
+    return mesh;
+  }
+
+  async close(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const closer of this.#closers.splice(0).reverse()) {
+      try {
+        await closer();
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    if (this.#dir !== undefined) removeDir(this.#dir);
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** A server workload of startClientServerMesh, with the port its app listens on. */
+export interface ServerWithApp {
+  name: string;
+  address: string;
+  /** Besides `instance: <name>`, which its Sidecar selects. */
+  labels: Record<string, string>;
+  /** `region/zone/subzone`, for locality-aware load balancing. */
+  locality?: string;
+  appPort: number;
+}
+
+/**
+ * The mesh of the routing tests, in namespace `shop`, in the bed (stopped when it closes): the
+ * workload `client` (labelled `app` and `instance` with its name; its forward proxy on
+ * `client.address:15001`) and `servers`, each serving every one of `ports` to its own app. `yaml`
+ * adds the Services and the routing.
+ */
+export function startClientServerMesh(
+  bed: TestBed,
+  o: {
+    client: { name: string; address: string; locality?: string };
+    servers: ServerWithApp[];
+    ports: SidecarPort[];
+    yaml: string;
+  },
+): Promise<Mesh> {
+  const { name, address } = o.client;
+  const docs = [
+    workloadEntryWith({
+      name,
+      address,
+      labels: { app: name, instance: name },
+      ...(o.client.locality === undefined ? {} : { locality: o.client.locality }),
+    }),
+  ];
+  for (const s of o.servers) {
+    docs.push(
+      workloadEntryWith({
+        name: s.name,
+        address: s.address,
+        labels: { ...s.labels, instance: s.name },
+        ...(s.locality === undefined ? {} : { locality: s.locality }),
+      }),
+      sidecarIngress(
+        s.name,
+        'shop',
+        o.ports.map((p) => toApp(p, s.appPort)),
+        { instance: s.name },
+      ),
+    );
+  }
+  return bed.startMesh({
+    yaml: yamlDocs(...docs, o.yaml),
+    workloads: [...o.servers.map((s) => ({ name: s.name })), { name, outboundProxy: `${address}:15001` }],
+  });
 }
 
 /**
