@@ -16,7 +16,7 @@
 //         wantCleanExit: true,                        // asserted when the bed closes
 //       });
 //     });
-//     after(() => bed.close());                       // proxies, then apps, then the folder
+//     after(() => bed.close());                       // apps, then proxies, then the folder
 //   });
 //
 // The API (add to it; what is here keeps its meaning):
@@ -305,13 +305,16 @@ export async function applyConfig(mesh: Mesh, yaml: string): Promise<void> {
 }
 
 /**
- * What one test file starts and must stop: a temporary folder (made on first use) and a stack of
- * closers. `close()` runs the closers last in, first out, each even when one before it failed, then
- * removes the folder, then throws the first failure. Call it from `after`.
+ * What one test file starts and must stop: a temporary folder (made on first use), the apps given to
+ * `listen`, and a stack of closers. `close()` stops the apps first (a proxy's process lingers until
+ * its idle connections to an app are gone: up to the app's keep-alive timeout, 5 s by default), then
+ * runs the closers last in, first out, each even when one before it failed, removes the folder, and
+ * throws the first failure. Call it from `after`.
  */
 export class TestBed {
   readonly #prefix: string;
   #dir: string | undefined;
+  readonly #apps: (() => void)[] = [];
   readonly #closers: (() => unknown)[] = [];
 
   /** `prefix` names the folder: `alder-<prefix>-XXXXXX` in the system's temporary folder. */
@@ -331,7 +334,7 @@ export class TestBed {
 
   /**
    * Listens on 127.0.0.1 port 0 and resolves the port. When the bed closes the server stops
-   * listening and every connection still open is destroyed.
+   * listening and every connection still open is destroyed, before anything deferred runs.
    */
   async listen(server: NetServer): Promise<number> {
     const open = new Set<Socket>();
@@ -340,7 +343,7 @@ export class TestBed {
       s.once('close', () => open.delete(s));
     });
     const port = await listenOnLoopback(server);
-    this.defer(() => {
+    this.#apps.push(() => {
       server.close();
       for (const s of open) s.destroy();
     });
@@ -356,6 +359,7 @@ export class TestBed {
   }
 
   async close(): Promise<void> {
+    for (const stop of this.#apps.splice(0)) stop();
     const failures: unknown[] = [];
     for (const closer of this.#closers.splice(0).reverse()) {
       try {
