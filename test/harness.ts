@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -93,6 +93,14 @@ export async function listenOnLoopback(server: NetServer): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return (server.address() as { port: number }).port;
+}
+
+/** A port on 127.0.0.1 that nothing listens on: free a moment ago, when it was asked for. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  const port = await listenOnLoopback(probe);
+  probe.close();
+  return port;
 }
 
 export interface CliResult {

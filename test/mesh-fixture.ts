@@ -20,7 +20,7 @@
 //   });
 //
 // The API (add to it; what is here keeps its meaning):
-//   TestBed                dir, defer(closer), listen(server), startMesh(options), close()
+//   TestBed                dir, listen(server), addApp(stop), startMesh(options), defer(closer), close()
 //   startMesh              a mesh in any folder → Mesh {configDir, configFile, issue, proxies, proxy(name), stop()}
 //   applyConfig            a new config file, and every proxy of the mesh has applied it
 //   startClientServerMesh  a client (forward proxy on :15001) and server workloads, each with its own app
@@ -332,6 +332,11 @@ export class TestBed {
     this.#closers.push(closer);
   }
 
+  /** Stops an app the bed did not start itself (a child process) when the bed closes, with the apps. */
+  addApp(stop: () => void): void {
+    this.#apps.push(stop);
+  }
+
   /**
    * Listens on 127.0.0.1 port 0 and resolves the port. When the bed closes the server stops
    * listening and every connection still open is destroyed, before anything deferred runs.
@@ -343,7 +348,7 @@ export class TestBed {
       s.once('close', () => open.delete(s));
     });
     const port = await listenOnLoopback(server);
-    this.#apps.push(() => {
+    this.addApp(() => {
       server.close();
       for (const s of open) s.destroy();
     });

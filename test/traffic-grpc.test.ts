@@ -14,7 +14,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { deframer, frame, grpcResult, within } from './grpc-kit.ts';
+import { deframer, frame, grpcResult, grpcStream, within } from './grpc-kit.ts';
 import { removeDir, tempDir } from './harness.ts';
 import {
   type Mesh,
@@ -168,14 +168,7 @@ describe('traffic over gRPC: routing, retries, timeouts and faults through real 
   });
 
   const call = (metadata: Record<string, string>, messages = ['world']) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': '/shop.Greeter/SayHello',
-      ':authority': 'greeter.shop:9090',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...metadata,
-    });
+    const stream = grpcStream(session, 'greeter.shop:9090', '/shop.Greeter/SayHello', metadata);
     for (const m of messages) stream.write(frame(m));
     stream.end();
     return within(grpcResult(stream), `the reply to ${JSON.stringify(metadata)}`);
