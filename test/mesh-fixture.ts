@@ -20,7 +20,7 @@
 //   });
 //
 // The API (add to it; what is here keeps its meaning):
-//   TestBed                dir, listen(server), addApp(stop), startMesh(options), defer(closer), close()
+//   TestBed                dir, listen(server), addApp(stop), startMesh(options), defer(closer), setUp(fn), close()
 //   startMesh              a mesh in any folder → Mesh {configDir, configFile, issue, proxies, proxy(name), stop()}
 //   applyConfig            a new config file, and every proxy of the mesh has applied it
 //   startClientServerMesh  a client (forward proxy on :15001) and server workloads, each with its own app
@@ -101,7 +101,7 @@ export function workloadEntryWith(o: {
   labels: Record<string, string>;
   namespace?: string;
   serviceAccount?: string;
-  locality?: string;
+  locality?: string | undefined;
   ports?: Record<string, number>;
 }): string {
   const locality = o.locality === undefined ? '' : `, locality: ${o.locality}`;
@@ -363,6 +363,16 @@ export class TestBed {
     return mesh;
   }
 
+  /** Runs `setup`; when it fails, closes the bed before rethrowing (a fixture that hands the bed's contents back). */
+  async setUp<T>(setup: () => Promise<T>): Promise<T> {
+    try {
+      return await setup();
+    } catch (e) {
+      await this.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
   async close(): Promise<void> {
     for (const stop of this.#apps.splice(0)) stop();
     const failures: unknown[] = [];
@@ -385,7 +395,7 @@ export interface ServerWithApp {
   /** Besides `instance: <name>`, which its Sidecar selects. */
   labels: Record<string, string>;
   /** `region/zone/subzone`, for locality-aware load balancing. */
-  locality?: string;
+  locality?: string | undefined;
   appPort: number;
 }
 
@@ -398,7 +408,7 @@ export interface ServerWithApp {
 export function startClientServerMesh(
   bed: TestBed,
   o: {
-    client: { name: string; address: string; locality?: string };
+    client: { name: string; address: string; locality?: string | undefined };
     servers: ServerWithApp[];
     ports: SidecarPort[];
     yaml: string;
@@ -406,12 +416,7 @@ export function startClientServerMesh(
 ): Promise<Mesh> {
   const { name, address } = o.client;
   const docs = [
-    workloadEntryWith({
-      name,
-      address,
-      labels: { app: name, instance: name },
-      ...(o.client.locality === undefined ? {} : { locality: o.client.locality }),
-    }),
+    workloadEntryWith({ name, address, labels: { app: name, instance: name }, locality: o.client.locality }),
   ];
   for (const s of o.servers) {
     docs.push(
@@ -419,7 +424,7 @@ export function startClientServerMesh(
         name: s.name,
         address: s.address,
         labels: { ...s.labels, instance: s.name },
-        ...(s.locality === undefined ? {} : { locality: s.locality }),
+        locality: s.locality,
       }),
       sidecarIngress(
         s.name,
