@@ -3,13 +3,8 @@
 // client that sends through the client proxy's forward-proxy port as an HTTP_PROXY app does.
 
 import { createServer, request, type Server } from 'node:http';
-import {
-  type Mesh,
-  type ServerWithApp,
-  sidecarPort,
-  startClientServerMesh,
-  TestBed,
-} from './mesh-fixture.ts';
+import { type Mesh, type ServerWithApp, startClientServerMesh, TestBed } from './mesh-fixture.ts';
+import { sidecarPort } from './mesh-yaml.ts';
 
 export interface ServerWorkload {
   name: string;

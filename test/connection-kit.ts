@@ -8,7 +8,7 @@ import { createServer, request, type Server } from 'node:http';
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { listenOnLoopback } from './harness.ts';
-import { clientWebYaml } from './mesh-fixture.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 
 export interface HeldSocket {
   socket: Socket;

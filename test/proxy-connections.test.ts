@@ -25,18 +25,16 @@ import {
 } from './connection-kit.ts';
 import { frame, grpcCall, within } from './grpc-kit.ts';
 import { pollUntil, type RunningProxy } from './harness.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
 import {
-  type Mesh,
   peerAuthentication,
   service,
   sidecarEgress,
   sidecarIngress,
   sidecarPort,
-  TestBed,
-  toApp,
   workloadEntry,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 import { countSockets, tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.71.1';
@@ -102,10 +100,10 @@ function config(web: number, greeter: number): string {
     workloadEntry('web', 'shop', WEB),
     workloadEntry('open', 'shop', OPEN),
     workloadEntry('greeter', 'shop', GREETER),
-    sidecarIngress('web', 'shop', [toApp(http, web)]),
-    sidecarIngress('open', 'shop', [toApp(http, web)]),
+    sidecarIngress('web', 'shop', [{ port: http, appPort: web }]),
+    sidecarIngress('open', 'shop', [{ port: http, appPort: web }]),
     peerAuthentication('open', 'shop', 'PERMISSIVE'),
-    sidecarIngress('greeter', 'shop', [toApp(sidecarPort(9090, 'GRPC'), greeter)]),
+    sidecarIngress('greeter', 'shop', [{ port: sidecarPort(9090, 'GRPC'), appPort: greeter }]),
     sidecarEgress('client', 'shop', [{ port: { number: 9090 }, bind: CLIENT, hosts: ['./*'] }]),
   );
 }

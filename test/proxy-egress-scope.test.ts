@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { clientWebYaml, curl, rawExchange, service, TestBed, yamlDocs } from './mesh-fixture.ts';
+import { curl, rawExchange, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, yamlDocs } from './mesh-yaml.ts';
 
 const FORWARD = 'http://127.0.15.1:15001';
 const WEB_ONLY = '"./web.shop.svc.cluster.local"';

@@ -9,16 +9,8 @@ import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { grpcCall, within } from './grpc-kit.ts';
 import { freePort } from './harness.ts';
-import {
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  sidecarPort,
-  TestBed,
-  toApp,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.72.1';
 const GREETER = '127.0.72.2';
@@ -66,7 +58,7 @@ describe('proxy: an HTTP/2 app that restarts', () => {
         service('greeter', 'shop', [{ name: 'grpc', port: 9090 }]),
         workloadEntry('greeter', 'shop', GREETER),
         workloadEntry('client', 'shop', CLIENT),
-        sidecarIngress('greeter', 'shop', [toApp(sidecarPort(9090, 'GRPC'), appPort)]),
+        sidecarIngress('greeter', 'shop', [{ port: sidecarPort(9090, 'GRPC'), appPort }]),
         sidecarEgress('client', 'shop', [{ port: { number: 9090 }, bind: CLIENT, hosts: ['./*'] }]),
       ),
       workloads: [{ name: 'greeter' }, { name: 'client' }],

@@ -15,16 +15,8 @@ import {
 import { after, before, describe, it } from 'node:test';
 import { deframer, frame, grpcCall, grpcResult, grpcStream, h2Request, within } from './grpc-kit.ts';
 import type { RunningProxy } from './harness.ts';
-import {
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  sidecarPort,
-  TestBed,
-  toApp,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.12.1';
 const WEB = '127.0.11.2';
@@ -95,8 +87,8 @@ function config(appPort: number): string {
     workloadEntry('down', 'shop', DOWN),
     workloadEntry('client', 'shop', CLIENT),
     sidecarIngress('web', 'shop', [
-      toApp(sidecarPort(9080, 'HTTP2'), appPort),
-      toApp(sidecarPort(9090, 'GRPC'), appPort),
+      { port: sidecarPort(9080, 'HTTP2'), appPort },
+      { port: sidecarPort(9090, 'GRPC'), appPort },
     ]),
     sidecarEgress('client', 'shop', [egress(9080), egress(9090), egress(9091), egress(9092)]),
   );

@@ -18,21 +18,18 @@ import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { meshCa, type WorkloadCert } from './certs.ts';
 import { getVia } from './connection-kit.ts';
 import type { RunningProxy } from './harness.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import {
   clientWebYaml,
-  type Mesh,
   meshConfig,
-  rawExchange,
   service,
   sidecarEgress,
   sidecarIngress,
   sidecarPort,
-  TestBed,
-  toApp,
   workloadEntry,
   workloadEntryWith,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 
 const CLIENT = '127.0.42.1';
 const WEB = '127.0.42.2';
@@ -93,9 +90,12 @@ function hboneConfig(apps: { web: number; echo: number; alpha: number; beta: num
     workloadEntry('web', 'shop', WEB),
     onShared('alpha', 8081, ALPHA_TUNNEL),
     onShared('beta', 8082, BETA_TUNNEL),
-    sidecarIngress('web', 'shop', [toApp(http(8080), apps.web), toApp(sidecarPort(9000, 'TCP'), apps.echo)]),
-    sidecarIngress('alpha', 'shop', [toApp(http(8081), apps.alpha)]),
-    sidecarIngress('beta', 'shop', [toApp(http(8082), apps.beta)]),
+    sidecarIngress('web', 'shop', [
+      { port: http(8080), appPort: apps.web },
+      { port: sidecarPort(9000, 'TCP'), appPort: apps.echo },
+    ]),
+    sidecarIngress('alpha', 'shop', [{ port: http(8081), appPort: apps.alpha }]),
+    sidecarIngress('beta', 'shop', [{ port: http(8082), appPort: apps.beta }]),
     sidecarEgress('client', 'shop', [
       { port: sidecarPort(9000, 'TCP'), bind: CLIENT, hosts: ['./echo.shop.svc.cluster.local'] },
     ]),

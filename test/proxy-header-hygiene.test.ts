@@ -17,22 +17,17 @@ import {
 import { after, before, describe, it } from 'node:test';
 import { grpcCall, h2Request, within } from './grpc-kit.ts';
 import { freePort } from './harness.ts';
+import { applyConfig, curl, type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import {
-  applyConfig,
-  curl,
-  type Mesh,
   meshConfig,
   peerAuthentication,
-  rawExchange,
   service,
   sidecarEgress,
   sidecarIngress,
   sidecarPort,
-  TestBed,
-  toApp,
   workloadEntry,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 
 const CLIENT = '127.0.50.1';
 const WEB = '127.0.50.2';
@@ -122,9 +117,9 @@ spec:
     workloadEntry('client', 'shop', CLIENT),
     peerAuthentication('web', 'shop', 'PERMISSIVE'),
     sidecarIngress('web', 'shop', [
-      toApp(sidecarPort(8080, 'HTTP'), ports.http1),
-      toApp(sidecarPort(9090, 'GRPC'), ports.h2),
-      toApp(sidecarPort(8083, 'HTTP'), ports.closed),
+      { port: sidecarPort(8080, 'HTTP'), appPort: ports.http1 },
+      { port: sidecarPort(9090, 'GRPC'), appPort: ports.h2 },
+      { port: sidecarPort(8083, 'HTTP'), appPort: ports.closed },
     ]),
     sidecarEgress('client', 'shop', [
       { port: sidecarPort(8080, 'HTTP'), bind: CLIENT, hosts: ['./*'] },

@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from './harness.ts';
-import { clientWebYaml, peerAuthentication, rawExchange, TestBed, yamlDocs } from './mesh-fixture.ts';
+import { rawExchange, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, peerAuthentication, yamlDocs } from './mesh-yaml.ts';
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'http1');
 const VALID = join(ROOT, 'test', 'corpus', 'http1-valid');

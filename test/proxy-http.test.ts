@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { clientWebYaml, curl, service, TestBed, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { curl, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const run = promisify(execFile);
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getVia, type HeldSocket, holdOpen, inWaves, okServer } from './connection-kit.ts';
 import type { RunningProxy } from './harness.ts';
-import { clientWebYaml, type Mesh, TestBed } from './mesh-fixture.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.73.1';

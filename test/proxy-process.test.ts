@@ -8,7 +8,8 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { alder, eventually, type RunningProxy, startProxy, waitForLog } from './harness.ts';
-import { service, TestBed, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** One workload `NAME` at ADDRESS serving Service NAME:8080, plus `extra` documents as they are. */
 function mesh(name: string, address: string, extra = ''): string {

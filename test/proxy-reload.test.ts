@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { waitForLog } from './harness.ts';
-import { applyConfig, clientWebYaml, type Mesh, service, TestBed } from './mesh-fixture.ts';
+import { applyConfig, type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service } from './mesh-yaml.ts';
 
 /** The mesh: client (127.0.10.1) → web (.2); `extra` documents are appended as they are. */
 function config(appPort: number, extra = ''): string {

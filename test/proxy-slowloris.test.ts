@@ -14,7 +14,8 @@ import {
   PARTIAL_CLIENT_HELLO,
 } from './connection-kit.ts';
 import { pollUntil } from './harness.ts';
-import { clientWebYaml, type Mesh, TestBed } from './mesh-fixture.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.74.1';

@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { meshCa } from './certs.ts';
-import {
-  type Mesh,
-  meshConfig,
-  rawExchange,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  TestBed,
-  toApp,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { meshConfig, service, sidecarEgress, sidecarIngress, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** The mesh on `net`: client (net.1) → web (net.2) on port 8090, which names no protocol. */
 function config(net: string, appPort: number, detection: boolean): string {
@@ -26,7 +16,7 @@ function config(net: string, appPort: number, detection: boolean): string {
     service('web', 'shop', [{ name: 'web', port: 8090 }]),
     workloadEntry('web', 'shop', `${net}.2`),
     workloadEntry('client', 'shop', `${net}.1`),
-    sidecarIngress('web', 'shop', [toApp(port, appPort)]),
+    sidecarIngress('web', 'shop', [{ port, appPort }]),
     sidecarEgress('client', 'shop', [{ port, bind: `${net}.1`, hosts: ['./*'] }]),
     ...(detection ? [meshConfig('{protocolDetection: {enabled: true, timeout: 200ms}}')] : []),
   );

@@ -7,18 +7,8 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningProxy } from './harness.ts';
-import {
-  type Mesh,
-  rawExchange,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  sidecarPort,
-  TestBed,
-  toApp,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** An app that echoes what it receives and, when the client half-closes, says "bye" and closes. */
 function echoApp(): { server: Server; received: string[] } {
@@ -52,7 +42,7 @@ function config(net: string, appPort: number, echoSa = 'echo'): string {
     workloadEntry('echo', 'shop', `${net}.2`, echoSa),
     workloadEntry('gone', 'shop', `${net}.3`),
     workloadEntry('client', 'shop', `${net}.1`),
-    sidecarIngress('echo', 'shop', [toApp(port('echo'), appPort)]),
+    sidecarIngress('echo', 'shop', [{ port: port('echo'), appPort }]),
     sidecarEgress('client', 'shop', [egress('echo'), egress('gone')]),
   );
 }

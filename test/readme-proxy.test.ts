@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ROOT } from './harness.ts';
-import { clientWebYaml, service, TestBed, yamlDocs } from './mesh-fixture.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, yamlDocs } from './mesh-yaml.ts';
 
 const run = promisify(execFile);
 const README_PROXY = '127.0.0.1:15001';

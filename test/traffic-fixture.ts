@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { listenOnLoopback } from './harness.ts';
-import { type Mesh, sidecarPort, startClientServerMesh, TestBed } from './mesh-fixture.ts';
+import { type Mesh, startClientServerMesh, TestBed } from './mesh-fixture.ts';
+import { sidecarPort } from './mesh-yaml.ts';
 
 /**
  * Request headers that steer an app. The status and delay apply only at the workloads named in

@@ -14,16 +14,15 @@ import {
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { deframer, frame, grpcResult, grpcStream, within } from './grpc-kit.ts';
+import { TestBed } from './mesh-fixture.ts';
 import {
   sidecarEgress,
   sidecarIngress,
   sidecarPort,
-  TestBed,
-  toApp,
   workloadEntry,
   workloadEntryWith,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 import { destinationRule } from './traffic-fixture.ts';
 
 const CLIENT = '127.0.33.1';
@@ -81,7 +80,7 @@ function versionedEntry(name: string, address: string, version: string): string 
 }
 
 function config(port1: number, port2: number): string {
-  const app = (port: number) => [toApp(sidecarPort(9090, 'GRPC'), port)];
+  const app = (port: number) => [{ port: sidecarPort(9090, 'GRPC'), appPort: port }];
   return yamlDocs(
     `apiVersion: v1
 kind: Service

@@ -10,17 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { waitForLog } from './harness.ts';
-import {
-  type Mesh,
-  rawExchange,
-  type SidecarPort,
-  sidecarEgress,
-  sidecarIngress,
-  TestBed,
-  toApp,
-  workloadEntryWith,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { type SidecarPort, sidecarEgress, sidecarIngress, workloadEntryWith, yamlDocs } from './mesh-yaml.ts';
 
 const NET = '127.0.41';
 const CLIENT = `${NET}.1`;
@@ -105,7 +96,10 @@ function workload(o: {
     serviceAccount: o.labels.app,
   });
   if (o.port === undefined || o.appPort === undefined) return [entry];
-  return [entry, sidecarIngress(o.name, 'shop', [toApp(o.port, o.appPort)], { workload: o.name })];
+  return [
+    entry,
+    sidecarIngress(o.name, 'shop', [{ port: o.port, appPort: o.appPort }], { workload: o.name }),
+  ];
 }
 
 function config(apps: Map<string, number>): string {
