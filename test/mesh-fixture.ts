@@ -100,8 +100,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   mkdirSync(configDir);
   const configFile = join(configDir, 'mesh.yaml');
   writeFileSync(configFile, options.yaml);
+  // async: a certificate that cannot be issued rejects like a proxy that cannot start.
   const started = await Promise.allSettled(
-    options.workloads.map((w) => {
+    options.workloads.map(async (w) => {
       const sa = w.serviceAccount ?? w.name;
       const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
       const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;

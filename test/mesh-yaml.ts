@@ -77,10 +77,7 @@ export function sidecarPort(number: number, protocol: string, name = protocol.to
 /** A Sidecar inbound port: to `defaultEndpoint`, or to the app listening on 127.0.0.1:`appPort`. */
 export type SidecarIngressPort = { port: SidecarPort } & ({ defaultEndpoint: string } | { appPort: number });
 
-/**
- * A Sidecar whose inbound ports go to `defaultEndpoint`, for the workloads labelled `selector`
- * (`app: name` unless given).
- */
+/** A Sidecar with inbound ports, for the workloads labelled `selector` (`app: name` unless given). */
 export function sidecarIngress(
   name: string,
   namespace: string,
