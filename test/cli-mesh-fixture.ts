@@ -2,10 +2,9 @@
 // answered, a mesh of real proxies (one client, several servers, mTLS) from Istio YAML, and a
 // client that sends through the client proxy's forward-proxy port as an HTTP_PROXY app does.
 
-import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
-import { removeDir, tempDir } from './harness.ts';
-import { type Mesh, startMesh, yamlDocs } from './mesh-fixture.ts';
+import { type Mesh, type ServerWithApp, startClientServerMesh, TestBed } from './mesh-fixture.ts';
+import { sidecarPort } from './mesh-yaml.ts';
 
 export interface ServerWorkload {
   name: string;
@@ -47,70 +46,28 @@ export async function startAppMesh(o: {
   port: number;
   yaml: string;
 }): Promise<AppMesh> {
-  const dir = tempDir(o.prefix);
-  const apps: Server[] = [];
-  const docs = [workloadEntry(o.client.name, o.client.address, { app: o.client.name })];
-  for (const s of o.servers) {
-    const app = await startApp(s.name);
-    apps.push(app.server);
-    docs.push(workloadEntry(s.name, s.address, s.labels), sidecarToApp(s.name, o.port, app.port));
-  }
-  docs.push(o.yaml);
-  const closeApps = () => {
-    for (const a of apps) {
-      a.closeAllConnections();
-      a.close();
-    }
-  };
-  let mesh: Mesh;
-  try {
-    mesh = await startMesh({
-      dir,
-      yaml: yamlDocs(...docs),
-      workloads: [
-        ...o.servers.map((s) => ({ name: s.name })),
-        { name: o.client.name, outboundProxy: `${o.client.address}:15001` },
-      ],
+  const bed = new TestBed(o.prefix);
+  return bed.setUp(async () => {
+    const servers: ServerWithApp[] = [];
+    for (const s of o.servers) servers.push({ ...s, appPort: await bed.listen(workloadApp(s.name)) });
+    const mesh = await startClientServerMesh(bed, {
+      client: o.client,
+      servers,
+      ports: [sidecarPort(o.port, 'HTTP')],
+      yaml: o.yaml,
     });
-  } catch (e) {
-    closeApps();
-    removeDir(dir);
-    throw e;
-  }
-  return {
-    dir,
-    mesh,
-    clientAdmin: mesh.proxy(o.client.name).admin,
-    send: (url, options = {}) => send(o.client.address, url, options),
-    stop: async () => {
-      await mesh.stop();
-      closeApps();
-      removeDir(dir);
-    },
-  };
+    return {
+      dir: bed.dir,
+      mesh,
+      clientAdmin: mesh.proxy(o.client.name).admin,
+      send: (url, options = {}) => send(o.client.address, url, options),
+      stop: () => bed.close(),
+    };
+  });
 }
 
-function workloadEntry(name: string, address: string, labels: Record<string, string>): string {
-  return `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: shop}
-spec: {address: ${address}, labels: ${JSON.stringify({ ...labels, instance: name })}, serviceAccount: ${name}}
-`;
-}
-
-function sidecarToApp(name: string, port: number, appPort: number): string {
-  return `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: ${name}, namespace: shop}
-spec:
-  workloadSelector: {labels: {instance: ${name}}}
-  ingress:
-  - port: {number: ${port}, protocol: HTTP, name: http}
-    defaultEndpoint: 127.0.0.1:${appPort}
-`;
-}
-
-async function startApp(workload: string): Promise<{ server: Server; port: number }> {
+/** An app that answers with the workload's name (in a header and a JSON body), and `x-test-status`. */
+function workloadApp(workload: string): Server {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -125,9 +82,7 @@ async function startApp(workload: string): Promise<{ server: Server; port: numbe
     });
   });
   server.keepAliveTimeout = 1000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
+  return server;
 }
 
 /** Sends `url` (absolute) through the forward proxy at `proxyAddress:15001`; fails after 10 s. */

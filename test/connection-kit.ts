@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import { service, sidecarIngress, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { listenOnLoopback } from './harness.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 
 export interface HeldSocket {
   socket: Socket;
@@ -152,25 +153,21 @@ export function h2cClient(host: string, port: number): { session: ClientHttp2Ses
   return { session, socket };
 }
 
-/** An HTTP app answering every request 200 `ok`, on a loopback port. */
-export async function okApp(): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+/** An HTTP app answering every request 200 `ok`, not yet listening (see TestBed.listen). */
+export function okServer(): Server {
+  return createServer((req, res) => {
     req.resume();
     res.end('ok');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** okServer, on a loopback port. */
+export async function okApp(): Promise<{ server: Server; port: number }> {
+  const server = okServer();
+  return { server, port: await listenOnLoopback(server) };
 }
 
 /** The mesh of two workloads: `client` at `client`, and `web` at `web` serving HTTP on 8080 from `appPort`. */
 export function clientWebMesh(addresses: { client: string; web: string }, appPort: number): string {
-  return yamlDocs(
-    service('web', 'shop', [{ name: 'http', port: 8080 }]),
-    workloadEntry('client', 'shop', addresses.client),
-    workloadEntry('web', 'shop', addresses.web),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
-  );
+  return clientWebYaml({ ...addresses, appPort });
 }

@@ -45,15 +45,26 @@ export interface GrpcResult {
   trailers: IncomingHttpHeaders;
 }
 
-/** A unary (or client-streaming) call: sends `messages`, collects the reply's messages and trailers. */
-export function grpcCall(session: ClientHttp2Session, authority: string, path: string, messages: string[]) {
-  const stream = session.request({
+/** Opens a gRPC call's stream (POST, application/grpc, te: trailers, then `metadata`); the caller writes the messages. */
+export function grpcStream(
+  session: ClientHttp2Session,
+  authority: string,
+  path: string,
+  metadata: OutgoingHttpHeaders = {},
+): ClientHttp2Stream {
+  return session.request({
     ':method': 'POST',
     ':path': path,
     ':authority': authority,
     'content-type': 'application/grpc',
     te: 'trailers',
+    ...metadata,
   });
+}
+
+/** A unary (or client-streaming) call: sends `messages`, collects the reply's messages and trailers. */
+export function grpcCall(session: ClientHttp2Session, authority: string, path: string, messages: string[]) {
+  const stream = grpcStream(session, authority, path);
   for (const m of messages) stream.write(frame(m));
   stream.end();
   return grpcResult(stream);

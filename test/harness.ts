@@ -2,7 +2,9 @@
 // runs CLI commands as a user would, and cleans up after each test file.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -84,6 +86,21 @@ export async function startControlPlane(
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Listens on 127.0.0.1 port 0 (any server: node:net, node:http, http2, tls) and resolves the port. */
+export async function listenOnLoopback(server: NetServer): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
+}
+
+/** A port on 127.0.0.1 that nothing listens on: free a moment ago, when it was asked for. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  const port = await listenOnLoopback(probe);
+  probe.close();
+  return port;
 }
 
 export interface CliResult {

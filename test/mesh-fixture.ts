@@ -1,121 +1,54 @@
-// Shared by the black-box proxy tests: YAML builders for the few mesh objects they apply, a mesh of
-// real proxies (config folder, one certificate per service account, one proxy per workload), and a
-// raw-socket exchange. Each test still spells out its own mesh; this only removes the typing.
+// Shared by the black-box proxy tests: a test bed that owns what a test file starts (a temporary
+// folder, apps, meshes) and stops all of it in `after`; a mesh of real proxies (config folder, one
+// certificate per service account, one proxy per workload); a raw-socket exchange and curl; and,
+// re-exported from mesh-yaml.ts, YAML builders for the mesh objects the tests apply. Each test still
+// spells out its own mesh.
+//
+// A test file's setup:
+//
+//   describe('proxy: …', () => {
+//     const bed = new TestBed('http');                // folder alder-http-XXXXXX, made on first use
+//     let mesh: Mesh;
+//     before(async () => {
+//       const appPort = await bed.listen(createServer(handler)); // closed with the bed
+//       mesh = await bed.startMesh({
+//         yaml: clientWebYaml({ client: CLIENT, web: WEB, appPort, egress: true }),
+//         workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${CLIENT}:15001` }],
+//         wantCleanExit: true,                        // asserted when the bed closes
+//       });
+//     });
+//     after(() => bed.close());                       // apps, then proxies, then the folder
+//   });
+//
+// The API (add to it; what is here keeps its meaning):
+//   TestBed                dir, listen(server), addApp(stop), startMesh(options), defer(closer), setUp(fn), close()
+//   startMesh              a mesh in any folder → Mesh {configDir, configFile, issue, proxies, proxy(name), stop()}
+//   applyConfig            a new config file, and every proxy of the mesh has applied it
+//   startClientServerMesh  a client (forward proxy on :15001) and server workloads, each with its own app
+//   YAML (mesh-yaml.ts)    yamlDocs, service, workloadEntry, workloadEntryWith, sidecarIngress, sidecarEgress,
+//                          sidecarPort, peerAuthentication, meshConfig, clientWebYaml
+//   exchanges              rawExchange (bytes in, everything until close out), curl (status, head, body)
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { meshCa } from './certs.ts';
-import { type ProxyLaunch, type RunningProxy, startProxy } from './harness.ts';
+import {
+  listenOnLoopback,
+  type ProxyLaunch,
+  type RunningProxy,
+  removeDir,
+  startProxy,
+  tempDir,
+  waitForLog,
+} from './harness.ts';
+import { type SidecarPort, sidecarIngress, workloadEntryWith, yamlDocs } from './mesh-yaml.ts';
 
-/** A Sidecar port: `{number, protocol, name}`, fields left out when not given. */
-export interface SidecarPort {
-  number: number;
-  protocol?: string;
-  name?: string;
-}
-
-/** `{a: 1, b: x}` in YAML flow style, skipping undefined fields. */
-function flow(fields: Record<string, string | number | undefined>): string {
-  const set = Object.entries(fields).filter(([, v]) => v !== undefined);
-  return `{${set.map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
-}
-
-/** Joins YAML documents into one multi-document file. */
-export function yamlDocs(...docs: string[]): string {
-  return docs.join('---\n');
-}
-
-/** A Service selecting `app: selector` (its own name unless given). */
-export function service(
-  name: string,
-  namespace: string,
-  ports: { name: string; port: number }[],
-  selector = name,
-): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  selector: {app: ${selector}}
-  ports: [${ports.map((p) => flow({ name: p.name, port: p.port })).join(', ')}]
-`;
-}
-
-/** A WorkloadEntry labelled `app: name`, running as service account `serviceAccount` (its name unless given). */
-export function workloadEntry(
-  name: string,
-  namespace: string,
-  address: string,
-  serviceAccount = name,
-): string {
-  return `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: ${namespace}}
-spec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${serviceAccount}}
-`;
-}
-
-/** A Sidecar for `app: name` whose inbound ports go to `defaultEndpoint`. */
-export function sidecarIngress(
-  name: string,
-  namespace: string,
-  ingress: { port: SidecarPort; defaultEndpoint: string }[],
-): string {
-  const ports = ingress.map(
-    (i) => `  - port: ${flow({ ...i.port })}\n    defaultEndpoint: ${i.defaultEndpoint}\n`,
-  );
-  return `${sidecarHead(name, namespace)}  ingress:\n${ports.join('')}`;
-}
-
-/** A Sidecar for `app: name` with local outbound ports bound on `bind`. */
-export function sidecarEgress(
-  name: string,
-  namespace: string,
-  egress: { port: SidecarPort; bind: string; hosts: string[] }[],
-): string {
-  const ports = egress.map(
-    (e) => `  - port: ${flow({ ...e.port })}\n    bind: ${e.bind}\n    hosts: ${JSON.stringify(e.hosts)}\n`,
-  );
-  return `${sidecarHead(name, namespace)}  egress:\n${ports.join('')}`;
-}
-
-function sidecarHead(name: string, namespace: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  workloadSelector: {labels: {app: ${name}}}
-`;
-}
-
-/** A PeerAuthentication for `app: name` with the given mTLS mode. */
-export function peerAuthentication(
-  name: string,
-  namespace: string,
-  mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE',
-) {
-  return `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  selector: {matchLabels: {app: ${name}}}
-  mtls: {mode: ${mode}}
-`;
-}
-
-/** The mesh-wide MeshConfig; `spec` is YAML flow text. */
-export function meshConfig(spec: string): string {
-  return `apiVersion: mesh.alder.dev/v1alpha1
-kind: MeshConfig
-metadata: {name: default}
-spec: ${spec}
-`;
-}
+export * from './mesh-yaml.ts';
 
 export type Issue = ReturnType<typeof meshCa>;
 
@@ -127,6 +60,17 @@ export interface MeshWorkload {
   /** The service account in its certificate; `name` unless given (another name makes an imposter). */
   serviceAccount?: string;
   /** How its process starts (environment, a wrapper such as prlimit), after the mesh's `launch`. */
+  launch?: ProxyLaunch;
+}
+
+export interface MeshOptions {
+  dir: string;
+  yaml: string;
+  workloads: MeshWorkload[];
+  namespace?: string;
+  folder?: string;
+  issue?: Issue;
+  /** How every proxy process starts (environment, wrapper); a workload's own `launch` adds to it. */
   launch?: ProxyLaunch;
 }
 
@@ -145,18 +89,10 @@ export interface Mesh {
 /**
  * Writes `yaml` to `dir/<folder>/mesh.yaml`, issues each workload a certificate for its service
  * account (from `issue`, or a new CA in `dir`: pass the first mesh's `issue` to a second mesh in the
- * same `dir`), and starts one proxy per workload, one after another.
+ * same `dir`), and starts one proxy per workload, all at once. When one fails to start, the others
+ * are stopped before the error is thrown, so no proxy outlives a failed `before`.
  */
-export async function startMesh(options: {
-  dir: string;
-  yaml: string;
-  workloads: MeshWorkload[];
-  namespace?: string;
-  folder?: string;
-  issue?: Issue;
-  /** How every proxy process starts (environment, wrapper); a workload's own `launch` adds to it. */
-  launch?: ProxyLaunch;
-}): Promise<Mesh> {
+export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const namespace = options.namespace ?? 'shop';
   const folder = options.folder ?? 'config';
   const issue = options.issue ?? meshCa(options.dir);
@@ -164,22 +100,27 @@ export async function startMesh(options: {
   mkdirSync(configDir);
   const configFile = join(configDir, 'mesh.yaml');
   writeFileSync(configFile, options.yaml);
-  const proxies: RunningProxy[] = [];
-  const byName = new Map<string, RunningProxy>();
-  for (const w of options.workloads) {
-    const sa = w.serviceAccount ?? w.name;
-    const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
-    const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;
-    const proxy = await startProxy(
-      [
-        ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
-        ...['--outbound-proxy', w.outboundProxy ?? 'none'],
-        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
-      ],
-      { env: { ...options.launch?.env, ...w.launch?.env }, ...(wrapper === undefined ? {} : { wrapper }) },
-    );
-    proxies.push(proxy);
-    byName.set(w.name, proxy);
+  // async: a certificate that cannot be issued rejects like a proxy that cannot start.
+  const started = await Promise.allSettled(
+    options.workloads.map(async (w) => {
+      const sa = w.serviceAccount ?? w.name;
+      const c = issue(`spiffe://cluster.local/ns/${namespace}/sa/${sa}`, `${folder}-${w.name}`);
+      const wrapper = w.launch?.wrapper ?? options.launch?.wrapper;
+      return startProxy(
+        [
+          ...['--config', configDir, '--workload', `${namespace}/${w.name}`],
+          ...['--outbound-proxy', w.outboundProxy ?? 'none'],
+          ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
+        ],
+        { env: { ...options.launch?.env, ...w.launch?.env }, ...(wrapper === undefined ? {} : { wrapper }) },
+      );
+    }),
+  );
+  const proxies = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(proxies.map((p) => p.stop()));
+    throw failed.reason;
   }
   return {
     configDir,
@@ -187,19 +128,165 @@ export async function startMesh(options: {
     issue,
     proxies,
     proxy: (name) => {
-      const p = byName.get(name);
+      const p = proxies[options.workloads.findIndex((w) => w.name === name)];
       if (p === undefined) throw new Error(`no workload ${name} in this mesh`);
       return p;
     },
     stop: async ({ wantCleanExit = false } = {}) => {
-      const codes: (number | null)[] = [];
-      for (const p of proxies) codes.push(await p.stop());
+      const codes = await Promise.all(proxies.map((p) => p.stop()));
       if (!wantCleanExit) return;
       proxies.forEach((p, i) => {
         assert.equal(codes[i], 0, `want the proxy to exit 0 on SIGTERM; stderr:\n${p.stderr()}`);
       });
     },
   };
+}
+
+/**
+ * Rewrites the mesh's config file with `yaml` and resolves when every proxy has applied a snapshot
+ * newer than the one it had (each within 10 s, or this fails naming the proxy's last log lines).
+ */
+export async function applyConfig(mesh: Mesh, yaml: string): Promise<void> {
+  const applied = (p: RunningProxy) => p.logs.filter((l) => l.msg === 'snapshot applied').length;
+  const before = mesh.proxies.map(applied);
+  writeFileSync(mesh.configFile, yaml);
+  await Promise.all(mesh.proxies.map((p, i) => waitForLog(p, () => applied(p) > (before[i] ?? 0))));
+}
+
+/**
+ * What one test file starts and must stop: a temporary folder (made on first use), the apps given to
+ * `listen`, and a stack of closers. `close()` stops the apps first (a proxy's process lingers until
+ * its idle connections to an app are gone: up to the app's keep-alive timeout, 5 s by default), then
+ * runs the closers last in, first out, each even when one before it failed, removes the folder, and
+ * throws the first failure. Call it from `after`.
+ */
+export class TestBed {
+  readonly #prefix: string;
+  #dir: string | undefined;
+  readonly #apps: (() => void)[] = [];
+  readonly #closers: (() => unknown)[] = [];
+
+  /** `prefix` names the folder: `alder-<prefix>-XXXXXX` in the system's temporary folder. */
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  get dir(): string {
+    this.#dir ??= tempDir(this.#prefix);
+    return this.#dir;
+  }
+
+  /** Runs `closer` when the bed closes, before what was deferred earlier. */
+  defer(closer: () => unknown): void {
+    this.#closers.push(closer);
+  }
+
+  /** Stops an app the bed did not start itself (a child process) when the bed closes, with the apps. */
+  addApp(stop: () => void): void {
+    this.#apps.push(stop);
+  }
+
+  /**
+   * Listens on 127.0.0.1 port 0 and resolves the port. When the bed closes the server stops
+   * listening and every connection still open is destroyed, before anything deferred runs.
+   */
+  async listen(server: NetServer): Promise<number> {
+    const open = new Set<Socket>();
+    server.on('connection', (s: Socket) => {
+      open.add(s);
+      s.once('close', () => open.delete(s));
+    });
+    const port = await listenOnLoopback(server);
+    this.addApp(() => {
+      server.close();
+      for (const s of open) s.destroy();
+    });
+    return port;
+  }
+
+  /** startMesh in the bed's folder, stopped when the bed closes; `wantCleanExit` is asserted then. */
+  async startMesh(options: Omit<MeshOptions, 'dir'> & { wantCleanExit?: boolean }): Promise<Mesh> {
+    const { wantCleanExit = false, ...rest } = options;
+    const mesh = await startMesh({ ...rest, dir: this.dir });
+    this.defer(() => mesh.stop({ wantCleanExit }));
+    return mesh;
+  }
+
+  /** Runs `setup`; when it fails, closes the bed before rethrowing (a fixture that hands the bed's contents back). */
+  async setUp<T>(setup: () => Promise<T>): Promise<T> {
+    try {
+      return await setup();
+    } catch (e) {
+      await this.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.#apps.splice(0)) stop();
+    const failures: unknown[] = [];
+    for (const closer of this.#closers.splice(0).reverse()) {
+      try {
+        await closer();
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    if (this.#dir !== undefined) removeDir(this.#dir);
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** A server workload of startClientServerMesh, with the port its app listens on. */
+export interface ServerWithApp {
+  name: string;
+  address: string;
+  /** Besides `instance: <name>`, which its Sidecar selects. */
+  labels: Record<string, string>;
+  /** `region/zone/subzone`, for locality-aware load balancing. */
+  locality?: string | undefined;
+  appPort: number;
+}
+
+/**
+ * The mesh of the routing tests, in namespace `shop`, in the bed (stopped when it closes): the
+ * workload `client` (labelled `app` and `instance` with its name; its forward proxy on
+ * `client.address:15001`) and `servers`, each serving every one of `ports` to its own app. `yaml`
+ * adds the Services and the routing.
+ */
+export function startClientServerMesh(
+  bed: TestBed,
+  o: {
+    client: { name: string; address: string; locality?: string | undefined };
+    servers: ServerWithApp[];
+    ports: SidecarPort[];
+    yaml: string;
+  },
+): Promise<Mesh> {
+  const { name, address } = o.client;
+  const docs = [
+    workloadEntryWith({ name, address, labels: { app: name, instance: name }, locality: o.client.locality }),
+  ];
+  for (const s of o.servers) {
+    docs.push(
+      workloadEntryWith({
+        name: s.name,
+        address: s.address,
+        labels: { ...s.labels, instance: s.name },
+        locality: s.locality,
+      }),
+      sidecarIngress(
+        s.name,
+        'shop',
+        o.ports.map((p) => ({ port: p, appPort: s.appPort })),
+        { instance: s.name },
+      ),
+    );
+  }
+  return bed.startMesh({
+    yaml: yamlDocs(...docs, o.yaml),
+    workloads: [...o.servers.map((s) => ({ name: s.name })), { name, outboundProxy: `${address}:15001` }],
+  });
 }
 
 /**

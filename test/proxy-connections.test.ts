@@ -24,17 +24,17 @@ import {
   trickle,
 } from './connection-kit.ts';
 import { frame, grpcCall, within } from './grpc-kit.ts';
-import { pollUntil, type RunningProxy, removeDir, tempDir } from './harness.ts';
+import { pollUntil, type RunningProxy } from './harness.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
 import {
-  type Mesh,
   peerAuthentication,
   service,
   sidecarEgress,
   sidecarIngress,
-  startMesh,
+  sidecarPort,
   workloadEntry,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 import { countSockets, tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.71.1';
@@ -47,12 +47,11 @@ const HEADERS_TIMEOUT_MS = 2_000;
 /** The HTTP app: `/hold` is taken and never answered (its socket's close is recorded), the rest 200. */
 interface HoldingApp {
   server: Server;
-  port: number;
   /** When the last held request arrived, and when its connection from the proxy closed. */
   held: { arrived: number | undefined; closed: number | undefined };
 }
 
-async function holdingApp(): Promise<HoldingApp> {
+function holdingApp(): HoldingApp {
   const held: HoldingApp['held'] = { arrived: undefined, closed: undefined };
   const server = createHttpServer((req: IncomingMessage, res) => {
     if (req.url === '/hold') {
@@ -66,13 +65,11 @@ async function holdingApp(): Promise<HoldingApp> {
     req.resume();
     res.end('ok');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, held };
+  return { server, held };
 }
 
 /** The gRPC app: `/shop.Greeter/Hold` is never answered (its stream's close is recorded), the rest greet. */
-async function greeterApp(): Promise<{ server: Http2Server; port: number; held: HoldingApp['held'] }> {
+function greeterApp(): { server: Http2Server; held: HoldingApp['held'] } {
   const held: HoldingApp['held'] = { arrived: undefined, closed: undefined };
   const server = createH2Server();
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -90,13 +87,11 @@ async function greeterApp(): Promise<{ server: Http2Server; port: number; held: 
     stream.resume();
     stream.on('end', () => stream.end(frame('hello')));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, held };
+  return { server, held };
 }
 
 function config(web: number, greeter: number): string {
-  const http = { number: 8080, protocol: 'HTTP', name: 'http' };
+  const http = sidecarPort(8080, 'HTTP');
   return yamlDocs(
     service('web', 'shop', [{ name: 'http', port: 8080 }]),
     service('open', 'shop', [{ name: 'http', port: 8080 }]),
@@ -105,12 +100,10 @@ function config(web: number, greeter: number): string {
     workloadEntry('web', 'shop', WEB),
     workloadEntry('open', 'shop', OPEN),
     workloadEntry('greeter', 'shop', GREETER),
-    sidecarIngress('web', 'shop', [{ port: http, defaultEndpoint: `127.0.0.1:${web}` }]),
-    sidecarIngress('open', 'shop', [{ port: http, defaultEndpoint: `127.0.0.1:${web}` }]),
+    sidecarIngress('web', 'shop', [{ port: http, appPort: web }]),
+    sidecarIngress('open', 'shop', [{ port: http, appPort: web }]),
     peerAuthentication('open', 'shop', 'PERMISSIVE'),
-    sidecarIngress('greeter', 'shop', [
-      { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${greeter}` },
-    ]),
+    sidecarIngress('greeter', 'shop', [{ port: sidecarPort(9090, 'GRPC'), appPort: greeter }]),
     sidecarEgress('client', 'shop', [{ port: { number: 9090 }, bind: CLIENT, hosts: ['./*'] }]),
   );
 }
@@ -127,18 +120,14 @@ function noCloseWait(proxy: RunningProxy, local: string, ms: number): Promise<vo
 }
 
 describe('proxy: connections are bounded in time', () => {
-  let dir: string;
+  const bed = new TestBed('connections');
+  const web = holdingApp();
+  const greeter = greeterApp();
   let mesh: Mesh;
-  let web: HoldingApp;
-  let greeter: Awaited<ReturnType<typeof greeterApp>>;
 
   before(async () => {
-    dir = tempDir('connections');
-    web = await holdingApp();
-    greeter = await greeterApp();
-    mesh = await startMesh({
-      dir,
-      yaml: config(web.port, greeter.port),
+    mesh = await bed.startMesh({
+      yaml: config(await bed.listen(web.server), await bed.listen(greeter.server)),
       workloads: [
         { name: 'web' },
         { name: 'open' },
@@ -151,16 +140,11 @@ describe('proxy: connections are bounded in time', () => {
           ALDER_PROXY_REQUEST_HEADERS_TIMEOUT: `${HEADERS_TIMEOUT_MS}ms`,
         },
       },
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    web?.server.closeAllConnections();
-    web?.server.close();
-    greeter?.server.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   const mtlsPorts = [
     { name: 'a STRICT inbound port', proxy: 'web', host: WEB, port: 8080 },

@@ -4,20 +4,10 @@
 // Mesh: client 127.0.15.1 → web 127.0.15.2; api and ratings have no workloads.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, tempDir } from './harness.ts';
-import {
-  curl,
-  type Mesh,
-  rawExchange,
-  service,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { curl, rawExchange, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, yamlDocs } from './mesh-yaml.ts';
 
 const FORWARD = 'http://127.0.15.1:15001';
 const WEB_ONLY = '"./web.shop.svc.cluster.local"';
@@ -36,41 +26,25 @@ spec:
 
 function config(appPort: number): string {
   return yamlDocs(
-    service('web', 'shop', [{ name: 'http', port: 8080 }]),
+    clientWebYaml({ client: '127.0.15.1', web: '127.0.15.2', appPort }),
     service('api', 'shop', [{ name: 'http', port: 8080 }]),
     service('ratings', 'shop', [{ name: 'http', port: 9080 }]),
-    workloadEntry('web', 'shop', '127.0.15.2'),
-    workloadEntry('client', 'shop', '127.0.15.1'),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
     DEFAULT_SIDECAR,
   );
 }
 
 describe('proxy: a Sidecar egress scope names itself when it refuses a host', () => {
-  let dir: string;
-  let app: Server;
-  let mesh: Mesh;
+  const bed = new TestBed('egress-scope');
 
   before(async () => {
-    dir = tempDir('egress-scope');
-    app = createServer((_req, res) => res.end('web\n'));
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    mesh = await startMesh({
-      dir,
-      yaml: config((app.address() as { port: number }).port),
+    await bed.startMesh({
+      yaml: config(await bed.listen(createServer((_req, res) => res.end('web\n')))),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: '127.0.15.1:15001' }],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    app?.closeAllConnections();
-    app?.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('egress scope: a host the Sidecar covers is served', async () => {
     const r = await curl(['-x', FORWARD, 'http://web.shop:8080/']);

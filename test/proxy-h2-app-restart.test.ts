@@ -6,18 +6,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:http2';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { grpcCall, within } from './grpc-kit.ts';
-import { removeDir, tempDir } from './harness.ts';
-import {
-  type Mesh,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { freePort } from './harness.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.72.1';
 const GREETER = '127.0.72.2';
@@ -44,14 +37,6 @@ async function startApp(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  probe.close();
-  return port;
-}
-
 interface Call {
   startedAt: number;
   /** grpc-status, or `hung` when nothing came within the deadline. */
@@ -60,41 +45,28 @@ interface Call {
 }
 
 describe('proxy: an HTTP/2 app that restarts', () => {
-  let dir: string;
-  let mesh: Mesh;
+  const bed = new TestBed('h2-restart');
   let appPort: number;
   let app: ChildProcess | undefined;
 
   before(async () => {
-    dir = tempDir('h2-restart');
     appPort = await freePort();
     app = await startApp(appPort);
-    mesh = await startMesh({
-      dir,
+    bed.addApp(() => app?.kill('SIGKILL'));
+    await bed.startMesh({
       yaml: yamlDocs(
-        `apiVersion: v1
-kind: Service
-metadata: {name: greeter, namespace: shop}
-spec:
-  selector: {app: greeter}
-  ports: [{name: grpc, port: 9090}]
-`,
+        service('greeter', 'shop', [{ name: 'grpc', port: 9090 }]),
         workloadEntry('greeter', 'shop', GREETER),
         workloadEntry('client', 'shop', CLIENT),
-        sidecarIngress('greeter', 'shop', [
-          { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-        ]),
+        sidecarIngress('greeter', 'shop', [{ port: sidecarPort(9090, 'GRPC'), appPort }]),
         sidecarEgress('client', 'shop', [{ port: { number: 9090 }, bind: CLIENT, hosts: ['./*'] }]),
       ),
       workloads: [{ name: 'greeter' }, { name: 'client' }],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    app?.kill('SIGKILL');
-    await mesh?.stop({ wantCleanExit: true });
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('h2 app restart: calls fail fast while the app is down and succeed within 2s of its restart', async (t) => {
     const session = connect(`http://${CLIENT}:9090`);

@@ -3,9 +3,7 @@
 // hand on both ends (5-byte length prefix, grpc-status in trailers); no gRPC library is involved.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import {
-  type ClientHttp2Session,
   connect,
   constants,
   createServer,
@@ -15,17 +13,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { deframer, frame, grpcCall, grpcResult, h2Request, within } from './grpc-kit.ts';
-import { type RunningProxy, removeDir, tempDir } from './harness.ts';
-import {
-  type Mesh,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { deframer, frame, grpcCall, grpcResult, grpcStream, h2Request, within } from './grpc-kit.ts';
+import type { RunningProxy } from './harness.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.12.1';
 const WEB = '127.0.11.2';
@@ -39,7 +30,7 @@ interface Seen {
 }
 
 /** The app: plain HTTP/2 echo on /echo*, a gRPC Greeter (SayHello, Fail, Chat bidi) otherwise. */
-async function h2App(): Promise<{ server: Http2Server; port: number; seen: Seen[] }> {
+function h2App(): { server: Http2Server; seen: Seen[] } {
   const seen: Seen[] = [];
   const server = createServer();
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
@@ -56,9 +47,7 @@ async function h2App(): Promise<{ server: Http2Server; port: number; seen: Seen[
       stream.end(JSON.stringify({ method: headers[':method'], path, bodyBytes, headers }));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, seen };
+  return { server, seen };
 }
 
 function grpcMethod(stream: ServerHttp2Stream, path: string): void {
@@ -98,43 +87,34 @@ function config(appPort: number): string {
     workloadEntry('down', 'shop', DOWN),
     workloadEntry('client', 'shop', CLIENT),
     sidecarIngress('web', 'shop', [
-      { port: { number: 9080, protocol: 'HTTP2', name: 'http2' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-      { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${appPort}` },
+      { port: sidecarPort(9080, 'HTTP2'), appPort },
+      { port: sidecarPort(9090, 'GRPC'), appPort },
     ]),
     sidecarEgress('client', 'shop', [egress(9080), egress(9090), egress(9091), egress(9092)]),
   );
 }
 
 describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
-  let dir: string;
-  let app: Awaited<ReturnType<typeof h2App>>;
+  const bed = new TestBed('h2');
+  const app = h2App();
   let web: RunningProxy;
-  let mesh: Mesh;
-  const sessions: ClientHttp2Session[] = [];
   const h2c = (port: number) => {
     const s = connect(`http://${CLIENT}:${port}`);
     s.on('error', () => undefined);
-    sessions.push(s);
+    bed.defer(() => s.destroy());
     return s;
   };
 
   before(async () => {
-    dir = tempDir('h2');
-    app = await h2App();
-    mesh = await startMesh({
-      dir,
-      yaml: config(app.port),
+    const mesh = await bed.startMesh({
+      yaml: config(await bed.listen(app.server)),
       workloads: [{ name: 'web' }, { name: 'client' }],
+      wantCleanExit: true,
     });
     web = mesh.proxy('web');
   });
 
-  after(async () => {
-    for (const s of sessions) s.destroy();
-    await mesh.stop({ wantCleanExit: true });
-    app.server.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('h2: GET and POST reach the app over one mTLS h2 connection, with the identity set by the mesh', async () => {
     const session = h2c(9080);
@@ -222,13 +202,7 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
   });
 
   it('grpc: a bidirectional stream interleaves messages both ways before the request ends', async () => {
-    const stream = h2c(9090).request({
-      ':method': 'POST',
-      ':path': '/shop.Greeter/Chat',
-      ':authority': 'greeter.shop:9090',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
+    const stream = grpcStream(h2c(9090), 'greeter.shop:9090', '/shop.Greeter/Chat');
     const order: string[] = [];
     let sent = 1;
     stream.write(frame('1'));
@@ -251,13 +225,7 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
   });
 
   it('grpc: an app reset after the response headers reaches the client as RST_STREAM with its code', async () => {
-    const stream = h2c(9090).request({
-      ':method': 'POST',
-      ':path': '/shop.Greeter/Reset',
-      ':authority': 'greeter.shop:9090',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
+    const stream = grpcStream(h2c(9090), 'greeter.shop:9090', '/shop.Greeter/Reset');
     stream.write(frame('x'));
     const closed = grpcResult(stream, () => stream.write(frame('again'))).then(
       () => assert.fail('want the stream reset, got a normal end'),

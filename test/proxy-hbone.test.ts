@@ -12,23 +12,24 @@ import {
   connect as h2Connect,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Server as NetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { meshCa, type WorkloadCert } from './certs.ts';
 import { getVia } from './connection-kit.ts';
-import { type RunningProxy, removeDir, tempDir } from './harness.ts';
+import type { RunningProxy } from './harness.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import {
-  type Mesh,
+  clientWebYaml,
   meshConfig,
-  rawExchange,
   service,
   sidecarEgress,
   sidecarIngress,
-  startMesh,
+  sidecarPort,
   workloadEntry,
+  workloadEntryWith,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 
 const CLIENT = '127.0.42.1';
 const WEB = '127.0.42.2';
@@ -48,7 +49,7 @@ interface Answer {
 }
 
 /** An HTTP app that answers with its own name, the path and the caller identity the mesh gave it. */
-async function whoAmIApp(name: string): Promise<{ server: Server; port: number }> {
+function whoAmIApp(name: string): Server {
   const server = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -59,42 +60,16 @@ async function whoAmIApp(name: string): Promise<{ server: Server; port: number }
     });
   });
   server.keepAliveTimeout = 1000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
+  return server;
 }
 
 /** A TCP app that echoes what it receives and, when the client half-closes, says "bye" and closes. */
-async function echoApp(): Promise<{ port: number; close(): void }> {
-  const open = new Set<Socket>();
-  const server = createTcpServer({ allowHalfOpen: true }, (s) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
+function echoApp(): NetServer {
+  return createTcpServer({ allowHalfOpen: true }, (s) => {
     s.on('error', () => undefined);
     s.on('data', (d: Buffer) => s.write(d));
     s.on('end', () => s.end('bye'));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      server.close();
-      for (const s of open) s.destroy();
-    },
-  };
-}
-
-/** A WorkloadEntry with its own `ports` (service port name → workload port, and `hbone`). */
-function workloadEntryWithPorts(name: string, address: string, ports: Record<string, number>): string {
-  const flow = Object.entries(ports)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(', ');
-  return `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: shop}
-spec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${name}, ports: {${flow}}}
-`;
 }
 
 /**
@@ -102,7 +77,10 @@ spec: {address: ${address}, labels: {app: ${name}}, serviceAccount: ${name}, por
  * alpha and beta share .3, serving 8080 on workload ports 8081 and 8082 through tunnel ports of their own.
  */
 function hboneConfig(apps: { web: number; echo: number; alpha: number; beta: number }): string {
-  const http = (port: number) => ({ number: port, protocol: 'HTTP', name: 'http' });
+  const http = (port: number) => sidecarPort(port, 'HTTP');
+  /** On SHARED, its Service port `http` at `port` and its own tunnel port. */
+  const onShared = (name: string, port: number, tunnel: number) =>
+    workloadEntryWith({ name, address: SHARED, labels: { app: name }, ports: { http: port, hbone: tunnel } });
   return yamlDocs(
     service('web', 'shop', [{ name: 'http', port: 8080 }]),
     service('echo', 'shop', [{ name: 'tcp', port: 9000 }], 'web'),
@@ -110,20 +88,16 @@ function hboneConfig(apps: { web: number; echo: number; alpha: number; beta: num
     service('beta', 'shop', [{ name: 'http', port: 8080 }]),
     workloadEntry('client', 'shop', CLIENT),
     workloadEntry('web', 'shop', WEB),
-    workloadEntryWithPorts('alpha', SHARED, { http: 8081, hbone: ALPHA_TUNNEL }),
-    workloadEntryWithPorts('beta', SHARED, { http: 8082, hbone: BETA_TUNNEL }),
+    onShared('alpha', 8081, ALPHA_TUNNEL),
+    onShared('beta', 8082, BETA_TUNNEL),
     sidecarIngress('web', 'shop', [
-      { port: http(8080), defaultEndpoint: `127.0.0.1:${apps.web}` },
-      { port: { number: 9000, protocol: 'TCP', name: 'tcp' }, defaultEndpoint: `127.0.0.1:${apps.echo}` },
+      { port: http(8080), appPort: apps.web },
+      { port: sidecarPort(9000, 'TCP'), appPort: apps.echo },
     ]),
-    sidecarIngress('alpha', 'shop', [{ port: http(8081), defaultEndpoint: `127.0.0.1:${apps.alpha}` }]),
-    sidecarIngress('beta', 'shop', [{ port: http(8082), defaultEndpoint: `127.0.0.1:${apps.beta}` }]),
+    sidecarIngress('alpha', 'shop', [{ port: http(8081), appPort: apps.alpha }]),
+    sidecarIngress('beta', 'shop', [{ port: http(8082), appPort: apps.beta }]),
     sidecarEgress('client', 'shop', [
-      {
-        port: { number: 9000, protocol: 'TCP', name: 'tcp' },
-        bind: CLIENT,
-        hosts: ['./echo.shop.svc.cluster.local'],
-      },
+      { port: sidecarPort(9000, 'TCP'), bind: CLIENT, hosts: ['./echo.shop.svc.cluster.local'] },
     ]),
   );
 }
@@ -132,12 +106,7 @@ function hboneConfig(apps: { web: number; echo: number; alpha: number; beta: num
 function plainConfig(webApp: number): string {
   return yamlDocs(
     meshConfig('{hbone: {enabled: false}}'),
-    service('web', 'shop', [{ name: 'http', port: 8080 }]),
-    workloadEntry('client', 'shop', PLAIN_CLIENT),
-    workloadEntry('web', 'shop', PLAIN_WEB),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${webApp}` },
-    ]),
+    clientWebYaml({ client: PLAIN_CLIENT, web: PLAIN_WEB, appPort: webApp }),
   );
 }
 
@@ -248,54 +217,41 @@ function readToEnd(stream: ClientHttp2Stream, what: string): Promise<string> {
 }
 
 describe('proxy: HBONE tunnels between proxies', () => {
-  let dir: string;
-  const apps: { server: Server }[] = [];
-  let echo: Awaited<ReturnType<typeof echoApp>>;
+  const bed = new TestBed('hbone');
   let mesh: Mesh;
   let plain: Mesh;
   /** A mesh certificate for a client that is no proxy. */
   let tester: WorkloadCert;
 
   before(async () => {
-    dir = tempDir('hbone');
     const [web, alpha, beta, plainWeb] = await Promise.all(
-      ['web', 'alpha', 'beta', 'plain-web'].map((name) => whoAmIApp(name)),
+      ['web', 'alpha', 'beta', 'plain-web'].map((name) => bed.listen(whoAmIApp(name))),
     );
     if (web === undefined || alpha === undefined || beta === undefined || plainWeb === undefined) {
       throw new Error('want four apps started');
     }
-    apps.push(web, alpha, beta, plainWeb);
-    echo = await echoApp();
-    mesh = await startMesh({
-      dir,
-      yaml: hboneConfig({ web: web.port, echo: echo.port, alpha: alpha.port, beta: beta.port }),
+    const echo = await bed.listen(echoApp());
+    mesh = await bed.startMesh({
+      yaml: hboneConfig({ web, echo, alpha, beta }),
       workloads: [
         { name: 'web' },
         { name: 'alpha' },
         { name: 'beta' },
         { name: 'client', outboundProxy: `${CLIENT}:15001` },
       ],
+      wantCleanExit: true,
     });
-    plain = await startMesh({
-      dir,
+    plain = await bed.startMesh({
       folder: 'plain',
       issue: mesh.issue,
-      yaml: plainConfig(plainWeb.port),
+      yaml: plainConfig(plainWeb),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${PLAIN_CLIENT}:15001` }],
+      wantCleanExit: true,
     });
     tester = mesh.issue(spiffe('tester'), 'tester');
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    await plain?.stop({ wantCleanExit: true });
-    for (const app of apps) {
-      app.server.closeAllConnections();
-      app.server.close();
-    }
-    echo?.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('hbone: HTTP reaches the app with the caller identity, over one tunnel session for 21 requests', async () => {
     const web = mesh.proxy('web');
@@ -422,7 +378,7 @@ describe('proxy: HBONE tunnels between proxies', () => {
     const web = mesh.proxy('web');
     const series = 'alder_proxy_inbound_refused_total{listener="tunnel|15008",reason="tls-failed"}';
     const before = await stat(web, series);
-    const rogue = meshCa(dir, 'rogue')(spiffe('client'), 'rogue-client');
+    const rogue = meshCa(bed.dir, 'rogue')(spiffe('client'), 'rogue-client');
     const session = h2Connect(`https://${WEB}:15008`, {
       ca: readFileSync(tester.ca),
       cert: readFileSync(rogue.cert),
@@ -464,7 +420,7 @@ describe('proxy: HBONE tunnels between proxies', () => {
     const web = mesh.proxy('web');
     const series = 'alder_proxy_inbound_refused_total{listener="inbound|8080",reason="tls-failed"}';
     const before = await stat(web, series);
-    const rogue = meshCa(dir, 'rogue-direct')(spiffe('client'), 'rogue-direct-client');
+    const rogue = meshCa(bed.dir, 'rogue-direct')(spiffe('client'), 'rogue-direct-client');
     const socket = tlsConnect({
       host: WEB,
       port: 8080,

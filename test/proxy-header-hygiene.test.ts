@@ -4,8 +4,6 @@
 // the mesh's own response headers an app must not forge — while a peer proxy's own flags still pass.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import {
   type ClientHttp2Session,
@@ -16,23 +14,20 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { grpcCall, h2Request, within } from './grpc-kit.ts';
-import { removeDir, tempDir, waitForLog } from './harness.ts';
+import { freePort } from './harness.ts';
+import { applyConfig, curl, type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import {
-  curl,
-  type Mesh,
   meshConfig,
   peerAuthentication,
-  rawExchange,
   service,
   sidecarEgress,
   sidecarIngress,
-  startMesh,
+  sidecarPort,
   workloadEntry,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
 
 const CLIENT = '127.0.50.1';
 const WEB = '127.0.50.2';
@@ -45,7 +40,7 @@ interface Seen {
 }
 
 /** HTTP/1 app: /forge answers with forged mesh headers, /trailers with a chunked body and trailers; else echoes. */
-async function http1App(): Promise<{ server: Server; port: number; seen: Seen[] }> {
+function http1App(): { server: Server; seen: Seen[] } {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     req.resume();
@@ -69,13 +64,11 @@ async function http1App(): Promise<{ server: Server; port: number; seen: Seen[] 
       res.end(body);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, seen };
+  return { server, seen };
 }
 
 /** HTTP/2 app: echoes its request; /forge and the gRPC method Forge answer with forged mesh headers. */
-async function h2App(): Promise<{ server: Http2Server; port: number; seen: H2Headers[] }> {
+function h2App(): { server: Http2Server; seen: H2Headers[] } {
   const seen: H2Headers[] = [];
   const server = createH2Server();
   server.on('stream', (stream: ServerHttp2Stream, headers: H2Headers) => {
@@ -98,18 +91,7 @@ async function h2App(): Promise<{ server: Http2Server; port: number; seen: H2Hea
       stream.end(JSON.stringify(headers));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, seen };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createNetServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  return port;
+  return { server, seen };
 }
 
 /**
@@ -135,16 +117,13 @@ spec:
     workloadEntry('client', 'shop', CLIENT),
     peerAuthentication('web', 'shop', 'PERMISSIVE'),
     sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${ports.http1}` },
-      { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${ports.h2}` },
-      {
-        port: { number: 8083, protocol: 'HTTP', name: 'http' },
-        defaultEndpoint: `127.0.0.1:${ports.closed}`,
-      },
+      { port: sidecarPort(8080, 'HTTP'), appPort: ports.http1 },
+      { port: sidecarPort(9090, 'GRPC'), appPort: ports.h2 },
+      { port: sidecarPort(8083, 'HTTP'), appPort: ports.closed },
     ]),
     sidecarEgress('client', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: CLIENT, hosts: ['./*'] },
-      { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, bind: CLIENT, hosts: ['./*'] },
+      { port: sidecarPort(8080, 'HTTP'), bind: CLIENT, hosts: ['./*'] },
+      { port: sidecarPort(9090, 'GRPC'), bind: CLIENT, hosts: ['./*'] },
     ]),
     ...(mesh === undefined ? [] : [meshConfig(mesh)]),
   );
@@ -161,49 +140,34 @@ function meshHeadersIn(text: string): string[] {
 }
 
 describe('proxy: method and header hygiene', () => {
-  let dir: string;
-  let app: Awaited<ReturnType<typeof http1App>>;
-  let h2: Awaited<ReturnType<typeof h2App>>;
+  const bed = new TestBed('hygiene');
+  const app = http1App();
+  const h2 = h2App();
   let ports: { http1: number; h2: number; closed: number };
   let mesh: Mesh;
-  const sessions: ClientHttp2Session[] = [];
   const h2c = () => {
     const s = connect(`http://${CLIENT}:9090`);
     s.on('error', () => undefined);
-    sessions.push(s);
+    bed.defer(() => s.destroy());
     return s;
   };
   /** Rewrites the config with `meshSpec` as the MeshConfig and waits until both proxies applied it. */
-  const reconfigure = async (meshSpec: string) => {
-    const before = mesh.proxies.map((p) => p.logs.filter((l) => l.msg === 'snapshot applied').length);
-    writeFileSync(mesh.configFile, config(ports, meshSpec));
-    await Promise.all(
-      mesh.proxies.map((p, i) =>
-        waitForLog(p, () => p.logs.filter((l) => l.msg === 'snapshot applied').length > (before[i] ?? 0)),
-      ),
-    );
-  };
+  const reconfigure = (meshSpec: string) => applyConfig(mesh, config(ports, meshSpec));
 
   before(async () => {
-    dir = tempDir('hygiene');
-    app = await http1App();
-    h2 = await h2App();
-    ports = { http1: app.port, h2: h2.port, closed: await closedPort() };
-    mesh = await startMesh({
-      dir,
+    ports = {
+      http1: await bed.listen(app.server),
+      h2: await bed.listen(h2.server),
+      closed: await freePort(),
+    };
+    mesh = await bed.startMesh({
       yaml: config(ports),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${CLIENT}:15001` }],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    for (const s of sessions) s.destroy();
-    await mesh.stop({ wantCleanExit: true });
-    app.server.closeAllConnections();
-    app.server.close();
-    h2.server.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   describe('methods', () => {
     const cases = [

@@ -3,23 +3,13 @@
 // is refused with its expected status, and the app never receives a complete request.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, removeDir, tempDir } from './harness.ts';
-import {
-  type Mesh,
-  peerAuthentication,
-  rawExchange,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { ROOT } from './harness.ts';
+import { rawExchange, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, peerAuthentication, yamlDocs } from './mesh-yaml.ts';
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'http1');
 const VALID = join(ROOT, 'test', 'corpus', 'http1-valid');
@@ -32,22 +22,13 @@ const expected = JSON.parse(readFileSync(join(CORPUS, 'expected.json'), 'utf8'))
 /** The mesh: client (127.0.9.1) → web (.2), whose inbound port is PERMISSIVE so it takes raw bytes too. */
 function config(appPort: number): string {
   return yamlDocs(
-    service('web', 'shop', [{ name: 'http', port: 8080 }]),
-    workloadEntry('web', 'shop', '127.0.9.2'),
-    workloadEntry('client', 'shop', '127.0.9.1'),
+    clientWebYaml({ client: '127.0.9.1', web: '127.0.9.2', appPort, egress: true }),
     peerAuthentication('web', 'shop', 'PERMISSIVE'),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
-    sidecarEgress('client', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.9.1', hosts: ['./*'] },
-    ]),
   );
 }
 
 describe('proxy: hostile HTTP/1.1 corpus', () => {
-  let dir: string;
-  let app: Server;
+  const bed = new TestBed('hostile');
   let completeRequests = 0;
   let onRequest: (() => void) | undefined;
   /** Resolves when the app has seen `n` complete requests, or after 2 s (the assertion then tells). */
@@ -61,11 +42,9 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
         resolve();
       };
     });
-  let mesh: Mesh;
 
   before(async () => {
-    dir = tempDir('hostile');
-    app = createServer((req, res) => {
+    const app = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
         completeRequests++;
@@ -73,21 +52,13 @@ describe('proxy: hostile HTTP/1.1 corpus', () => {
         res.end('ok');
       });
     });
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    mesh = await startMesh({
-      dir,
-      yaml: config((app.address() as { port: number }).port),
+    await bed.startMesh({
+      yaml: config(await bed.listen(app)),
       workloads: [{ name: 'web' }, { name: 'client' }],
     });
   });
 
-  after(async () => {
-    await mesh.stop();
-    app.closeAllConnections();
-    app.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   const files = readdirSync(CORPUS)
     .filter((f) => f.endsWith('.http'))

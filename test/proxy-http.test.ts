@@ -3,21 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { removeDir, tempDir } from './harness.ts';
-import {
-  curl,
-  type Mesh,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { curl, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 const run = promisify(execFile);
 
@@ -28,7 +18,7 @@ interface Seen {
   bodyBytes: number;
 }
 
-async function recordingApp(): Promise<{ server: Server; port: number; seen: Seen[] }> {
+function recordingApp(): { server: Server; seen: Seen[] } {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     let bodyBytes = 0;
@@ -55,51 +45,32 @@ async function recordingApp(): Promise<{ server: Server; port: number; seen: See
     });
   });
   server.keepAliveTimeout = 1000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, seen };
+  return { server, seen };
 }
 
 /** The mesh: client (127.0.7.1) → web (.2); empty has no endpoints; down (.3) has nothing listening. */
 function config(appPort: number): string {
-  const http = (port: number) => [{ name: 'http', port }];
   return yamlDocs(
-    service('web', 'shop', http(8080)),
-    service('empty', 'shop', http(8081)),
-    service('down', 'shop', http(8082)),
-    workloadEntry('web', 'shop', '127.0.7.2'),
+    clientWebYaml({ client: '127.0.7.1', web: '127.0.7.2', appPort, egress: true }),
+    service('empty', 'shop', [{ name: 'http', port: 8081 }]),
+    service('down', 'shop', [{ name: 'http', port: 8082 }]),
     workloadEntry('down', 'shop', '127.0.7.3'),
-    workloadEntry('client', 'shop', '127.0.7.1'),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
-    sidecarEgress('client', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.7.1', hosts: ['./*'] },
-    ]),
   );
 }
 
 describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
-  let dir: string;
-  let app: Awaited<ReturnType<typeof recordingApp>>;
-  let mesh: Mesh;
+  const bed = new TestBed('http');
+  const app = recordingApp();
 
   before(async () => {
-    dir = tempDir('http');
-    app = await recordingApp();
-    mesh = await startMesh({
-      dir,
-      yaml: config(app.port),
+    await bed.startMesh({
+      yaml: config(await bed.listen(app.server)),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: '127.0.7.1:15001' }],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh.stop({ wantCleanExit: true });
-    app.server.closeAllConnections();
-    app.server.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('http: a GET through HTTP_PROXY reaches the app with the caller identity set by the mesh', async () => {
     const r = await curl([
@@ -129,34 +100,26 @@ describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
 
   it('http: an explicit local port routes by Host, and bodies flow both ways (length and chunked)', async () => {
     const body = 'x'.repeat(100_000);
-    const sized = await curl([
-      '-H',
-      'Host: web.shop.svc.cluster.local:8080',
-      '--data-binary',
-      body,
-      'http://127.0.7.1:8080/upload',
-    ]);
-    assert.equal(sized.status, 200, sized.body);
-    assert.equal(
-      (JSON.parse(sized.body) as Seen).bodyBytes,
-      100_000,
-      'want the whole Content-Length body at the app',
-    );
-    const chunked = await curl([
-      '-H',
-      'Host: web.shop:8080',
-      '-H',
-      'Transfer-Encoding: chunked',
-      '--data-binary',
-      body,
-      'http://127.0.7.1:8080/chunked',
-    ]);
-    assert.equal(chunked.status, 200, chunked.body);
-    assert.equal(
-      (JSON.parse(chunked.body) as Seen).bodyBytes,
-      100_000,
-      'want the whole chunked body at the app',
-    );
+    const uploads = [
+      { path: '/upload', headers: ['Host: web.shop.svc.cluster.local:8080'], framing: 'Content-Length' },
+      {
+        path: '/chunked',
+        headers: ['Host: web.shop:8080', 'Transfer-Encoding: chunked'],
+        framing: 'chunked',
+      },
+    ];
+    for (const u of uploads) {
+      const r = await curl([
+        ...u.headers.flatMap((h) => ['-H', h]),
+        ...['--data-binary', body, `http://127.0.7.1:8080${u.path}`],
+      ]);
+      assert.equal(r.status, 200, r.body);
+      assert.equal(
+        (JSON.parse(r.body) as Seen).bodyBytes,
+        100_000,
+        `want the whole ${u.framing} body at the app`,
+      );
+    }
     const streamed = await curl(['-H', 'Host: web.shop:8080', 'http://127.0.7.1:8080/stream']);
     assert.equal(streamed.body, 'part one, part two', 'want a chunked response passed on whole');
     assert.match(streamed.headers, /transfer-encoding: chunked/i);

@@ -4,11 +4,11 @@
 // from a peer proxy still reaches the app, which needs a descriptor of its own.
 
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { clientWebMesh, getVia, type HeldSocket, holdOpen, inWaves, okApp } from './connection-kit.ts';
-import { type RunningProxy, removeDir, tempDir } from './harness.ts';
-import { type Mesh, startMesh } from './mesh-fixture.ts';
+import { getVia, type HeldSocket, holdOpen, inWaves, okServer } from './connection-kit.ts';
+import type { RunningProxy } from './harness.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.73.1';
@@ -24,17 +24,12 @@ async function stat(proxy: RunningProxy, series: string): Promise<number> {
 }
 
 describe('proxy: overload under a low open-file limit', () => {
-  let dir: string;
+  const bed = new TestBed('overload');
   let mesh: Mesh;
-  let app: Server;
 
   before(async () => {
-    dir = tempDir('overload');
-    const ok = await okApp();
-    app = ok.server;
-    mesh = await startMesh({
-      dir,
-      yaml: clientWebMesh({ client: CLIENT, web: WEB }, ok.port),
+    mesh = await bed.startMesh({
+      yaml: clientWebYaml({ client: CLIENT, web: WEB, appPort: await bed.listen(okServer()) }),
       workloads: [
         // Silent connections are held for the whole test: only the cap lets go of them.
         {
@@ -46,15 +41,11 @@ describe('proxy: overload under a low open-file limit', () => {
         },
         { name: 'client', outboundProxy: `${CLIENT}:15001` },
       ],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    app?.closeAllConnections();
-    app?.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it(`overload: ${ATTEMPTS} connections against a proxy limited to ${FD_LIMIT} descriptors leave it serving`, async (t) => {
     const web = mesh.proxy('web');

@@ -7,16 +7,9 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  alder,
-  eventually,
-  type RunningProxy,
-  removeDir,
-  startProxy,
-  tempDir,
-  waitForLog,
-} from './harness.ts';
-import { service, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { alder, eventually, type RunningProxy, startProxy, waitForLog } from './harness.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { service, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** One workload `NAME` at ADDRESS serving Service NAME:8080, plus `extra` documents as they are. */
 function mesh(name: string, address: string, extra = ''): string {
@@ -79,26 +72,23 @@ function staleReady(p: RunningProxy): Promise<string> {
 }
 
 describe('proxy process: --config DIR', () => {
-  let dir: string;
+  const bed = new TestBed('process-config');
   let file: string;
   let proxy: RunningProxy;
   let firstVersion: string;
 
   before(async () => {
-    dir = tempDir('process-config');
-    mkdirSync(join(dir, 'config'));
-    file = join(dir, 'config', 'mesh.yaml');
+    mkdirSync(join(bed.dir, 'config'));
+    file = join(bed.dir, 'config', 'mesh.yaml');
     writeFileSync(file, mesh('web', '127.0.60.1'));
     proxy = await startProxy([
-      ...['--config', join(dir, 'config'), '--workload', 'shop/web', '--outbound-proxy', 'none'],
+      ...['--config', join(bed.dir, 'config'), '--workload', 'shop/web', '--outbound-proxy', 'none'],
     ]);
+    bed.defer(() => proxy.stop());
     firstVersion = (await configDump(proxy)).version;
   });
 
-  after(async () => {
-    await proxy.stop();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('watch: a file replaced by rename, then written in place, then renamed over again: each change goes live', async () => {
     replaceByRename(file, mesh('web', '127.0.60.1', extraService('renamed')));
@@ -107,14 +97,14 @@ describe('proxy process: --config DIR', () => {
     await clusterLive(proxy, 'written');
     replaceByRename(file, mesh('web', '127.0.60.1', extraService('renamed-again')));
     await clusterLive(proxy, 'renamed-again');
-    mkdirSync(join(dir, 'config', 'more'));
-    writeFileSync(join(dir, 'config', 'more', 'extra.yaml'), extraService('in-subfolder').slice(4));
+    mkdirSync(join(bed.dir, 'config', 'more'));
+    writeFileSync(join(bed.dir, 'config', 'more', 'extra.yaml'), extraService('in-subfolder').slice(4));
     await clusterLive(proxy, 'in-subfolder');
   });
 
   it('refused: a folder that fails to load or to compile is counted, and /ready, /config_dump and /stats say so', async () => {
     const rejected = 'alder_proxy_snapshots_total{outcome="rejected"}';
-    rmSync(join(dir, 'config', 'more'), { recursive: true, force: true });
+    rmSync(join(bed.dir, 'config', 'more'), { recursive: true, force: true });
     replaceByRename(file, mesh('web', '127.0.60.1'));
     await eventually('want the first snapshot back in force', async (seen) => {
       const version = (await configDump(proxy)).version;
@@ -167,7 +157,7 @@ describe('proxy process: --config DIR', () => {
 });
 
 describe('proxy process: --snapshot FILE', () => {
-  let dir: string;
+  const bed = new TestBed('process-snapshot');
   let snapshotFile: string;
   let proxy: RunningProxy;
   let configModules: string[];
@@ -175,18 +165,15 @@ describe('proxy process: --snapshot FILE', () => {
   let snapshotModules: () => string[];
   let version: string;
 
-  /** Every proxy started here, stopped at the end even when a step before fails. */
-  const started: RunningProxy[] = [];
-
   /** Runs a proxy with the module log hook; answers it and a reader of the modules it has loaded. */
   async function withModuleLog(name: string, args: string[]) {
-    const log = join(dir, `${name}.modules`);
+    const log = join(bed.dir, `${name}.modules`);
     writeFileSync(log, '');
     const p = await startProxy(args, {
       nodeArgs: ['--import', join(import.meta.dirname, 'module-log.ts')],
       env: { ALDER_TEST_MODULE_LOG: log },
     });
-    started.push(p);
+    bed.defer(() => p.stop());
     return {
       p,
       modules: () =>
@@ -197,19 +184,18 @@ describe('proxy process: --snapshot FILE', () => {
   }
 
   before(async () => {
-    dir = tempDir('process-snapshot');
-    mkdirSync(join(dir, 'config'));
-    writeFileSync(join(dir, 'config', 'mesh.yaml'), mesh('snap', '127.0.60.2'));
+    mkdirSync(join(bed.dir, 'config'));
+    writeFileSync(join(bed.dir, 'config', 'mesh.yaml'), mesh('snap', '127.0.60.2'));
     const compiling = await withModuleLog('config', [
-      ...['--config', join(dir, 'config'), '--workload', 'shop/snap', '--outbound-proxy', 'none'],
+      ...['--config', join(bed.dir, 'config'), '--workload', 'shop/snap', '--outbound-proxy', 'none'],
     ]);
     const dump = await adminGet(compiling.p, '/config_dump');
     // A refused change loads what error reporting needs (the yaml library, for line numbers) too.
-    writeFileSync(join(dir, 'config', 'mesh.yaml'), mesh('snap', '127.0.60.2', BROKEN_ENTRY));
+    writeFileSync(join(bed.dir, 'config', 'mesh.yaml'), mesh('snap', '127.0.60.2', BROKEN_ENTRY));
     await staleReady(compiling.p);
     configModules = compiling.modules();
     await compiling.p.stop();
-    snapshotFile = join(dir, 'snapshot.json');
+    snapshotFile = join(bed.dir, 'snapshot.json');
     writeFileSync(snapshotFile, dump.text);
     version = (JSON.parse(dump.text) as { version: string }).version;
     const reading = await withModuleLog('snapshot', ['--snapshot', snapshotFile]);
@@ -217,10 +203,7 @@ describe('proxy process: --snapshot FILE', () => {
     snapshotModules = reading.modules;
   });
 
-  after(async () => {
-    for (const p of started) await p.stop();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('--snapshot: serves a saved /config_dump as it is', async () => {
     assert.equal(
@@ -315,8 +298,8 @@ describe('proxy process: --snapshot FILE', () => {
   ];
   for (const c of START_FAILURES) {
     it(`--snapshot: ${c.name} stops the start with exit ${c.code}`, async () => {
-      writeFileSync(join(dir, 'bad.json'), '{"version": "x"}');
-      const r = await alder(['proxy', '--admin', '127.0.0.1:0', ...c.args(dir)]);
+      writeFileSync(join(bed.dir, 'bad.json'), '{"version": "x"}');
+      const r = await alder(['proxy', '--admin', '127.0.0.1:0', ...c.args(bed.dir)]);
       assert.equal(r.code, c.code, `want exit ${c.code}, got ${r.code}; stderr: ${r.stderr}`);
       assert.match(r.stderr, c.stderr, `want stderr to match ${c.stderr}`);
     });
@@ -334,22 +317,28 @@ function outsideAddress(): string | undefined {
 
 describe('proxy process: the admin port', () => {
   const address = outsideAddress();
-  let dir: string;
+  const bed = new TestBed('process-admin');
   let proxy: RunningProxy;
 
   before(async () => {
     if (address === undefined) return;
-    dir = tempDir('process-admin');
-    writeFileSync(join(dir, 'mesh.yaml'), mesh('adm', '127.0.60.3'));
+    writeFileSync(join(bed.dir, 'mesh.yaml'), mesh('adm', '127.0.60.3'));
     proxy = await startProxy([
-      ...['--config', dir, '--workload', 'shop/adm', '--outbound-proxy', 'none', '--admin', `${address}:0`],
+      ...[
+        '--config',
+        bed.dir,
+        '--workload',
+        'shop/adm',
+        '--outbound-proxy',
+        'none',
+        '--admin',
+        `${address}:0`,
+      ],
     ]);
+    bed.defer(() => proxy.stop());
   });
 
-  after(async () => {
-    await proxy?.stop();
-    if (dir !== undefined) removeDir(dir);
-  });
+  after(() => bed.close());
 
   const skip = address === undefined ? 'this machine has no non-loopback IPv4 address to call from' : false;
 

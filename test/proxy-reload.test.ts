@@ -2,34 +2,16 @@
 // flight, and a folder that stops validating leaves the last good snapshot in force.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type RunningProxy, removeDir, tempDir, waitForLog } from './harness.ts';
-import {
-  type Mesh,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { waitForLog } from './harness.ts';
+import { applyConfig, type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service } from './mesh-yaml.ts';
 
 /** The mesh: client (127.0.10.1) → web (.2); `extra` documents are appended as they are. */
 function config(appPort: number, extra = ''): string {
-  return `${yamlDocs(
-    service('web', 'shop', [{ name: 'http', port: 8080 }]),
-    workloadEntry('web', 'shop', '127.0.10.2'),
-    workloadEntry('client', 'shop', '127.0.10.1'),
-    sidecarIngress('web', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
-    sidecarEgress('client', 'shop', [
-      { port: { number: 8080, protocol: 'HTTP', name: 'http' }, bind: '127.0.10.1', hosts: ['./*'] },
-    ]),
-  )}${extra}`;
+  return `${clientWebYaml({ client: '127.0.10.1', web: '127.0.10.2', appPort, egress: true })}${extra}`;
 }
 
 /** A request through the client's local port; resolves with status and body when it completes. */
@@ -51,22 +33,18 @@ function get(path: string): Promise<{ status: number; body: string }> {
 }
 
 describe('proxy: config reload', () => {
-  let dir: string;
-  let configFile: string;
-  let app: Server;
+  const bed = new TestBed('reload');
   let appPort: number;
   let releaseSlow: (() => void) | undefined;
   let slowArrived: Promise<void>;
   let mesh: Mesh;
-  let proxies: RunningProxy[];
 
   before(async () => {
-    dir = tempDir('reload');
     let arrived: () => void = () => undefined;
     slowArrived = new Promise((resolve) => {
       arrived = resolve;
     });
-    app = createServer((req, res) => {
+    const app = createServer((req, res) => {
       if (req.url === '/slow') {
         arrived();
         releaseSlow = () => res.end('slow done');
@@ -74,41 +52,17 @@ describe('proxy: config reload', () => {
       }
       res.end('fast');
     });
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    appPort = (app.address() as { port: number }).port;
-    mesh = await startMesh({
-      dir,
-      yaml: config(appPort),
-      workloads: [{ name: 'web' }, { name: 'client' }],
-    });
-    configFile = mesh.configFile;
-    proxies = mesh.proxies;
+    appPort = await bed.listen(app);
+    mesh = await bed.startMesh({ yaml: config(appPort), workloads: [{ name: 'web' }, { name: 'client' }] });
   });
 
-  after(async () => {
-    await mesh.stop();
-    app.closeAllConnections();
-    app.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('reload: a request in flight during a config change completes, and the change goes live', async () => {
     const inFlight = get('/slow');
     await slowArrived;
     const extra = `---\n${service('extra', 'shop', [{ name: 'http', port: 8081 }], 'web')}`;
-    writeFileSync(configFile, config(appPort, extra));
-    const versions = proxies.map((p) => p.logs.filter((l) => l.msg === 'snapshot applied').length);
-    await Promise.all(
-      proxies.map((p, i) =>
-        waitForLog(
-          p,
-          (l) =>
-            l.msg === 'snapshot applied' &&
-            p.logs.filter((x) => x.msg === 'snapshot applied').length > (versions[i] ?? 0),
-        ),
-      ),
-    );
+    await applyConfig(mesh, config(appPort, extra));
     releaseSlow?.();
     const slow = await inFlight;
     assert.deepEqual(
@@ -131,7 +85,7 @@ describe('proxy: config reload', () => {
     const before = ((await (await fetch(`${client.admin}/config_dump`)).json()) as { version: string })
       .version;
     writeFileSync(
-      configFile,
+      mesh.configFile,
       `${config(appPort)}---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: broken, namespace: shop}\nspec: {address: 127.0.10.9, weight: -1}\n`,
     );
     await waitForLog(client, (l) => l.msg === 'config change refused, keeping the last good snapshot');

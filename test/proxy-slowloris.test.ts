@@ -4,19 +4,18 @@
 // request-headers or handshake timeout (short here) runs out.
 
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
-  clientWebMesh,
   getVia,
   type HeldSocket,
   holdOpen,
   inWaves,
-  okApp,
+  okServer,
   PARTIAL_CLIENT_HELLO,
 } from './connection-kit.ts';
-import { pollUntil, removeDir, tempDir } from './harness.ts';
-import { type Mesh, startMesh } from './mesh-fixture.ts';
+import { pollUntil } from './harness.ts';
+import { type Mesh, TestBed } from './mesh-fixture.ts';
+import { clientWebYaml } from './mesh-yaml.ts';
 import { tcpSocketsOf } from './socket-census.ts';
 
 const CLIENT = '127.0.74.1';
@@ -45,17 +44,12 @@ function median(values: number[]): number {
 }
 
 describe('proxy: slowloris against every listener kind', () => {
-  let dir: string;
+  const bed = new TestBed('slowloris');
   let mesh: Mesh;
-  let app: Server;
 
   before(async () => {
-    dir = tempDir('slowloris');
-    const ok = await okApp();
-    app = ok.server;
-    mesh = await startMesh({
-      dir,
-      yaml: clientWebMesh({ client: CLIENT, web: WEB }, ok.port),
+    mesh = await bed.startMesh({
+      yaml: clientWebYaml({ client: CLIENT, web: WEB, appPort: await bed.listen(okServer()) }),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: `${CLIENT}:15001` }],
       launch: {
         env: {
@@ -63,15 +57,11 @@ describe('proxy: slowloris against every listener kind', () => {
           ALDER_PROXY_REQUEST_HEADERS_TIMEOUT: `${TIMEOUT_MS}ms`,
         },
       },
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    app?.closeAllConnections();
-    app?.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   const kinds = [
     {

@@ -3,22 +3,11 @@
 // (strictly, with the mesh's headers), and anything else still passes as TCP.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { meshCa } from './certs.ts';
-import { removeDir, tempDir } from './harness.ts';
-import {
-  type Mesh,
-  meshConfig,
-  rawExchange,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { meshConfig, service, sidecarEgress, sidecarIngress, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** The mesh on `net`: client (net.1) → web (net.2) on port 8090, which names no protocol. */
 function config(net: string, appPort: number, detection: boolean): string {
@@ -27,7 +16,7 @@ function config(net: string, appPort: number, detection: boolean): string {
     service('web', 'shop', [{ name: 'web', port: 8090 }]),
     workloadEntry('web', 'shop', `${net}.2`),
     workloadEntry('client', 'shop', `${net}.1`),
-    sidecarIngress('web', 'shop', [{ port, defaultEndpoint: `127.0.0.1:${appPort}` }]),
+    sidecarIngress('web', 'shop', [{ port, appPort }]),
     sidecarEgress('client', 'shop', [{ port, bind: `${net}.1`, hosts: ['./*'] }]),
     ...(detection ? [meshConfig('{protocolDetection: {enabled: true, timeout: 200ms}}')] : []),
   );
@@ -41,29 +30,24 @@ async function raw(host: string, bytes: string): Promise<string> {
 const GET = (host: string) => `GET /who HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
 
 describe('proxy: protocol detection', () => {
-  let dir: string;
-  let app: Server;
+  const bed = new TestBed('sniff');
   const seen: { xfcc: string | undefined }[] = [];
   const meshes: Mesh[] = [];
 
   before(async () => {
-    dir = tempDir('sniff');
-    app = createServer((req, res) => {
+    const app = createServer((req, res) => {
       seen.push({ xfcc: req.headers['x-forwarded-client-cert'] as string | undefined });
       req.resume();
       req.on('end', () => res.end('hello'));
     });
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    const appPort = (app.address() as { port: number }).port;
+    const appPort = await bed.listen(app);
     // Two meshes side by side from one CA: detection on at 127.0.13.x, off at 127.0.14.x.
-    const issue = meshCa(dir);
+    const issue = meshCa(bed.dir);
     for (const [net, detection] of [
       ['127.0.13', true],
       ['127.0.14', false],
     ] as const) {
-      const mesh = await startMesh({
-        dir,
+      const mesh = await bed.startMesh({
         folder: net,
         issue,
         yaml: config(net, appPort, detection),
@@ -73,12 +57,7 @@ describe('proxy: protocol detection', () => {
     }
   });
 
-  after(async () => {
-    for (const m of meshes) await m.stop();
-    app.closeAllConnections();
-    app.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('sniffing off: an unnamed port is TCP, its HTTP passes as bytes without the mesh headers', async () => {
     const before = seen.length;

@@ -6,25 +6,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type RunningProxy, removeDir, tempDir } from './harness.ts';
-import {
-  type Mesh,
-  rawExchange,
-  service,
-  sidecarEgress,
-  sidecarIngress,
-  startMesh,
-  workloadEntry,
-  yamlDocs,
-} from './mesh-fixture.ts';
+import type { RunningProxy } from './harness.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
 /** An app that echoes what it receives and, when the client half-closes, says "bye" and closes. */
-async function echoApp(): Promise<{ server: Server; port: number; received: string[]; close(): void }> {
+function echoApp(): { server: Server; received: string[] } {
   const received: string[] = [];
-  const open = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (s) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
     let text = '';
     s.on('data', (d: Buffer) => {
       text += d.toString();
@@ -35,65 +24,46 @@ async function echoApp(): Promise<{ server: Server; port: number; received: stri
       s.end('bye');
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const close = () => {
-    server.close();
-    for (const s of open) s.destroy();
-  };
-  return { server, port: (server.address() as { port: number }).port, received, close };
+  return { server, received };
 }
 
 /** The mesh: client (net.1) → echo (net.2); gone (net.3) has a WorkloadEntry but nothing listening. */
 function config(net: string, appPort: number, echoSa = 'echo'): string {
+  const numbers = { echo: 9000, gone: 9001 };
+  const port = (name: keyof typeof numbers) => sidecarPort(numbers[name], 'TCP', `tcp-${name}`);
+  const egress = (name: keyof typeof numbers) => ({
+    port: port(name),
+    bind: `${net}.1`,
+    hosts: [`./${name}.shop.svc.cluster.local`],
+  });
   return yamlDocs(
     service('echo', 'shop', [{ name: 'tcp-echo', port: 9000 }]),
     service('gone', 'shop', [{ name: 'tcp-gone', port: 9001 }]),
     workloadEntry('echo', 'shop', `${net}.2`, echoSa),
     workloadEntry('gone', 'shop', `${net}.3`),
     workloadEntry('client', 'shop', `${net}.1`),
-    sidecarIngress('echo', 'shop', [
-      { port: { number: 9000, protocol: 'TCP', name: 'tcp-echo' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-    ]),
-    sidecarEgress('client', 'shop', [
-      {
-        port: { number: 9000, protocol: 'TCP', name: 'tcp-echo' },
-        bind: `${net}.1`,
-        hosts: ['./echo.shop.svc.cluster.local'],
-      },
-      {
-        port: { number: 9001, protocol: 'TCP', name: 'tcp-gone' },
-        bind: `${net}.1`,
-        hosts: ['./gone.shop.svc.cluster.local'],
-      },
-    ]),
+    sidecarIngress('echo', 'shop', [{ port: port('echo'), appPort }]),
+    sidecarEgress('client', 'shop', [egress('echo'), egress('gone')]),
   );
 }
 
 describe('proxy: TCP through two proxies with mTLS', () => {
-  let dir: string;
-  let app: Awaited<ReturnType<typeof echoApp>>;
+  const bed = new TestBed('tcp');
+  const app = echoApp();
+  let appPort: number;
   let mesh: Mesh;
-  const meshes: Mesh[] = [];
   let client: RunningProxy;
 
   before(async () => {
-    dir = tempDir('tcp');
-    app = await echoApp();
-    mesh = await startMesh({
-      dir,
-      yaml: config('127.0.5', app.port),
+    appPort = await bed.listen(app.server);
+    mesh = await bed.startMesh({
+      yaml: config('127.0.5', appPort),
       workloads: [{ name: 'echo' }, { name: 'client', outboundProxy: '127.0.5.1:15001' }],
     });
-    meshes.push(mesh);
     client = mesh.proxy('client');
   });
 
-  after(async () => {
-    for (const m of meshes) await m.stop();
-    app.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('tcp: echoes bytes both ways and keeps half-close through both proxies', async () => {
     const { reply, ended } = await rawExchange('127.0.5.1', 9000, 'hello mesh');
@@ -144,14 +114,12 @@ describe('proxy: TCP through two proxies with mTLS', () => {
 
   it('tcp: a peer presenting the wrong SPIFFE identity is refused', async () => {
     // The same mesh on 127.0.6.x, where the echo workload presents the imposter's certificate.
-    const imposter = await startMesh({
-      dir,
+    const imposter = await bed.startMesh({
       folder: 'imposter',
       issue: mesh.issue,
-      yaml: config('127.0.6', app.port),
+      yaml: config('127.0.6', appPort),
       workloads: [{ name: 'echo', serviceAccount: 'imposter' }, { name: 'client' }],
     });
-    meshes.push(imposter);
     const from = imposter.proxy('client');
     const before = app.received.length;
     const { reply } = await rawExchange('127.0.6.1', 9000, 'secret');

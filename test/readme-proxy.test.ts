@@ -5,14 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ROOT, removeDir, tempDir } from './harness.ts';
-import { type Mesh, service, sidecarIngress, startMesh, workloadEntry, yamlDocs } from './mesh-fixture.ts';
+import { ROOT } from './harness.ts';
+import { TestBed } from './mesh-fixture.ts';
+import { clientWebYaml, service, yamlDocs } from './mesh-yaml.ts';
 
 const run = promisify(execFile);
 const README_PROXY = '127.0.0.1:15001';
@@ -50,37 +50,22 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 describe('README: a proxy beside each workload', () => {
-  let dir: string;
-  let app: Server;
-  let mesh: Mesh;
+  const bed = new TestBed('readme');
 
   before(async () => {
-    dir = tempDir('readme');
-    app = createServer((req, res) => res.end(`hello from web, ${req.method} ${req.url}\n`));
-    app.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    const appPort = (app.address() as { port: number }).port;
-    mesh = await startMesh({
-      dir,
+    const app = createServer((req, res) => res.end(`hello from web, ${req.method} ${req.url}\n`));
+    const appPort = await bed.listen(app);
+    await bed.startMesh({
       yaml: yamlDocs(
-        service('web', 'shop', [{ name: 'http', port: 8080 }]),
+        clientWebYaml({ client: '127.0.16.1', web: '127.0.16.2', appPort }),
         service('ratings', 'shop', [{ name: 'http', port: 9080 }]),
-        workloadEntry('web', 'shop', '127.0.16.2'),
-        workloadEntry('client', 'shop', '127.0.16.1'),
-        sidecarIngress('web', 'shop', [
-          { port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: `127.0.0.1:${appPort}` },
-        ]),
       ),
       workloads: [{ name: 'web' }, { name: 'client', outboundProxy: TEST_PROXY }],
+      wantCleanExit: true,
     });
   });
 
-  after(async () => {
-    await mesh?.stop({ wantCleanExit: true });
-    app?.closeAllConnections();
-    app?.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   it('README: shows curl through the forward proxy, both as a command and with its output', () => {
     const examples = proxyExamples();

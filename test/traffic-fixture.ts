@@ -5,13 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
 import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import { join } from 'node:path';
-import { meshCa } from './certs.ts';
-import { removeDir, startProxy, tempDir } from './harness.ts';
-import { type Mesh, yamlDocs } from './mesh-fixture.ts';
+import { listenOnLoopback } from './harness.ts';
+import { type Mesh, startClientServerMesh, TestBed } from './mesh-fixture.ts';
+import { sidecarPort } from './mesh-yaml.ts';
 
 /**
  * Request headers that steer an app. The status and delay apply only at the workloads named in
@@ -172,9 +170,7 @@ export class AppFleet {
       });
     });
     server.keepAliveTimeout = 5000;
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    this.#servers.set(workload, { server, port: (server.address() as { port: number }).port });
+    this.#servers.set(workload, { server, port: await listenOnLoopback(server) });
   }
 
   #behaviour(s: SeenRequest): { status: number; delayMs: number } {
@@ -438,120 +434,20 @@ export async function startTrafficMesh(options: {
   /** The client workload's `region/zone/subzone`. */
   clientLocality?: string;
 }): Promise<TrafficMesh> {
-  const dir = tempDir(options.prefix);
-  const fleet = await AppFleet.start(options.servers.map((s) => s.name));
-  const docs = [
-    workloadEntryWithLabels(
-      'client',
-      options.clientAddress,
-      { app: 'client', instance: 'client' },
-      options.clientLocality,
-    ),
-  ];
-  for (const s of options.servers) {
-    docs.push(workloadEntryWithLabels(s.name, s.address, { ...s.labels, instance: s.name }, s.locality));
-    docs.push(sidecarToApp(s.name, options.ports, fleet.port(s.name)));
-  }
-  docs.push(options.yaml);
-  let mesh: Mesh;
-  try {
-    mesh = await startWorkloadProxies(dir, yamlDocs(...docs), [
-      ...options.servers.map((s) => ({ name: s.name })),
-      { name: 'client', outboundProxy: `${options.clientAddress}:15001` },
-    ]);
-  } catch (e) {
-    await fleet.close();
-    removeDir(dir);
-    throw e;
-  }
-  const client = new ForwardClient(options.clientAddress, 15001);
-  return {
-    dir,
-    mesh,
-    fleet,
-    client,
-    stop: async () => {
-      client.close();
-      await mesh.stop();
-      await fleet.close();
-      removeDir(dir);
-    },
-  };
-}
-
-/**
- * Like mesh-fixture's startMesh (namespace `shop`, folder `config`), but starts the proxies all at
- * once, and stops the ones that started when another fails, so no proxy outlives a failed `before`.
- */
-async function startWorkloadProxies(
-  dir: string,
-  yaml: string,
-  workloads: { name: string; outboundProxy?: string }[],
-): Promise<Mesh> {
-  const issue = meshCa(dir);
-  const configDir = join(dir, 'config');
-  mkdirSync(configDir);
-  const configFile = join(configDir, 'mesh.yaml');
-  writeFileSync(configFile, yaml);
-  const started = await Promise.allSettled(
-    workloads.map((w) => {
-      const c = issue(`spiffe://cluster.local/ns/shop/sa/${w.name}`, `config-${w.name}`);
-      return startProxy([
-        ...['--config', configDir, '--workload', `shop/${w.name}`],
-        ...['--outbound-proxy', w.outboundProxy ?? 'none'],
-        ...['--cert', c.cert, '--key', c.key, '--ca', c.ca],
-      ]);
-    }),
-  );
-  const proxies = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = started.find((s) => s.status === 'rejected');
-  if (failed !== undefined) {
-    await Promise.all(proxies.map((p) => p.stop()));
-    throw failed.reason;
-  }
-  return {
-    configDir,
-    configFile,
-    issue,
-    proxies,
-    proxy: (name) => {
-      const i = workloads.findIndex((w) => w.name === name);
-      const p = proxies[i];
-      if (p === undefined) throw new Error(`no workload ${name} in this mesh`);
-      return p;
-    },
-    stop: async () => {
-      await Promise.all(proxies.map((p) => p.stop()));
-    },
-  };
-}
-
-function workloadEntryWithLabels(
-  name: string,
-  address: string,
-  labels: Record<string, string>,
-  locality?: string,
-): string {
-  const where = locality === undefined ? '' : `, locality: ${locality}`;
-  return `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: shop}
-spec: {address: ${address}, labels: ${JSON.stringify(labels)}, serviceAccount: ${name}${where}}
-`;
-}
-
-function sidecarToApp(name: string, ports: number[], appPort: number): string {
-  const ingress = ports.map(
-    (p) =>
-      `  - port: {number: ${p}, protocol: HTTP, name: http-${p}}\n    defaultEndpoint: 127.0.0.1:${appPort}\n`,
-  );
-  return `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: ${name}, namespace: shop}
-spec:
-  workloadSelector: {labels: {instance: ${name}}}
-  ingress:
-${ingress.join('')}`;
+  const bed = new TestBed(options.prefix);
+  return bed.setUp(async () => {
+    const fleet = await AppFleet.start(options.servers.map((s) => s.name));
+    bed.addApp(() => void fleet.close());
+    const mesh = await startClientServerMesh(bed, {
+      client: { name: 'client', address: options.clientAddress, locality: options.clientLocality },
+      servers: options.servers.map((s) => ({ ...s, appPort: fleet.port(s.name) })),
+      ports: options.ports.map((p) => sidecarPort(p, 'HTTP', `http-${p}`)),
+      yaml: options.yaml,
+    });
+    const client = new ForwardClient(options.clientAddress, 15001);
+    bed.defer(() => client.close());
+    return { dir: bed.dir, mesh, fleet, client, stop: () => bed.close() };
+  });
 }
 
 /** Asserts `value` lies in [low, high], naming what was measured. */

@@ -4,7 +4,6 @@
 // status. The app speaks gRPC framing by hand (test/grpc-kit.ts).
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import {
   type ClientHttp2Session,
   connect,
@@ -14,16 +13,17 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { deframer, frame, grpcResult, within } from './grpc-kit.ts';
-import { removeDir, tempDir } from './harness.ts';
+import { deframer, frame, grpcResult, grpcStream, within } from './grpc-kit.ts';
+import { TestBed } from './mesh-fixture.ts';
 import {
-  type Mesh,
   sidecarEgress,
   sidecarIngress,
-  startMesh,
+  sidecarPort,
   workloadEntry,
+  workloadEntryWith,
   yamlDocs,
-} from './mesh-fixture.ts';
+} from './mesh-yaml.ts';
+import { destinationRule } from './traffic-fixture.ts';
 
 const CLIENT = '127.0.33.1';
 const V1 = '127.0.33.2';
@@ -34,10 +34,7 @@ const V2 = '127.0.33.3';
  * `x-fail-times: N` with `x-key` makes the first N calls with that key answer UNAVAILABLE
  * (Trailers-Only); `x-delay-ms` waits before answering.
  */
-async function greeter(
-  name: string,
-  calls: Map<string, number>,
-): Promise<{ server: Http2Server; port: number }> {
+function greeter(name: string, calls: Map<string, number>): Http2Server {
   const server = createServer();
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     stream.on('error', () => undefined);
@@ -74,23 +71,16 @@ async function greeter(
       else answer();
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
+  return server;
 }
 
+/** A greeter workload: its Sidecar selects `app: <its name>`, the Service selects `service: greeter`. */
 function versionedEntry(name: string, address: string, version: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${name}, namespace: shop}
-spec: {address: ${address}, labels: {app: ${name}, service: greeter, version: ${version}}, serviceAccount: ${name}}
-`;
+  return workloadEntryWith({ name, address, labels: { app: name, service: 'greeter', version } });
 }
 
 function config(port1: number, port2: number): string {
-  const app = (port: number) => [
-    { port: { number: 9090, protocol: 'GRPC', name: 'grpc' }, defaultEndpoint: `127.0.0.1:${port}` },
-  ];
+  const app = (port: number) => [{ port: sidecarPort(9090, 'GRPC'), appPort: port }];
   return yamlDocs(
     `apiVersion: v1
 kind: Service
@@ -99,22 +89,13 @@ spec:
   selector: {service: greeter}
   ports: [{name: grpc, port: 9090}]
 `,
-    // Each workload's Sidecar selects `app: <its name>`; the Service selects `service: greeter`.
     versionedEntry('greeter-v1', V1, 'v1'),
     versionedEntry('greeter-v2', V2, 'v2'),
     workloadEntry('client', 'shop', CLIENT),
     sidecarIngress('greeter-v1', 'shop', app(port1)),
     sidecarIngress('greeter-v2', 'shop', app(port2)),
     sidecarEgress('client', 'shop', [{ port: { number: 9090 }, bind: CLIENT, hosts: ['./*'] }]),
-    `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: greeter, namespace: shop}
-spec:
-  host: greeter
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-`,
+    destinationRule('greeter', { subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } } }),
     `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: greeter, namespace: shop}
@@ -140,42 +121,27 @@ spec:
 }
 
 describe('traffic over gRPC: routing, retries, timeouts and faults through real proxies', () => {
-  let dir: string;
-  let mesh: Mesh;
+  const bed = new TestBed('traffic-grpc');
   let session: ClientHttp2Session;
   const calls = new Map<string, number>();
-  const apps: Http2Server[] = [];
 
   before(async () => {
-    dir = tempDir('traffic-grpc');
-    const v1 = await greeter('v1', calls);
-    const v2 = await greeter('v2', calls);
-    apps.push(v1.server, v2.server);
-    mesh = await startMesh({
-      dir,
-      yaml: config(v1.port, v2.port),
+    const v1 = await bed.listen(greeter('v1', calls));
+    const v2 = await bed.listen(greeter('v2', calls));
+    await bed.startMesh({
+      yaml: config(v1, v2),
       workloads: [{ name: 'greeter-v1' }, { name: 'greeter-v2' }, { name: 'client' }],
+      wantCleanExit: true,
     });
     session = connect(`http://${CLIENT}:9090`);
     session.on('error', () => undefined);
+    bed.defer(() => session.destroy());
   });
 
-  after(async () => {
-    session?.destroy();
-    await mesh?.stop({ wantCleanExit: true });
-    for (const a of apps) a.close();
-    if (dir !== undefined) removeDir(dir);
-  });
+  after(() => bed.close());
 
   const call = (metadata: Record<string, string>, messages = ['world']) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': '/shop.Greeter/SayHello',
-      ':authority': 'greeter.shop:9090',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...metadata,
-    });
+    const stream = grpcStream(session, 'greeter.shop:9090', '/shop.Greeter/SayHello', metadata);
     for (const m of messages) stream.write(frame(m));
     stream.end();
     return within(grpcResult(stream), `the reply to ${JSON.stringify(metadata)}`);

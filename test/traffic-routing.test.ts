@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { yamlDocs } from './mesh-fixture.ts';
+import { yamlDocs } from './mesh-yaml.ts';
 import {
   APP_INTERNAL_HEADER,
   assertBetween,

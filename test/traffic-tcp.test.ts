@@ -4,65 +4,38 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { removeDir, tempDir, waitForLog } from './harness.ts';
-import { type Mesh, rawExchange, sidecarEgress, startMesh, yamlDocs } from './mesh-fixture.ts';
+import { waitForLog } from './harness.ts';
+import { type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
+import { type SidecarPort, sidecarEgress, sidecarIngress, workloadEntryWith, yamlDocs } from './mesh-yaml.ts';
 
 const NET = '127.0.41';
 const CLIENT = `${NET}.1`;
 const TLS_PORT = 8443;
 const TLS_NAMES = ['tls-a', 'tls-b', 'tls-w'];
 
-interface App {
-  port: number;
-  close(): void;
-}
-
-/** Tracks a server's sockets so that close() ends them too. */
-function closer(server: Server): () => void {
-  const open = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-  });
-  return () => {
-    server.close();
-    for (const s of open) s.destroy();
-  };
-}
-
-async function listen(server: Server): Promise<App> {
-  const close = closer(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: (server.address() as { port: number }).port, close };
-}
-
 /** Says `name|`, echoes what it receives, and when the client half-closes says "bye" and closes. */
-function echoApp(name: string): Promise<App> {
-  return listen(
-    createServer({ allowHalfOpen: true }, (s) => {
-      s.write(`${name}|`);
-      s.on('data', (d: Buffer) => s.write(d));
-      s.on('end', () => s.end('bye'));
-    }),
-  );
+function echoApp(name: string): Server {
+  return createServer({ allowHalfOpen: true }, (s) => {
+    s.write(`${name}|`);
+    s.on('data', (d: Buffer) => s.write(d));
+    s.on('end', () => s.end('bye'));
+  });
 }
 
 /** A TLS server (the app's own certificate) that says `name sni=<server name>` and echoes. */
-function tlsApp(name: string, cert: { key: Buffer; cert: Buffer }): Promise<App> {
+function tlsApp(name: string, cert: { key: Buffer; cert: Buffer }): Server {
   const server = createTlsServer({ ...cert, allowHalfOpen: true }, (s) => {
     s.write(`${name} sni=${s.servername || '-'}\n`);
     s.on('data', (d: Buffer) => s.write(d));
     s.on('end', () => s.end());
   });
   server.on('tlsClientError', () => undefined);
-  return listen(server);
+  return server;
 }
 
 /** A self-signed certificate for every name the TLS apps are reached by, made with openssl. */
@@ -107,37 +80,30 @@ async function tlsHello(servername: string, ca: Buffer): Promise<string> {
   });
 }
 
-/** A WorkloadEntry with labels, whose Sidecar sends inbound `port` to `appPort`. */
+/** A WorkloadEntry with labels, whose Sidecar (selecting `workload: <name>`) sends inbound `port` to `appPort`. */
 function workload(o: {
   name: string;
   address: string;
-  labels: Record<string, string>;
-  port?: { number: number; protocol: string; name: string };
+  /** `app` names its service account too. */
+  labels: { app: string; [label: string]: string };
+  port?: SidecarPort;
   appPort?: number;
 }): string[] {
-  const labels = JSON.stringify({ ...o.labels, workload: o.name });
-  const entry = `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${o.name}, namespace: shop}
-spec: {address: ${o.address}, labels: ${labels}, serviceAccount: ${o.labels.app}}
-`;
-  if (o.port === undefined) return [entry];
+  const entry = workloadEntryWith({
+    name: o.name,
+    address: o.address,
+    labels: { ...o.labels, workload: o.name },
+    serviceAccount: o.labels.app,
+  });
+  if (o.port === undefined || o.appPort === undefined) return [entry];
   return [
     entry,
-    `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: {name: ${o.name}, namespace: shop}
-spec:
-  workloadSelector: {labels: {workload: ${o.name}}}
-  ingress:
-  - port: {number: ${o.port.number}, protocol: ${o.port.protocol}, name: ${o.port.name}}
-    defaultEndpoint: 127.0.0.1:${o.appPort}
-`,
+    sidecarIngress(o.name, 'shop', [{ port: o.port, appPort: o.appPort }], { workload: o.name }),
   ];
 }
 
-function config(apps: Map<string, App>): string {
-  const port = (name: string) => (apps.get(name) as App).port;
+function config(apps: Map<string, number>): string {
+  const port = (name: string) => apps.get(name) as number;
   const tcp = (n: number, name: string) => ({ number: n, protocol: 'TCP', name });
   return yamlDocs(
     `apiVersion: v1
@@ -256,18 +222,16 @@ async function whoAnswers(port: number, bytes = 'x'): Promise<string> {
 }
 
 describe('traffic: TCP and TLS routes', () => {
-  let dir: string;
+  const bed = new TestBed('traffic-tcp');
   let mesh: Mesh;
   let cert: { key: Buffer; cert: Buffer };
-  const apps = new Map<string, App>();
 
   before(async () => {
-    dir = tempDir('traffic-tcp');
-    cert = selfSigned(dir);
-    for (const name of ['echo-v1', 'echo-v2']) apps.set(name, await echoApp(name));
-    for (const name of TLS_NAMES) apps.set(name, await tlsApp(name, cert));
-    mesh = await startMesh({
-      dir,
+    cert = selfSigned(bed.dir);
+    const apps = new Map<string, number>();
+    for (const name of ['echo-v1', 'echo-v2']) apps.set(name, await bed.listen(echoApp(name)));
+    for (const name of TLS_NAMES) apps.set(name, await bed.listen(tlsApp(name, cert)));
+    mesh = await bed.startMesh({
       yaml: config(apps),
       workloads: [
         { name: 'client' },
@@ -278,11 +242,7 @@ describe('traffic: TCP and TLS routes', () => {
     });
   });
 
-  after(async () => {
-    await mesh?.stop();
-    for (const a of apps.values()) a.close();
-    removeDir(dir);
-  });
+  after(() => bed.close());
 
   const stats = async () => (await fetch(`${mesh.proxy('client').admin}/stats`)).text();
 

@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { rawExchange, yamlDocs } from './mesh-fixture.ts';
+import { rawExchange } from './mesh-fixture.ts';
+import { yamlDocs } from './mesh-yaml.ts';
 import {
   assertBetween,
   countByWorkload,

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadSources, type Resource, type SidecarSpec } from '../config/index.ts';
+import type { Resource, SidecarSpec } from '../config/index.ts';
 import {
   decodeSnapshot,
   encodeSnapshot,
   type InboundListener,
   type OutboundPortListener,
 } from '../wire/index.ts';
+import { config } from './compile.test-kit.ts';
 import { compileSnapshot } from './compile-snapshot.ts';
-
-/** Loads YAML the way `alder apply` does and fails the test on any config error. */
-function config(yaml: string): Resource[] {
-  const result = loadSources([{ name: 'mesh.yaml', text: yaml }]);
-  assert.deepEqual(result.errors, [], 'test config must be valid');
-  return result.resources.map((r) => r.resource);
-}
 
 const MESH = `
 apiVersion: v1

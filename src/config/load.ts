@@ -5,7 +5,7 @@
 import { apiVersionOf, type KindInfo } from './kind-info.ts';
 import { findKindByApiVersion, isManagedGroup, isUnmanagedIstioKind, KINDS } from './kinds/index.ts';
 import { metadataSchemas } from './metadata.ts';
-import { type ParsedDocument, parseSource } from './parse.ts';
+import { type ParsedDocument, type ParseFailure, parseSource } from './parse.ts';
 import { describeRef, type ObjectRef, type Resource } from './resource.ts';
 import { Checker, describe, type Issue, isPlainObject, type Severity } from './schema.ts';
 import { closest } from './suggest.ts';
@@ -62,6 +62,19 @@ export function formatFinding(f: Finding): string {
   return f.path === '' ? `${where}${what}: ${f.message}` : `${where}${what}: ${f.path}: ${f.message}`;
 }
 
+/** A source that is not YAML, as the error finding both loaders report. */
+function cannotParse(f: ParseFailure): Finding {
+  return {
+    severity: 'error',
+    source: f.source,
+    line: f.line,
+    ref: undefined,
+    document: 0,
+    path: '',
+    message: `cannot parse: ${f.message}`,
+  };
+}
+
 /** Loads every source; objects defined twice across them are errors, since one apply stores each once. */
 export function loadSources(sources: readonly Source[], options: LoadOptions = {}): LoadResult {
   const result: LoadResult = { resources: [], errors: [], warnings: [], skipped: [] };
@@ -69,17 +82,7 @@ export function loadSources(sources: readonly Source[], options: LoadOptions = {
   const seen = new Map<string, LoadedResource>();
   for (const { name, text } of sources) {
     const parsed = parseSource(name, text);
-    for (const f of parsed.failures) {
-      result.errors.push({
-        severity: 'error',
-        source: f.source,
-        line: f.line,
-        ref: undefined,
-        document: 0,
-        path: '',
-        message: `cannot parse: ${f.message}`,
-      });
-    }
+    result.errors.push(...parsed.failures.map(cannotParse));
     for (const doc of parsed.documents) {
       const outcome = checkDocument(doc, options);
       if (outcome.kind === 'skipped') {
@@ -301,17 +304,7 @@ export function loadRefs(sources: readonly Source[], options: LoadOptions = {}):
   const skipped = new Map<string, SkippedKind>();
   for (const { name, text } of sources) {
     const parsed = parseSource(name, text);
-    for (const f of parsed.failures) {
-      out.errors.push({
-        severity: 'error',
-        source: f.source,
-        line: f.line,
-        ref: undefined,
-        document: 0,
-        path: '',
-        message: `cannot parse: ${f.message}`,
-      });
-    }
+    out.errors.push(...parsed.failures.map(cannotParse));
     for (const doc of parsed.documents) {
       const v = doc.value;
       const fail = (path: string, message: string) =>
