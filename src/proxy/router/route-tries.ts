@@ -10,8 +10,9 @@ import type { OutgoingRequest } from '../http/index.ts';
 import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
+import { peerConnectError } from './connect-words.ts';
 import type { ForwardPlan } from './forward-plan.ts';
-import { forHost, type RoutedRequest } from './outbound-route.ts';
+import type { RoutedRequest } from './outbound-route.ts';
 import type { Shadow } from './shadow.ts';
 
 /** Request bodies up to this size are kept so that a retry can send them again (Envoy buffers similarly). */
@@ -57,7 +58,7 @@ export function routedPlan(
         cluster: cr,
       };
       return openStream(runtime, target, request, events, cancel).catch((err: unknown) =>
-        Promise.reject(forHost(err, hostName)),
+        Promise.reject(peerConnectError(err, { hostName, cluster: cr, endpoint: picked })),
       );
     },
     report(outcome) {

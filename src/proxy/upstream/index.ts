@@ -3,6 +3,7 @@
 // breaker, outlier detection).
 
 export { buildClusterRuntime, type ClusterRuntime, stopSweep } from './cluster-runtime.ts';
+export { ConnectError, type ConnectFailure, type ConnectFailureKind } from './connect-error.ts';
 export { H2SessionPool } from './h2-session-pool.ts';
 export { addFields, fromH2Fields } from './h2-upstream-stream.ts';
 export { connectPeer, HboneTunnels } from './hbone.ts';
