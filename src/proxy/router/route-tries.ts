@@ -1,15 +1,16 @@
 // One request's plan against its route's cluster, the same for every protocol: each try picks an
 // endpoint (balancer, outlier ejections) and counts it in flight; how it ended goes to outlier
-// detection; the retry policy, maxRetries and the retry budget decide whether another try follows.
-// The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
+// detection and to the endpoint's observed health; the retry policy, maxRetries and the retry budget
+// decide whether another try follows. The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
 // finish().
 
 import type { Endpoint } from '../../wire/index.ts';
-import type { Release } from '../balance/index.ts';
+import type { Observation, Release } from '../balance/index.ts';
 import type { OutgoingRequest } from '../http/index.ts';
 import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
+import type { TryOutcome } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
+import { ConnectError, limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
 import { peerConnectError } from './connect-words.ts';
 import type { ForwardPlan } from './forward-plan.ts';
 import type { RoutedRequest } from './outbound-route.ts';
@@ -32,9 +33,12 @@ export function routedPlan(
   /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
   let retrySlot: Release | undefined;
   let endpoint: Endpoint | undefined;
+  /** Why the current try could not connect, for the endpoint's observed health. */
+  let connectFailure: string | undefined;
   const endTry = () => {
     if (endpoint !== undefined) cr.balancer.onEnd(endpoint);
     endpoint = undefined;
+    connectFailure = undefined;
     retrySlot?.();
     retrySlot = undefined;
   };
@@ -57,9 +61,10 @@ export function routedPlan(
         connectTimeoutMs: cr.cluster.connectTimeoutMs,
         cluster: cr,
       };
-      return openStream(runtime, target, request, events, cancel).catch((err: unknown) =>
-        Promise.reject(peerConnectError(err, { hostName, cluster: cr, endpoint: picked })),
-      );
+      return openStream(runtime, target, request, events, cancel).catch((err: unknown) => {
+        if (err instanceof ConnectError) connectFailure = err.detail;
+        return Promise.reject(peerConnectError(err, { hostName, cluster: cr, endpoint: picked }));
+      });
     },
     report(outcome) {
       if (endpoint === undefined) return;
@@ -69,6 +74,7 @@ export function routedPlan(
           ? { kind: 'response', status: outcome.status }
           : { kind: 'local-failure' },
       );
+      cr.observed.report(endpoint, observationOf(outcome, connectFailure));
       endTry();
     },
     retryDelay(outcome, attempt) {
@@ -84,6 +90,27 @@ export function routedPlan(
       releaseRequest();
     },
   };
+}
+
+const SUCCESS: Observation = { kind: 'success' };
+
+/** A try's outcome as the endpoint's observed health records it; a 5xx or no response is a failure. */
+function observationOf(outcome: TryOutcome, connectFailure: string | undefined): Observation {
+  switch (outcome.kind) {
+    case 'response':
+      return outcome.status < 500 ? SUCCESS : { kind: 'failure', reason: `${outcome.status} response` };
+    case 'connect-failure':
+      return { kind: 'failure', reason: `connect failure: ${connectFailure ?? 'unknown'}` };
+    case 'reset':
+      return {
+        kind: 'failure',
+        reason: outcome.beforeResponse ? 'reset before the response' : 'reset during the response',
+      };
+    case 'refused-stream':
+      return { kind: 'failure', reason: 'stream refused' };
+    case 'timeout':
+      return { kind: 'failure', reason: 'no response within the timeout' };
+  }
 }
 
 function overflow(routed: RoutedRequest): LocalReply {
