@@ -1,11 +1,11 @@
-// The endpoint views: the registry's declared health kept apart from what the proxy observed
-// (healthy, failing, ejected with why and until when).
+// The endpoint and cluster views: the registry's declared health kept apart from what the proxy
+// observed (healthy, failing, ejected with why and until when), and a cluster's TLS mode in words.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster, Endpoint, OutlierDetection } from '../../wire/index.ts';
 import { buildClusterRuntime, stopSweep } from '../upstream/index.ts';
-import { endpointViews } from './cluster-view.ts';
+import { endpointViews, policyWords } from './cluster-view.ts';
 
 const self = {
   namespace: 'default',
@@ -124,5 +124,21 @@ test('endpoint views: ejection reasons follow the detector that ejected', () => 
     } finally {
       stopSweep(rt);
     }
+  }
+});
+
+test('cluster policy words: the TLS mode as configured, never SIMPLE or MUTUAL shown as plaintext', () => {
+  const cases: { mode: Cluster['tlsMode']; want: string }[] = [
+    { mode: 'ISTIO_MUTUAL', want: 'mTLS ISTIO_MUTUAL' },
+    { mode: 'DISABLE', want: 'plaintext (tls DISABLE)' },
+    { mode: 'SIMPLE', want: 'TLS origination SIMPLE (not supported yet: every request is refused, 503 UF)' },
+    { mode: 'MUTUAL', want: 'TLS origination MUTUAL (not supported yet: every request is refused, 503 UF)' },
+  ];
+  for (const c of cases) {
+    assert.equal(
+      policyWords(cluster({ tlsMode: c.mode })),
+      `DestinationRule default/reviews (trafficPolicy): ROUND_ROBIN, ${c.want}`,
+      `tls.mode ${c.mode}`,
+    );
   }
 });

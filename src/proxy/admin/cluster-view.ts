@@ -159,8 +159,20 @@ export function policyWords(c: Cluster): string {
       : `DestinationRule ${c.policyOrigin.destinationRule} (${c.policyOrigin.levels.join(', ')})`;
   const parts = [lbWords(c.lb), ...poolWords(c.connectionPool)];
   if (c.outlierDetection !== undefined) parts.push(outlierWords(c.outlierDetection));
-  parts.push(c.tlsMode === 'ISTIO_MUTUAL' ? 'mTLS ISTIO_MUTUAL' : 'plaintext (tls DISABLE)');
+  parts.push(tlsWords(c.tlsMode));
   return `${origin}: ${parts.join(', ')}`;
+}
+
+function tlsWords(mode: Cluster['tlsMode']): string {
+  switch (mode) {
+    case 'ISTIO_MUTUAL':
+      return 'mTLS ISTIO_MUTUAL';
+    case 'DISABLE':
+      return 'plaintext (tls DISABLE)';
+    case 'SIMPLE':
+    case 'MUTUAL':
+      return `TLS origination ${mode} (not supported yet: every request is refused, 503 UF)`;
+  }
 }
 
 /** `30s`, `250ms`, `2m`. */

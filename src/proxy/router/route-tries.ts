@@ -1,16 +1,23 @@
 // One request's plan against its route's cluster, the same for every protocol: each try picks an
 // endpoint (balancer, outlier ejections) and counts it in flight; how it ended goes to outlier
 // detection and to the endpoint's observed health; the retry policy, maxRetries and the retry budget
-// decide whether another try follows. The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
+// decide whether another try follows. A cluster that asks for TLS origination is refused before any
+// try. The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
 // finish().
 
 import type { Endpoint } from '../../wire/index.ts';
 import type { Observation, Release } from '../balance/index.ts';
 import type { OutgoingRequest } from '../http/index.ts';
-import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
+import { type LocalReply, localReply, ProxyError, Reply, replyOfError } from '../local-reply/index.ts';
 import type { TryOutcome } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { ConnectError, limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
+import {
+  ConnectError,
+  limitWords,
+  openStream,
+  pickEndpoint,
+  refuseTlsOrigination,
+} from '../upstream/index.ts';
 import { peerConnectError } from './connect-words.ts';
 import type { ForwardPlan } from './forward-plan.ts';
 import type { RoutedRequest } from './outbound-route.ts';
@@ -19,7 +26,10 @@ import type { Shadow } from './shadow.ts';
 /** Request bodies up to this size are kept so that a retry can send them again (Envoy buffers similarly). */
 const REPLAY_LIMIT = 64 * 1024;
 
-/** The plan of a routed request, or the 503 UO reply when its cluster is at its request limit. */
+/**
+ * The plan of a routed request, or the reply that ends it before any try: the refusal of TLS
+ * origination (final: no retry could succeed), or 503 UO when its cluster is at its request limit.
+ */
 export function routedPlan(
   routed: RoutedRequest,
   request: OutgoingRequest,
@@ -27,6 +37,8 @@ export function routedPlan(
   shadows: readonly Shadow[],
 ): ForwardPlan | LocalReply {
   const { cluster: cr, hostName, hashKey, retry } = routed;
+  const refused = refuseTlsOrigination(cr, hostName);
+  if (refused !== undefined) return replyOfError(refused);
   const releaseRequest = cr.breaker.tryAcquireRequest();
   if (releaseRequest === null) return overflow(routed);
   const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;

@@ -10,5 +10,5 @@ export { connectPeer, HboneTunnels } from './hbone.ts';
 export { type AcquireCancel, UpstreamConnection, UpstreamPools } from './http1-pool.ts';
 export { limitWords } from './limit-words.ts';
 export { openStream, type StreamTarget, type Upstreams } from './open-stream.ts';
-export { pickEndpoint } from './pick-endpoint.ts';
+export { pickEndpoint, refuseTlsOrigination } from './pick-endpoint.ts';
 export type { UpstreamEvents, UpstreamFailure, UpstreamStream } from './upstream-stream.ts';
