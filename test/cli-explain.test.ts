@@ -330,9 +330,18 @@ describe('alder explain: what the proxy does, and why, for real requests', () =>
     const doc = JSON.parse(admin) as {
       outcome: { kind: string };
       route: { name: string; matchIndex: number };
-      destinations: { subset: string; cluster: string; endpoints: { workload: string }[] }[];
+      destinations: {
+        subset: string;
+        cluster: string;
+        endpoints: { workload: string; observed: { state: string; lastSuccess?: string } }[];
+      }[];
       request: { headers: [string, string][] };
     };
+    // Live state apart: the running proxy has seen the earlier requests succeed, the folder nothing.
+    const seen = doc.destinations[0]?.endpoints[0]?.observed;
+    assert.equal(seen?.state, 'HEALTHY');
+    assert.ok(seen?.lastSuccess !== undefined, 'want the running proxy to remember the last success');
+    delete seen.lastSuccess;
     assert.deepEqual(JSON.parse(local), doc);
     assert.equal(doc.outcome.kind, 'forward');
     assert.deepEqual([doc.route.name, doc.route.matchIndex], ['jason-v3', 0]);

@@ -203,11 +203,11 @@ describe('alder proxy-config against a running proxy', () => {
     const r = await pc(['endpoints']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(rows(r.stdout), [
-      ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'],
-      ['127.0.40.2:9080', 'HEALTHY', 'OK', `outbound|9080||${FQDN}`],
-      ['127.0.40.2:9080', 'HEALTHY', 'OK', V1],
-      ['127.0.40.3:9080', 'HEALTHY', 'OK', `outbound|9080||${FQDN}`],
-      ['127.0.40.3:9080', 'HEALTHY', 'OK', V2],
+      ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER', 'OBSERVED'],
+      ['127.0.40.2:9080', 'HEALTHY', 'OK', `outbound|9080||${FQDN}`, 'HEALTHY'],
+      ['127.0.40.2:9080', 'HEALTHY', 'OK', V1, 'HEALTHY'],
+      ['127.0.40.3:9080', 'HEALTHY', 'OK', `outbound|9080||${FQDN}`, 'HEALTHY'],
+      ['127.0.40.3:9080', 'HEALTHY', 'OK', V2, 'HEALTHY'],
     ]);
     const json = await pc(['endpoints', '--cluster', V1, '-o', 'json']);
     const { endpoints } = JSON.parse(json.stdout) as { endpoints: EndpointView[] };
@@ -252,12 +252,12 @@ describe('alder proxy-config against a running proxy', () => {
     const [, row] = rows(r.stdout);
     assert.deepEqual(
       row?.slice(0, 7),
-      ['127.0.40.3:9080', 'UNHEALTHY', 'FAILED', V2, 'reviews-v2', '-', '1'],
+      ['127.0.40.3:9080', 'HEALTHY', 'FAILED', V2, 'reviews-v2', '-', '1'],
       r.stdout,
     );
     const until = Date.parse(row?.[7] ?? '');
     assert.ok(until > Date.now() + 50_000, `want ejected for about 60s, until ${row?.[7]}`);
-    const other = await pc(['endpoints', '--status', 'unhealthy']);
+    const other = await pc(['endpoints', '--observed', 'ejected']);
     assert.equal(
       rows(other.stdout).length,
       2,
@@ -279,7 +279,7 @@ describe('alder proxy-config against a running proxy', () => {
     assert.equal(e.code, 0, e.stderr);
     assert.match(
       e.stdout,
-      /\nendpoints {5}1 \(0 healthy\): 127\.0\.40\.3:9080 reviews-v2 \(ejected until \S+Z, CONSECUTIVE_5XX\)\n/,
+      /\nendpoints {5}1 \(0 healthy, 1 ejected\): 127\.0\.40\.3:9080 reviews-v2 \(EJECTED until \S+Z \(outlier detection: 3 consecutive 5xx responses or connect failures\); last failure at \S+Z: 503 response\)\n/,
       e.stdout,
     );
   });

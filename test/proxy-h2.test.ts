@@ -263,7 +263,8 @@ describe('proxy: HTTP/2 and gRPC through two proxies with mTLS', () => {
       authority: 'down.shop:9092',
       // Istio's default retry policy tries a refused connection again, so the reply says URX too.
       flag: 'UF,URX',
-      message: /upstream connect error for down\.shop:9092: upstream 127\.0\.11\.3:9092: connection refused/,
+      message:
+        /upstream connect error for down\.shop:9092: cluster outbound\|9092\|\|down\.shop\.svc\.cluster\.local: endpoint 127\.0\.11\.3:9092 \(workload down\): connection refused/,
     },
   ];
   for (const c of failures) {

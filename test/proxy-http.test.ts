@@ -159,7 +159,7 @@ describe('proxy: HTTP/1.1 through two proxies with mTLS', () => {
     assert.match(r.headers, /x-alder-response-flags: UF/i);
     assert.match(
       r.body,
-      /upstream connect error for down\.shop:8082: upstream 127\.0\.7\.3:8082 \(tunnel port 15008\): connection refused/,
+      /upstream connect error for down\.shop:8082: cluster outbound\|8082\|\|down\.shop\.svc\.cluster\.local: endpoint 127\.0\.7\.3:8082 \(workload down, tunnel port 15008\): connection refused/,
     );
   });
 

@@ -284,13 +284,13 @@ describe('traffic upstream: load balancing, connection pools and outlier detecti
       assert.equal(r.status, 200, `want pool-2 out of rotation, got ${describeReply(r)}`);
   });
 
-  // Refused before any connection; a route's retry policy still retries the refusal (Envoy's URX).
+  // Refused before any try, and final: no retry policy tries it again (no URX).
   const origination = [
     { mode: 'SIMPLE', host: 'tls-simple', route: 'without retries', wantFlags: ['UF'] },
-    { mode: 'MUTUAL', host: 'tls-mutual', route: 'with the default retries', wantFlags: ['UF', 'URX'] },
+    { mode: 'MUTUAL', host: 'tls-mutual', route: 'with the default retries', wantFlags: ['UF'] },
   ] as const;
   for (const c of origination) {
-    const reason = `TLS origination (DestinationRule shop/${c.host} tls.mode ${c.mode}) is not supported yet`;
+    const reason = `TLS origination unsupported: DestinationRule shop/${c.host} sets tls.mode ${c.mode}`;
 
     it(`tls: ${c.mode} is refused with 503 UF naming the DestinationRule (${c.route}), never sent in plaintext`, async () => {
       const key = testKey(c.host);

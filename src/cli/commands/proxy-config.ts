@@ -22,30 +22,37 @@ type Kind = keyof typeof KINDS;
 const FILTERS: Record<Kind, readonly string[]> = {
   routes: ['name'],
   clusters: ['fqdn', 'port', 'subset', 'direction'],
-  endpoints: ['cluster', 'address', 'port', 'status'],
+  endpoints: ['cluster', 'address', 'port', 'status', 'observed'],
 };
 
 type Filters = Partial<
-  Record<'name' | 'fqdn' | 'port' | 'subset' | 'direction' | 'cluster' | 'address' | 'status', string>
+  Record<
+    'name' | 'fqdn' | 'port' | 'subset' | 'direction' | 'cluster' | 'address' | 'status' | 'observed',
+    string
+  >
 >;
+
+const OBSERVED_STATES = ['HEALTHY', 'FAILING', 'EJECTED'];
 
 export const proxyConfig: Command = {
   name: 'proxy-config',
   help: `Show what a running proxy holds, from its admin port: its HTTP route tables, its clusters with
-their DestinationRule policy and live state, or its endpoints with their health.
+their DestinationRule policy and live state, or its endpoints with their health: as the registry
+declares it, and as this proxy observed it (failing, ejected by outlier detection, the last failure).
 
 Usage:
   alder proxy-config routes    [--name TABLE] [--admin HOST:PORT] [-o json|wide]
   alder proxy-config clusters  [--fqdn FQDN] [--port N] [--subset NAME] [--direction outbound] [--admin HOST:PORT] [-o json|wide]
-  alder proxy-config endpoints [--cluster NAME] [--address IP] [--port N] [--status HEALTHY|UNHEALTHY] [--admin HOST:PORT] [-o json|wide]
+  alder proxy-config endpoints [--cluster NAME] [--address IP] [--port N] [--status HEALTHY|UNHEALTHY]
+                               [--observed HEALTHY|FAILING|EJECTED] [--admin HOST:PORT] [-o json|wide]
 
 Columns:
   routes     NAME (route table)  DOMAINS  MATCH (one row per match block)  VIRTUAL SERVICE
              wide: ROUTE and DESTINATION too
   clusters   SERVICE FQDN  PORT  SUBSET  DIRECTION  TYPE  DESTINATION RULE
              wide: POLICY LEVELS, LB, TLS, ENDPOINTS (healthy/total), IN FLIGHT too
-  endpoints  ENDPOINT  STATUS  OUTLIER CHECK  CLUSTER
-             wide: WORKLOAD, LOCALITY, WEIGHT, EJECTED UNTIL too
+  endpoints  ENDPOINT  STATUS (declared by the registry)  OUTLIER CHECK  CLUSTER  OBSERVED (by this proxy)
+             wide: WORKLOAD, LOCALITY, WEIGHT, EJECTED UNTIL too, before OBSERVED
 
 Options:
 ${ADMIN_HELP}
@@ -57,7 +64,9 @@ ${ADMIN_HELP}
   --direction DIR      clusters: outbound or inbound
   --cluster NAME       endpoints: one cluster (outbound|9080|v1|reviews.shop.svc.cluster.local)
   --address IP         endpoints: one address
-  --status STATUS      endpoints: HEALTHY or UNHEALTHY (ejected by outlier detection)
+  --status STATUS      endpoints: HEALTHY or UNHEALTHY, as the registry declares it
+  --observed STATE     endpoints: HEALTHY, FAILING (its last tries failed) or EJECTED (by outlier
+                       detection), as this proxy observed it
 `,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -74,6 +83,7 @@ ${ADMIN_HELP}
         cluster: { type: 'string' },
         address: { type: 'string' },
         status: { type: 'string' },
+        observed: { type: 'string' },
       },
       1,
     );
@@ -89,6 +99,11 @@ ${ADMIN_HELP}
     }
     if (filters.port !== undefined && !/^\d{1,5}$/.test(filters.port))
       throw usageError(`--port must be a port number, got ${JSON.stringify(filters.port)}`, 'proxy-config');
+    if (filters.observed !== undefined && !OBSERVED_STATES.includes(filters.observed.toUpperCase()))
+      throw usageError(
+        `--observed must be ${OBSERVED_STATES.join(', ')}, got ${JSON.stringify(filters.observed)}`,
+        'proxy-config',
+      );
     const base = adminUrl(admin, 'proxy-config');
     const view = await adminGet<Record<string, unknown>>(base, `/${kind}`);
     if (kind === 'routes') printRoutes(view as unknown as RoutesDoc, filters, format, io);
@@ -200,7 +215,8 @@ function printEndpoints(doc: EndpointsDoc, f: Filters, format: Format, io: CliIo
         (f.cluster === undefined || e.cluster === f.cluster) &&
         (f.address === undefined || e.endpoint.startsWith(`${f.address}:`)) &&
         (f.port === undefined || e.endpoint.endsWith(`:${f.port}`)) &&
-        (f.status === undefined || e.status === f.status.toUpperCase()),
+        (f.status === undefined || e.status === f.status.toUpperCase()) &&
+        (f.observed === undefined || e.observed.state === f.observed.toUpperCase()),
     )
     .sort((a, b) => a.endpoint.localeCompare(b.endpoint) || a.cluster.localeCompare(b.cluster));
   if (format === 'json') {
@@ -211,10 +227,12 @@ function printEndpoints(doc: EndpointsDoc, f: Filters, format: Format, io: CliIo
     const row = [e.endpoint, e.status, e.outlierCheck, e.cluster];
     if (format === 'wide')
       row.push(e.workload, e.locality || '-', String(e.weight), e.ejection?.until ?? '-');
+    row.push(e.observed.summary);
     return row;
   });
   const headers = ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'];
   if (format === 'wide') headers.push('WORKLOAD', 'LOCALITY', 'WEIGHT', 'EJECTED UNTIL');
+  headers.push('OBSERVED');
   table(headers, rows, 'endpoints', io);
 }
 

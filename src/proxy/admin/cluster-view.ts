@@ -1,6 +1,7 @@
 // Clusters and their endpoints as the admin port shows them (/clusters, /endpoints) and explain
 // reports a destination: the snapshot's policy, in data and in words, beside the live state of the
-// balancer, circuit breaker and outlier detector. Read-only; times become wall-clock ISO strings.
+// balancer, circuit breaker and outlier detector, and each endpoint's health as the registry declares
+// it apart from what this proxy observed. Read-only; times become wall-clock ISO strings.
 
 import type { Cluster, ConnectionPool, LoadBalancer, OutlierDetection } from '../../wire/index.ts';
 import type {
@@ -8,6 +9,7 @@ import type {
   CircuitBreakerStats,
   EjectedEndpoint,
   EjectionType,
+  EndpointRecord,
 } from '../balance/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
 
@@ -20,6 +22,23 @@ export interface EjectionView {
   until: string;
   /** Times ejected while it stayed in the cluster. */
   ejections: number;
+  /** Why, in words: `outlier detection: 3 consecutive 5xx responses or connect failures`. */
+  reason: string;
+}
+
+/** What this proxy saw of an endpoint, whatever the registry declares. */
+export interface ObservedView {
+  /**
+   * HEALTHY: its last try succeeded, or none was made; FAILING: its last tries failed (see
+   * consecutiveFailures); EJECTED: outlier detection holds it out of rotation.
+   */
+  state: 'HEALTHY' | 'FAILING' | 'EJECTED';
+  /** The state in words, as `alder proxy-config endpoints` and `alder explain` print it. */
+  summary: string;
+  /** Tries that failed since its last success. */
+  consecutiveFailures: number;
+  lastFailure?: { at: string; reason: string } | undefined;
+  lastSuccess?: string | undefined;
 }
 
 export interface EndpointView {
@@ -30,11 +49,16 @@ export interface EndpointView {
   locality: string;
   weight: number;
   labels: Record<string, string>;
-  /** Envoy's health status: UNHEALTHY while outlier detection holds it ejected. */
+  /**
+   * Its health as the registry declares it (Envoy's EDS health status, istioctl's STATUS): HEALTHY
+   * for every endpoint the registry lists, until health checks come with the control plane. What
+   * this proxy saw is `observed`.
+   */
   status: 'HEALTHY' | 'UNHEALTHY';
-  /** istioctl's OUTLIER CHECK column. */
+  /** istioctl's OUTLIER CHECK column: FAILED while outlier detection holds it ejected. */
   outlierCheck: 'OK' | 'FAILED';
   ejection?: EjectionView | undefined;
+  observed: ObservedView;
   /** A locality `distribute` rule sends none of this proxy's traffic here. */
   isExcluded: boolean;
 }
@@ -58,6 +82,7 @@ export interface ClusterView {
   policyOrigin?: Cluster['policyOrigin'];
   /** The policy in words: `DestinationRule shop/reviews (trafficPolicy, subsets[v2]): ROUND_ROBIN, …`. */
   policy: string;
+  /** `healthy`: not ejected by outlier detection. */
   endpoints: { total: number; healthy: number };
   balancer: BalancerDescription;
   circuitBreaker: CircuitBreakerStats;
@@ -75,7 +100,7 @@ const UNLIMITED = 4294967295;
 export function clusterView(rt: ClusterRuntime): ClusterView {
   const c = rt.cluster;
   const outlier = rt.outlier.snapshot();
-  const ejected = outlier.ejected.map(ejectionView);
+  const ejected = outlier.ejected.map((e) => ejectionView(e, c.outlierDetection));
   const ejectedKeys = new Set(ejected.map((e) => e.endpoint));
   const healthy = c.endpoints.filter((e) => !ejectedKeys.has(`${e.address}:${e.port}`)).length;
   return {
@@ -103,7 +128,9 @@ export function clusterView(rt: ClusterRuntime): ClusterView {
 
 export function endpointViews(rt: ClusterRuntime): EndpointView[] {
   const c = rt.cluster;
-  const ejected = new Map(rt.outlier.snapshot().ejected.map((e) => [e.endpoint, ejectionView(e)]));
+  const ejected = new Map(
+    rt.outlier.snapshot().ejected.map((e) => [e.endpoint, ejectionView(e, c.outlierDetection)]),
+  );
   const excluded = new Set(rt.balancer.describe().excluded);
   return c.endpoints.map((e) => {
     const key = `${e.address}:${e.port}`;
@@ -115,9 +142,10 @@ export function endpointViews(rt: ClusterRuntime): EndpointView[] {
       locality: e.locality,
       weight: e.weight,
       labels: e.labels,
-      status: ejection === undefined ? 'HEALTHY' : 'UNHEALTHY',
+      status: 'HEALTHY',
       outlierCheck: ejection === undefined ? 'OK' : 'FAILED',
       ejection,
+      observed: observedView(rt.observed.recordOf(key), ejection),
       isExcluded: excluded.has(key),
     };
   });
@@ -131,8 +159,20 @@ export function policyWords(c: Cluster): string {
       : `DestinationRule ${c.policyOrigin.destinationRule} (${c.policyOrigin.levels.join(', ')})`;
   const parts = [lbWords(c.lb), ...poolWords(c.connectionPool)];
   if (c.outlierDetection !== undefined) parts.push(outlierWords(c.outlierDetection));
-  parts.push(c.tlsMode === 'ISTIO_MUTUAL' ? 'mTLS ISTIO_MUTUAL' : 'plaintext (tls DISABLE)');
+  parts.push(tlsWords(c.tlsMode));
   return `${origin}: ${parts.join(', ')}`;
+}
+
+function tlsWords(mode: Cluster['tlsMode']): string {
+  switch (mode) {
+    case 'ISTIO_MUTUAL':
+      return 'mTLS ISTIO_MUTUAL';
+    case 'DISABLE':
+      return 'plaintext (tls DISABLE)';
+    case 'SIMPLE':
+    case 'MUTUAL':
+      return `TLS origination ${mode} (not supported yet: every request is refused, 503 UF)`;
+  }
 }
 
 /** `30s`, `250ms`, `2m`. */
@@ -188,14 +228,51 @@ function clusterType(c: Cluster): ClusterView['type'] {
   return isDnsName ? 'STRICT_DNS' : 'EDS';
 }
 
-function ejectionView(e: EjectedEndpoint): EjectionView {
+function ejectionView(e: EjectedEndpoint, config: OutlierDetection | undefined): EjectionView {
   return {
     endpoint: e.endpoint,
     type: e.type,
     since: wallClock(e.ejectedAtMs),
     until: wallClock(e.untilMs),
     ejections: e.ejections,
+    reason: `outlier detection: ${ejectionWords(e.type, config)}`,
   };
+}
+
+/** What ejected it, by the detector's setting: `3 consecutive 5xx responses or connect failures`. */
+function ejectionWords(type: EjectionType, config: OutlierDetection | undefined): string {
+  const isSplit = config?.splitExternalLocalOriginErrors === true;
+  switch (type) {
+    case 'CONSECUTIVE_5XX':
+      return `${config?.consecutive5xxErrors ?? '?'} consecutive 5xx responses${isSplit ? '' : ' or connect failures'}`;
+    case 'CONSECUTIVE_GATEWAY_FAILURE':
+      return `${config?.consecutiveGatewayErrors ?? '?'} consecutive gateway errors (502, 503, 504${isSplit ? '' : ', connect failures'})`;
+    case 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE':
+      return `${config?.consecutiveLocalOriginFailures ?? '?'} consecutive connect failures, resets or timeouts`;
+  }
+}
+
+function observedView(
+  r: Readonly<EndpointRecord> | undefined,
+  ejection: EjectionView | undefined,
+): ObservedView {
+  const failures = r?.consecutiveFailures ?? 0;
+  const lastFailure =
+    r?.lastFailureAtMs === undefined
+      ? undefined
+      : { at: wallClock(r.lastFailureAtMs), reason: r.lastFailureReason };
+  const lastSuccess = r?.lastSuccessAtMs === undefined ? undefined : wallClock(r.lastSuccessAtMs);
+  const last = lastFailure === undefined ? '' : `last failure at ${lastFailure.at}: ${lastFailure.reason}`;
+  let state: ObservedView['state'] = 'HEALTHY';
+  let summary = 'HEALTHY';
+  if (ejection !== undefined) {
+    state = 'EJECTED';
+    summary = `EJECTED until ${ejection.until} (${ejection.reason})${last === '' ? '' : `; ${last}`}`;
+  } else if (failures > 0) {
+    state = 'FAILING';
+    summary = `FAILING: ${failures === 1 ? 'the last try failed' : `the last ${failures} tries failed`}; ${last}`;
+  }
+  return { state, summary, consecutiveFailures: failures, lastFailure, lastSuccess };
 }
 
 /** The detector counts on performance.now(); people read wall-clock time. */

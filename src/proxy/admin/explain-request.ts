@@ -1,7 +1,8 @@
 // How this proxy would route one request, for /explain and `alder explain --config`: the virtual
 // host found by authority (as outbound-route.ts finds it), the route chosen by the compiled matchers
 // (routing's explainCompiled, so it never disagrees with select()), then each destination's cluster,
-// its DestinationRule policy and its endpoints' health. One function for both, so they print alike.
+// its DestinationRule policy and its endpoints, each with what this proxy observed of it (failing,
+// ejected, the last failure and why). One function for both, so they print alike.
 
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Snapshot } from '../../wire/index.ts';
@@ -51,6 +52,7 @@ export interface DestinationExplanation {
   policy: string;
   policyOrigin?: { destinationRule: string; levels: string[] } | undefined;
   endpoints: EndpointView[];
+  /** Endpoints this proxy observed nothing wrong with (`observed.state` HEALTHY). */
   healthy: number;
 }
 
@@ -193,7 +195,7 @@ function explainRoutes(
       policy: view?.policy ?? '',
       policyOrigin: view?.policyOrigin,
       endpoints,
-      healthy: endpoints.filter((p) => p.status === 'HEALTHY').length,
+      healthy: endpoints.filter((p) => p.observed.state === 'HEALTHY').length,
     };
   });
   return { ...base, routes, route, destinations, outcome: { kind: 'forward' } };

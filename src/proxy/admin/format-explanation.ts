@@ -66,15 +66,24 @@ function destinationLines(d: DestinationExplanation, line: (label: string, text:
 
 function endpointsText(d: DestinationExplanation): string {
   if (d.endpoints.length === 0) return '0: the proxy answers 503 (flag UH)';
-  const listed = d.endpoints.slice(0, MAX_LISTED_ENDPOINTS).map(endpointText);
+  // Those with something observed first, so that none hides among the ones counted.
+  const byConcern = d.endpoints.filter((p) => p.observed.state !== 'HEALTHY');
+  for (const p of d.endpoints) if (p.observed.state === 'HEALTHY') byConcern.push(p);
+  const listed = byConcern.slice(0, MAX_LISTED_ENDPOINTS).map(endpointText);
   const more = d.endpoints.length - listed.length;
   if (more > 0) listed.push(`+${more} more`);
-  return `${d.endpoints.length} (${d.healthy} healthy): ${listed.join(', ')}`;
+  const counts = [`${d.healthy} healthy`];
+  for (const state of ['FAILING', 'EJECTED'] as const) {
+    const n = d.endpoints.filter((p) => p.observed.state === state).length;
+    if (n > 0) counts.push(`${n} ${state.toLowerCase()}`);
+  }
+  return `${d.endpoints.length} (${counts.join(', ')}): ${listed.join(', ')}`;
 }
 
+/** The endpoint, and what this proxy observed of it unless that is nothing wrong. */
 function endpointText(p: EndpointView): string {
   const notes: string[] = [];
-  if (p.ejection !== undefined) notes.push(`ejected until ${p.ejection.until}, ${p.ejection.type}`);
+  if (p.observed.state !== 'HEALTHY') notes.push(p.observed.summary);
   if (p.isExcluded) notes.push('excluded by locality distribute');
   return `${p.endpoint} ${p.workload}${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`;
 }

@@ -8,6 +8,7 @@ export {
   type EjectionView,
   type EndpointView,
   endpointViews,
+  type ObservedView,
   policyWords,
 } from './cluster-view.ts';
 export {

@@ -1,6 +1,7 @@
 // Public face of load balancing for the upstream layer: per-cluster balancers built once per
 // snapshot (ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV, PASSTHROUGH, with locality
-// priorities and slow start), outlier detection, circuit breaking, and the hash key of a request.
+// priorities and slow start), outlier detection, circuit breaking, what each endpoint was observed
+// to do, and the hash key of a request.
 // Pure: no sockets or timers; the caller injects time and randomness and drives OutlierDetector.tick.
 
 export {
@@ -20,6 +21,12 @@ export {
   type RetryBudget,
 } from './circuit-breaker.ts';
 export { type HashKeyResult, type HashRequestView, hashKeyOf } from './hash-key.ts';
+export {
+  createObservedHealth,
+  type EndpointRecord,
+  type Observation,
+  type ObservedHealth,
+} from './observed-health.ts';
 export {
   createOutlierDetector,
   type EjectedEndpoint,

@@ -41,6 +41,11 @@ export const Reply = {
   NoHealthyUpstream: kind(503, ResponseFlag.NoHealthyUpstream, Unavailable),
   /** Connecting failed: refused, timed out, or TLS (the reason says which). */
   ConnectFailure: kind(503, ResponseFlag.UpstreamConnectionFailure, Unavailable),
+  /**
+   * The cluster's DestinationRule asks for TLS origination (tls.mode SIMPLE or MUTUAL), which the
+   * proxy does not do yet: refused before any try, never retried, never sent in plaintext.
+   */
+  TlsOriginationUnsupported: kind(503, ResponseFlag.UpstreamConnectionFailure, Unavailable),
   /** A connection pool or circuit breaker limit shed the request. */
   Overflow: kind(503, ResponseFlag.UpstreamOverflow, Unavailable),
   /** The upstream closed or reset before the response was complete. */

@@ -70,6 +70,7 @@ function forward(conn: Socket, spec: OutboundPortListener, ctx: ProxyContext, o:
       // Envoy's tcp_proxy reports a connect as LocalOriginConnectSuccessFinal, which outlier
       // detection counts as an HTTP 200 when local-origin errors are not split.
       cr.outlier.report(endpoint, { kind: 'response', status: 200 });
+      cr.observed.report(endpoint, { kind: 'success' });
       if (conn.destroyed) {
         upstream.destroy();
         done();
@@ -80,6 +81,7 @@ function forward(conn: Socket, spec: OutboundPortListener, ctx: ProxyContext, o:
     },
     (err: ProxyError) => {
       cr.outlier.report(endpoint, { kind: 'local-failure' });
+      cr.observed.report(endpoint, { kind: 'failure', reason: `connect failure: ${err.message}` });
       done();
       refuse(conn, spec, ctx, err, o.sni);
     },

@@ -7,7 +7,7 @@
 import { hashKeyOf } from '../balance/index.ts';
 import { withoutMeshHeaders } from '../http1/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
-import { ProxyError, ResponseFlag } from '../local-reply/index.ts';
+import { ResponseFlag } from '../local-reply/index.ts';
 import {
   applyHeaderEdits,
   type CompiledDestination,
@@ -270,11 +270,4 @@ function queryOf(path: string): string {
   if (q === -1) return '';
   const hash = path.indexOf('#', q);
   return path.slice(q + 1, hash === -1 ? undefined : hash);
-}
-
-/** Wraps a connect failure's message with the host it was for. */
-export function forHost(err: unknown, hostName: string): unknown {
-  return err instanceof ProxyError
-    ? new ProxyError(err.kind, `upstream connect error for ${hostName}: ${err.message}`)
-    : err;
 }

@@ -1,23 +1,35 @@
 // One request's plan against its route's cluster, the same for every protocol: each try picks an
 // endpoint (balancer, outlier ejections) and counts it in flight; how it ended goes to outlier
-// detection; the retry policy, maxRetries and the retry budget decide whether another try follows.
-// The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
+// detection and to the endpoint's observed health; the retry policy, maxRetries and the retry budget
+// decide whether another try follows. A cluster that asks for TLS origination is refused before any
+// try. The request's slot in the circuit breaker is taken first (503 UO without one) and given back by
 // finish().
 
 import type { Endpoint } from '../../wire/index.ts';
-import type { Release } from '../balance/index.ts';
+import type { Observation, Release } from '../balance/index.ts';
 import type { OutgoingRequest } from '../http/index.ts';
-import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
+import { type LocalReply, localReply, ProxyError, Reply, replyOfError } from '../local-reply/index.ts';
+import type { TryOutcome } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
+import {
+  ConnectError,
+  limitWords,
+  openStream,
+  pickEndpoint,
+  refuseTlsOrigination,
+} from '../upstream/index.ts';
+import { peerConnectError } from './connect-words.ts';
 import type { ForwardPlan } from './forward-plan.ts';
-import { forHost, type RoutedRequest } from './outbound-route.ts';
+import type { RoutedRequest } from './outbound-route.ts';
 import type { Shadow } from './shadow.ts';
 
 /** Request bodies up to this size are kept so that a retry can send them again (Envoy buffers similarly). */
 const REPLAY_LIMIT = 64 * 1024;
 
-/** The plan of a routed request, or the 503 UO reply when its cluster is at its request limit. */
+/**
+ * The plan of a routed request, or the reply that ends it before any try: the refusal of TLS
+ * origination (final: no retry could succeed), or 503 UO when its cluster is at its request limit.
+ */
 export function routedPlan(
   routed: RoutedRequest,
   request: OutgoingRequest,
@@ -25,15 +37,20 @@ export function routedPlan(
   shadows: readonly Shadow[],
 ): ForwardPlan | LocalReply {
   const { cluster: cr, hostName, hashKey, retry } = routed;
+  const refused = refuseTlsOrigination(cr, hostName);
+  if (refused !== undefined) return replyOfError(refused);
   const releaseRequest = cr.breaker.tryAcquireRequest();
   if (releaseRequest === null) return overflow(routed);
   const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
   /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
   let retrySlot: Release | undefined;
   let endpoint: Endpoint | undefined;
+  /** Why the current try could not connect, for the endpoint's observed health. */
+  let connectFailure: string | undefined;
   const endTry = () => {
     if (endpoint !== undefined) cr.balancer.onEnd(endpoint);
     endpoint = undefined;
+    connectFailure = undefined;
     retrySlot?.();
     retrySlot = undefined;
   };
@@ -56,9 +73,10 @@ export function routedPlan(
         connectTimeoutMs: cr.cluster.connectTimeoutMs,
         cluster: cr,
       };
-      return openStream(runtime, target, request, events, cancel).catch((err: unknown) =>
-        Promise.reject(forHost(err, hostName)),
-      );
+      return openStream(runtime, target, request, events, cancel).catch((err: unknown) => {
+        if (err instanceof ConnectError) connectFailure = err.detail;
+        return Promise.reject(peerConnectError(err, { hostName, cluster: cr, endpoint: picked }));
+      });
     },
     report(outcome) {
       if (endpoint === undefined) return;
@@ -68,6 +86,7 @@ export function routedPlan(
           ? { kind: 'response', status: outcome.status }
           : { kind: 'local-failure' },
       );
+      cr.observed.report(endpoint, observationOf(outcome, connectFailure));
       endTry();
     },
     retryDelay(outcome, attempt) {
@@ -83,6 +102,27 @@ export function routedPlan(
       releaseRequest();
     },
   };
+}
+
+const SUCCESS: Observation = { kind: 'success' };
+
+/** A try's outcome as the endpoint's observed health records it; a 5xx or no response is a failure. */
+function observationOf(outcome: TryOutcome, connectFailure: string | undefined): Observation {
+  switch (outcome.kind) {
+    case 'response':
+      return outcome.status < 500 ? SUCCESS : { kind: 'failure', reason: `${outcome.status} response` };
+    case 'connect-failure':
+      return { kind: 'failure', reason: `connect failure: ${connectFailure ?? 'unknown'}` };
+    case 'reset':
+      return {
+        kind: 'failure',
+        reason: outcome.beforeResponse ? 'reset before the response' : 'reset during the response',
+      };
+    case 'refused-stream':
+      return { kind: 'failure', reason: 'stream refused' };
+    case 'timeout':
+      return { kind: 'failure', reason: 'no response within the timeout' };
+  }
 }
 
 function overflow(routed: RoutedRequest): LocalReply {

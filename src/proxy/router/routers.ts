@@ -1,6 +1,6 @@
 // Where each HTTP request goes, the same for every protocol. Inbound: to the local app in the
 // protocol its port speaks, with the peer's identity in x-forwarded-client-cert (set by the proxy,
-// never taken from the caller). Outbound: by the request's authority through the route table and the
+// never taken from the caller); an app that cannot be reached is named in the reply. Outbound: by the request's authority through the route table and the
 // matching route (outbound-route.ts), under that route's policies (route-tries.ts).
 
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
@@ -9,6 +9,7 @@ import { withoutMeshHeaders } from '../http1/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { openStream } from '../upstream/index.ts';
+import { appConnectError } from './connect-words.ts';
 import { directPlan, type RouteDecision } from './forward-plan.ts';
 import { type DownstreamAddress, routeOutbound } from './outbound-route.ts';
 import { type DownstreamHop, requestHeaders } from './request-headers.ts';
@@ -51,7 +52,10 @@ export function inboundDecision(
     // The app's response: its x-alder-* headers are not the mesh's.
     plan: directPlan(
       out,
-      (events, cancel) => openStream(runtime, target, out, events, cancel),
+      (events, cancel) =>
+        openStream(runtime, target, out, events, cancel).catch((err: unknown) =>
+          Promise.reject(appConnectError(err, spec, runtime.snapshot.proxy)),
+        ),
       withoutMeshHeaders,
     ),
   };

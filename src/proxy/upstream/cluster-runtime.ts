@@ -1,6 +1,7 @@
-// One cluster inside the proxy: its balancer, outlier detector and circuit breaker, built once per
-// snapshot version. A cluster that a new version keeps (same name) keeps its outlier state, its
-// in-flight counts and slow-start clocks; its circuit breaker counts carry over when its limits do.
+// One cluster inside the proxy: its balancer, outlier detector, circuit breaker and what its
+// endpoints were observed to do, built once per snapshot version. A cluster that a new version keeps
+// (same name) keeps its outlier state, observations, in-flight counts and slow-start clocks; its
+// circuit breaker counts carry over when its limits do.
 
 import type { Cluster, ProxyIdentity } from '../../wire/index.ts';
 import {
@@ -8,7 +9,9 @@ import {
   type CircuitBreaker,
   createBalancer,
   createCircuitBreaker,
+  createObservedHealth,
   createOutlierDetector,
+  type ObservedHealth,
   type OutlierDetector,
 } from '../balance/index.ts';
 
@@ -17,6 +20,8 @@ export interface ClusterRuntime {
   readonly balancer: Balancer;
   readonly outlier: OutlierDetector;
   readonly breaker: CircuitBreaker;
+  /** What each endpoint was seen to do (failures in a row, the last failure and why), kept across versions. */
+  readonly observed: ObservedHealth;
   /** The outlier detector's sweep timer, shared by the versions that share the detector. */
   readonly sweep: { timer: NodeJS.Timeout | undefined };
 }
@@ -41,6 +46,8 @@ export function buildClusterRuntime(
     previous !== undefined &&
     JSON.stringify(previous.cluster.connectionPool) === JSON.stringify(cluster.connectionPool);
   const breaker = keepsBreaker ? previous.breaker : createCircuitBreaker(cluster.connectionPool);
+  const observed = previous?.observed ?? createObservedHealth(clock);
+  observed.setEndpoints(cluster.endpoints);
   let sweep: ClusterRuntime['sweep'];
   if (keepsOutlier) sweep = previous.sweep;
   else {
@@ -49,7 +56,7 @@ export function buildClusterRuntime(
       timer: outlier.isEnabled ? setInterval(() => outlier.tick(), outlier.intervalMs).unref() : undefined,
     };
   }
-  return { cluster, balancer, outlier, breaker, sweep };
+  return { cluster, balancer, outlier, breaker, observed, sweep };
 }
 
 /** The cluster left the snapshot: its detector stops sweeping. */

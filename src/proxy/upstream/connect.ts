@@ -1,11 +1,11 @@
 // Opens a connection to one endpoint: plain TCP, or mutual TLS 1.3 that checks the peer proxy
-// presents the SPIFFE ID the snapshot expects. Failures come back as ProxyErrors with flag UF.
+// presents the SPIFFE ID the snapshot expects. Failures come back as ConnectErrors (flag UF).
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, Reply } from '../local-reply/index.ts';
 import { type MeshTls, spiffeIdOfCertificate } from '../tls/index.ts';
+import { ConnectError, type ConnectFailureKind } from './connect-error.ts';
 
 export interface ConnectOptions {
   endpoint: Endpoint;
@@ -20,13 +20,9 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
   const where = `${o.endpoint.address}:${o.endpoint.port}`;
   return new Promise((resolve, reject) => {
     let socket: Socket | TLSSocket;
-    const fail = (message: string, cause?: unknown) => {
+    const fail = (kind: ConnectFailureKind, reason: string, cause?: unknown) => {
       socket.destroy();
-      reject(
-        new ProxyError(Reply.ConnectFailure, `upstream ${where}: ${message}`, {
-          cause,
-        }),
-      );
+      reject(new ConnectError({ target: where, kind, reason, cause }));
     };
     if (o.tls === undefined) {
       socket = netConnect({
@@ -52,10 +48,14 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
       });
       socket.once('secureConnect', () => done());
     }
-    const timer = setTimeout(() => fail(`connect timeout after ${o.connectTimeoutMs}ms`), o.connectTimeoutMs);
+    const timer = setTimeout(
+      () => fail('timeout', `connect timeout after ${o.connectTimeoutMs}ms`),
+      o.connectTimeoutMs,
+    );
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      fail(describeConnectError(err), err);
+      const [kind, reason] = describeConnectError(err);
+      fail(kind, reason, err);
     };
     socket.once('error', onError);
     const done = () => {
@@ -68,18 +68,18 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
   });
 }
 
-function describeConnectError(err: NodeJS.ErrnoException): string {
+function describeConnectError(err: NodeJS.ErrnoException): [ConnectFailureKind, string] {
   switch (err.code) {
     case 'ECONNREFUSED':
-      return 'connection refused';
+      return ['refused', 'connection refused'];
     case 'ECONNRESET':
-      return 'connection reset during connect';
+      return ['reset', 'connection reset during connect'];
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return 'host unreachable';
+      return ['unreachable', 'host unreachable'];
     default:
       return err.code?.startsWith('ERR_TLS') || err.message.includes('SSL')
-        ? `TLS: ${err.message}`
-        : err.message;
+        ? ['tls', `TLS: ${err.message}`]
+        : ['other', err.message];
   }
 }

@@ -6,9 +6,9 @@
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { ConnectError } from './connect-error.ts';
 import { type KeepaliveSettings, keepAlive } from './h2-keepalive.ts';
 
 /** A session with no open stream for this long is closed, before most servers' own idle timeouts. */
@@ -38,7 +38,7 @@ export class H2SessionPool {
 
   /**
    * The pooled session to `endpoint`, or a new one (mTLS when `tls` is set, h2c otherwise). Rejects
-   * with a ProxyError (flag UF) when the connection, the handshake or the ALPN agreement fails.
+   * with a ConnectError (flag UF) when the connection, the handshake or the ALPN agreement fails.
    */
   session(
     endpoint: Endpoint,
@@ -85,10 +85,11 @@ async function open(
   const where = `${endpoint.address}:${endpoint.port}`;
   if (tls !== undefined && (socket as TLSSocket).alpnProtocol !== 'h2') {
     socket.destroy();
-    throw new ProxyError(
-      Reply.ConnectFailure,
-      `upstream ${where}: the peer did not agree to HTTP/2 (ALPN h2); is its port declared http2 or grpc?`,
-    );
+    throw new ConnectError({
+      target: where,
+      kind: 'other',
+      reason: 'the peer did not agree to HTTP/2 (ALPN h2); is its port declared http2 or grpc?',
+    });
   }
   const session = h2Connect(`${tls === undefined ? 'http' : 'https'}://${where}`, {
     createConnection: () => socket,

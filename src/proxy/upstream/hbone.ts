@@ -7,9 +7,9 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from './connect.ts';
+import { ConnectError } from './connect-error.ts';
 import { H2SessionPool } from './h2-session-pool.ts';
 
 /** Tunnels carry whole request bodies at once: a window well above HTTP/2's default 64 KiB. */
@@ -18,7 +18,7 @@ const TUNNEL_WINDOW_BYTES = 1024 * 1024;
 export class HboneTunnels {
   readonly #sessions = new H2SessionPool({ windowBytes: TUNNEL_WINDOW_BYTES });
 
-  /** A tunnel to `endpoint` through its proxy's tunnel port; rejects with a ProxyError (flag UF). */
+  /** A tunnel to `endpoint` through its proxy's tunnel port; rejects with a ConnectError (flag UF). */
   open(
     endpoint: Endpoint,
     tunnelPort: number,
@@ -27,11 +27,11 @@ export class HboneTunnels {
   ): Promise<ClientHttp2Stream> {
     const peer = { ...endpoint, port: tunnelPort };
     const target = `${endpoint.address}:${endpoint.port}`;
+    const via = `tunnel port ${tunnelPort}`;
     const session = this.#sessions.session(peer, tls, connectTimeoutMs).catch((err: unknown) => {
       // Say which endpoint the request was for, and that its tunnel port was what failed.
-      if (!(err instanceof ProxyError)) throw err;
-      const reason = err.message.replace(/^upstream [^ ]+: /, '');
-      throw fail(`${target} (tunnel port ${tunnelPort})`, reason);
+      if (!(err instanceof ConnectError)) throw err;
+      throw new ConnectError({ target, via, kind: err.failure, reason: err.reason, cause: err.cause });
     });
     return session.then(
       (session) =>
@@ -40,17 +40,21 @@ export class HboneTunnels {
           try {
             stream = session.request({ ':method': 'CONNECT', ':authority': target }, { endStream: false });
           } catch (err) {
-            reject(fail(target, `the tunnel session refused a stream: ${(err as Error).message}`));
+            reject(fail(target, 'other', `the tunnel session refused a stream: ${(err as Error).message}`));
             return;
           }
           const timer = setTimeout(() => {
             stream.close();
-            reject(fail(target, `no tunnel answer within ${connectTimeoutMs}ms`));
+            reject(fail(target, 'timeout', `no tunnel answer within ${connectTimeoutMs}ms`));
           }, connectTimeoutMs);
           const onClose = () => {
             clearTimeout(timer);
             reject(
-              fail(target, `the peer proxy closed the tunnel (HTTP/2 error code ${stream.rstCode ?? 0})`),
+              fail(
+                target,
+                'reset',
+                `the peer proxy closed the tunnel (HTTP/2 error code ${stream.rstCode ?? 0})`,
+              ),
             );
           };
           stream.once('close', onClose);
@@ -64,7 +68,9 @@ export class HboneTunnels {
               return;
             }
             stream.close();
-            reject(fail(target, `the peer proxy refused the tunnel with ${status}${describe(headers)}`));
+            reject(
+              fail(target, 'other', `the peer proxy refused the tunnel with ${status}${describe(headers)}`),
+            );
           });
         }),
     );
@@ -76,9 +82,9 @@ function describe(headers: IncomingHttpHeaders): string {
   return typeof reason === 'string' ? `: ${reason}` : '';
 }
 
-/** `target`: the endpoint as `address:port`, with any detail. */
-function fail(target: string, message: string): ProxyError {
-  return new ProxyError(Reply.ConnectFailure, `upstream ${target}: ${message}`);
+/** `target`: the endpoint as `address:port`. */
+function fail(target: string, kind: ConnectError['failure'], reason: string): ConnectError {
+  return new ConnectError({ target, kind, reason });
 }
 
 /**

@@ -3,11 +3,12 @@
 // breaker, outlier detection).
 
 export { buildClusterRuntime, type ClusterRuntime, stopSweep } from './cluster-runtime.ts';
+export { ConnectError, type ConnectFailure, type ConnectFailureKind } from './connect-error.ts';
 export { H2SessionPool } from './h2-session-pool.ts';
 export { addFields, fromH2Fields } from './h2-upstream-stream.ts';
 export { connectPeer, HboneTunnels } from './hbone.ts';
 export { type AcquireCancel, UpstreamConnection, UpstreamPools } from './http1-pool.ts';
 export { limitWords } from './limit-words.ts';
 export { openStream, type StreamTarget, type Upstreams } from './open-stream.ts';
-export { pickEndpoint } from './pick-endpoint.ts';
+export { pickEndpoint, refuseTlsOrigination } from './pick-endpoint.ts';
 export type { UpstreamEvents, UpstreamFailure, UpstreamStream } from './upstream-stream.ts';

@@ -1,6 +1,6 @@
 // A cluster's next endpoint, or the ProxyError that explains why there is none: NC for a cluster
-// nothing defines, UF for TLS origination (not supported yet), UH with how many endpoints exist and
-// why none can take the request.
+// nothing defines, the refusal of TLS origination (not supported yet), UH with how many endpoints
+// exist and why none can take the request.
 
 import type { Endpoint } from '../../wire/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
@@ -10,14 +10,8 @@ export function pickEndpoint(cr: ClusterRuntime, host: string, hashKey?: string)
   if (cr.cluster.missing !== undefined) {
     return new ProxyError(Reply.NoCluster, `no cluster for ${host}: ${cr.cluster.missing}`);
   }
-  const tlsMode = cr.cluster.tlsMode;
-  if (tlsMode === 'SIMPLE' || tlsMode === 'MUTUAL') {
-    const rule = cr.cluster.policyOrigin?.destinationRule ?? 'unknown';
-    return new ProxyError(
-      Reply.ConnectFailure,
-      `upstream connect error for ${host}: TLS origination (DestinationRule ${rule} tls.mode ${tlsMode}) is not supported yet; set tls.mode DISABLE and let the app speak TLS itself`,
-    );
-  }
+  const refused = refuseTlsOrigination(cr, host);
+  if (refused !== undefined) return refused;
   const picked = cr.balancer.pick(hashKey === undefined ? undefined : { hashKey });
   if (picked.kind === 'endpoint') return picked.endpoint;
   const total = cr.cluster.endpoints.length;
@@ -31,5 +25,20 @@ export function pickEndpoint(cr: ClusterRuntime, host: string, hashKey?: string)
   return new ProxyError(
     Reply.NoHealthyUpstream,
     `no healthy endpoint for ${host} (0 of ${total} ready${why})`,
+  );
+}
+
+/**
+ * The refusal of a cluster whose DestinationRule asks for TLS origination (tls.mode SIMPLE or
+ * MUTUAL), which the proxy cannot do yet; undefined for ISTIO_MUTUAL and DISABLE. A request is
+ * refused with it before its first try: trying again could never succeed.
+ */
+export function refuseTlsOrigination(cr: ClusterRuntime, host: string): ProxyError | undefined {
+  const tlsMode = cr.cluster.tlsMode;
+  if (tlsMode !== 'SIMPLE' && tlsMode !== 'MUTUAL') return undefined;
+  const rule = cr.cluster.policyOrigin?.destinationRule ?? 'unknown';
+  return new ProxyError(
+    Reply.TlsOriginationUnsupported,
+    `TLS origination unsupported: DestinationRule ${rule} sets tls.mode ${tlsMode} for ${host}, and this proxy does not originate TLS yet, so nothing was sent; set tls.mode DISABLE and let the app speak TLS itself`,
   );
 }
