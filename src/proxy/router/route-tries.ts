@@ -8,6 +8,7 @@ import type { Endpoint } from '../../wire/index.ts';
 import type { Release } from '../balance/index.ts';
 import type { OutgoingRequest } from '../http/index.ts';
 import { type LocalReply, localReply, ProxyError, Reply } from '../local-reply/index.ts';
+import type { TryOutcome } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { limitWords, openStream, pickEndpoint } from '../upstream/index.ts';
 import type { ForwardPlan } from './forward-plan.ts';
@@ -72,6 +73,8 @@ export function routedPlan(
     },
     retryDelay(outcome, attempt) {
       if (retry === undefined || attempt > retry.policy.attempts || !retry.shouldRetry(outcome)) return -1;
+      // An upgrade that reached the upstream is not sent again (it may have opened a session there).
+      if (request.upgrade !== undefined && !isUnsent(outcome)) return -1;
       const slot = cr.breaker.tryAcquireRetry();
       if (slot === null) return -1;
       retrySlot = slot;
@@ -83,6 +86,11 @@ export function routedPlan(
       releaseRequest();
     },
   };
+}
+
+/** The try ended before the upstream saw the request: the connection failed or the stream was refused. */
+function isUnsent(outcome: TryOutcome): boolean {
+  return outcome.kind === 'connect-failure' || outcome.kind === 'refused-stream';
 }
 
 function overflow(routed: RoutedRequest): LocalReply {
