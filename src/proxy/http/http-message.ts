@@ -26,6 +26,13 @@ export interface IncomingRequest {
   contentLength: number;
   /** HTTP/1.0 without Host needs one added; HTTP/2 carries the authority as a pseudo-header. */
   version: '1.0' | '1.1' | '2';
+  /**
+   * The protocol the caller asks to switch to (`websocket`): HTTP/1.1's `Upgrade` with `Connection:
+   * upgrade`, or an HTTP/2 extended CONNECT's `:protocol` (RFC 8441), whose method is then written
+   * `GET` as HTTP/1 writes a WebSocket handshake (Envoy's H2→H1 form). The Upgrade and Connection
+   * fields themselves are not in `headers`: each codec writes its own form.
+   */
+  upgrade?: string;
 }
 
 /** A request as the proxy sends it upstream (after routing, rewrites and header edits). */
@@ -39,6 +46,17 @@ export interface OutgoingRequest {
   framing: 'none' | 'length' | 'chunked';
   /** Content-Length when framing is 'length', else -1. */
   contentLength: number;
+  /**
+   * The protocol to switch to (IncomingRequest.upgrade): HTTP/1 upstreams get `Upgrade` and
+   * `Connection: upgrade`, HTTP/2 upstreams an extended CONNECT. What follows an accepted switch is
+   * no body: it passes through the tunnel UpstreamEvents.onUpgrade hands over.
+   */
+  upgrade?: string;
+  /**
+   * The upgrade came as HTTP/2 extended CONNECT, which has no Sec-WebSocket-Key (RFC 8441 §5): an
+   * HTTP/1 upstream gets one of the proxy's making (an HTTP/1 caller's own key, or its lack, is left as sent).
+   */
+  isExtendedConnect?: boolean;
 }
 
 /** A response head from upstream, on its way to the caller. */

@@ -11,11 +11,13 @@ import {
   encodeChunk,
   type Http1LimitsSource,
   type Http1Rejection,
+  isWebSocket,
   LAST_CHUNK,
   lastChunk,
   type RequestHead,
   RequestParser,
   serializeResponseHead,
+  webSocketAccept,
 } from '../http1/index.ts';
 import { relay } from '../l4/index.ts';
 import { type LocalReply, localReply, Reply, replyOfError, withStatus } from '../local-reply/index.ts';
@@ -80,17 +82,8 @@ export class Http1ServerConnection implements Downstream {
     );
     socket.setTimeout(DOWNSTREAM_IDLE_MS, () => socket.destroy());
     this.#headTimer = setTimeout(() => this.#onHeadTimeout(), connectionLimits().requestHeadersTimeoutMs);
-    socket.on('data', (chunk: Buffer) => {
-      this.#isHeadStarted = true;
-      this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf.subarray(this.#offset), chunk]);
-      if (this.#buf !== chunk) this.#offset = 0;
-      this.#drive();
-    });
-    socket.on('end', () => {
-      this.#isEof = true;
-      socket.setTimeout(HALF_CLOSED_IDLE_MS);
-      this.#drive();
-    });
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onInputEnd);
     socket.on('drain', () => this.onDrain?.());
     socket.on('close', () => {
       clearTimeout(this.#headTimer);
@@ -104,6 +97,19 @@ export class Http1ServerConnection implements Downstream {
     // The mTLS gate may hand over a paused socket (it peeked at the first bytes).
     socket.resume();
   }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#isHeadStarted = true;
+    this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf.subarray(this.#offset), chunk]);
+    if (this.#buf !== chunk) this.#offset = 0;
+    this.#drive();
+  };
+
+  readonly #onInputEnd = (): void => {
+    this.#isEof = true;
+    this.#socket.setTimeout(HALF_CLOSED_IDLE_MS);
+    this.#drive();
+  };
 
   /**
    * Parses what is buffered until a callback holds the parser (a head, the end of a message). Called
@@ -178,8 +184,10 @@ export class Http1ServerConnection implements Downstream {
     this.#isRequestDone = false;
     this.#isResponseDone = false;
     this.#isResponseStarted = false;
-    this.#isKeepAlive = head.isKeepAlive;
-    const decision = this.#hooks.route(head, incomingOf(head));
+    const req = incomingOf(head);
+    // What follows an upgrade request is the new protocol's, or (no switch) nothing to trust as HTTP.
+    this.#isKeepAlive = head.isKeepAlive && req.upgrade === undefined;
+    const decision = this.#hooks.route(head, req);
     if (decision.kind === 'reply') {
       const delayMs = decision.delayMs ?? 0;
       if (delayMs > 0) this.#waitTimer = setTimeout(() => this.reply(decision.reply), delayMs);
@@ -293,6 +301,37 @@ export class Http1ServerConnection implements Downstream {
     this.#socket.destroy();
   }
 
+  /**
+   * The upstream switched protocols: a 101 with the request's Upgrade (and, for a WebSocket whose
+   * HTTP/2 upstream answered without one, the Sec-WebSocket-Accept its key calls for), then the
+   * connection is a byte stream; the bytes the client sent after its request go to `tunnel` first.
+   */
+  upgrade(head: ResponseHead, tunnel: Duplex): Duplex | undefined {
+    const req = this.#head;
+    const socket = this.#socket;
+    if (req === undefined || socket.destroyed || !socket.writable) return undefined;
+    this.#head = undefined;
+    this.#exchange = undefined;
+    this.#isHeld = true;
+    clearTimeout(this.#headTimer);
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onInputEnd);
+    socket.setTimeout(0);
+    const headers = [...head.headers, 'connection', 'upgrade', 'upgrade', req.upgrade];
+    const key = fieldOf(req.headers, 'sec-websocket-key');
+    if (
+      isWebSocket(req.upgrade) &&
+      key !== undefined &&
+      fieldOf(headers, 'sec-websocket-accept') === undefined
+    )
+      headers.push('sec-websocket-accept', webSocketAccept(key));
+    socket.write(serializeResponseHead(101, 'Switching Protocols', headers), 'latin1');
+    const rest = this.#buf?.subarray(this.#offset);
+    this.#buf = undefined;
+    if (rest !== undefined && rest.length > 0) tunnel.write(rest);
+    return socket;
+  }
+
   pause(): void {
     this.#hold();
   }
@@ -332,9 +371,13 @@ function mayHaveBody(status: number, method: string): boolean {
   return status >= 200 && status !== 204 && status !== 304 && method !== 'HEAD';
 }
 
-/** The parsed head as the pipeline's request: origin-form path, `http` scheme. */
+/**
+ * The parsed head as the pipeline's request: origin-form path, `http` scheme, and the upgrade it asks
+ * for. `Upgrade: h2c` is none: as Envoy does, the proxy drops it (its Upgrade, Connection and
+ * HTTP2-Settings fields are hop-by-hop) and serves the request as HTTP/1.1.
+ */
 function incomingOf(head: RequestHead): IncomingRequest {
-  return {
+  const req: IncomingRequest = {
     method: head.method,
     path: head.targetForm === 'absolute' ? originOf(head.target) : head.target,
     authority: head.authority,
@@ -344,6 +387,13 @@ function incomingOf(head: RequestHead): IncomingRequest {
     contentLength: head.contentLength,
     version: head.version,
   };
+  if (head.isUpgrade && head.upgrade.toLowerCase() !== 'h2c') req.upgrade = head.upgrade;
+  return req;
+}
+
+function fieldOf(headers: readonly string[], name: string): string | undefined {
+  for (let k = 0; k < headers.length; k += 2) if (headers[k] === name) return headers[k + 1];
+  return undefined;
 }
 
 /** `http://host:port/path?q` → `/path?q`. */

@@ -19,3 +19,4 @@ export { DEFAULT_METHODS, methodRefusal, methodSet, REGISTERED_METHODS } from '.
 export { type RequestHead, RequestParser, type RequestParserCallbacks } from './request-parser.ts';
 export { type ResponseHead, ResponseParser, type ResponseParserCallbacks } from './response-parser.ts';
 export type { TargetForm } from './target.ts';
+export { isWebSocket, newWebSocketKey, webSocketAccept } from './websocket-handshake.ts';

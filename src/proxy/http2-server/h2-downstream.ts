@@ -8,6 +8,7 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { IncomingRequest, ResponseHead } from '../http/index.ts';
 import type { Http1Limits } from '../http1/index.ts';
 import { type LocalReply, localReply, Reply, withStatus } from '../local-reply/index.ts';
@@ -17,13 +18,17 @@ import { addFields, fromH2Fields } from '../upstream/index.ts';
 import { isGrpcRequest, writeH2LocalReply } from './h2-local-reply.ts';
 import { h2Refusal } from './refuse-h2-request.ts';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
 
-/** The stream's header block as the pipeline's request. */
+/**
+ * The stream's header block as the pipeline's request. An extended CONNECT (RFC 8441) becomes the
+ * upgrade it asks for, in HTTP/1's form: GET, `upgrade` from `:protocol`, no body (its DATA is the tunnel's).
+ */
 export function incomingOfStream(headers: IncomingHttpHeaders, flags: number): IncomingRequest {
+  const protocol = headers[':protocol'];
   const length = headers['content-length'];
   const isEnded = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
-  return {
+  const req: IncomingRequest = {
     method: headers[':method'] ?? 'GET',
     path: headers[':path'] ?? '/',
     authority: headers[':authority'] ?? headers.host ?? '',
@@ -33,6 +38,13 @@ export function incomingOfStream(headers: IncomingHttpHeaders, flags: number): I
     contentLength: length === undefined ? -1 : Number(length),
     version: '2',
   };
+  if (typeof protocol === 'string' && req.method === 'CONNECT') {
+    req.method = 'GET';
+    req.upgrade = protocol;
+    req.framing = 'none';
+    req.contentLength = -1;
+  }
+  return req;
 }
 
 export class H2Downstream implements Downstream {
@@ -40,6 +52,8 @@ export class H2Downstream implements Downstream {
   readonly #isGrpc: boolean;
   readonly #onLocalReply: (reply: LocalReply) => void;
   #trailers: string[] | null = null;
+  /** The stream became a tunnel (an accepted extended CONNECT). */
+  #isSwitched = false;
   onDrain: (() => void) | undefined;
 
   constructor(stream: ServerHttp2Stream, isGrpc: boolean, onLocalReply: (reply: LocalReply) => void) {
@@ -48,6 +62,18 @@ export class H2Downstream implements Downstream {
     this.#onLocalReply = onLocalReply;
     stream.on('error', () => undefined); // a reset shows as 'close' with rstCode
     stream.on('drain', () => this.onDrain?.());
+  }
+
+  /**
+   * Runs the plan of an extended CONNECT: the request is its head; the stream's DATA waits (paused)
+   * for the switch, after which it is the tunnel's.
+   */
+  forwardUpgrade(plan: ForwardPlan): void {
+    const stream = this.#stream;
+    stream.pause();
+    const exchange = new Exchange(this, plan, true);
+    stream.once('close', () => exchange.abort());
+    exchange.start();
   }
 
   /** Runs a forward plan on this stream: the request body and its end feed the exchange. */
@@ -98,6 +124,29 @@ export class H2Downstream implements Downstream {
     writeH2LocalReply(this.#stream, reply, this.#isGrpc);
   }
 
+  /** A 200 to the extended CONNECT (RFC 8441 §5), then the stream is the caller's side of the relay. */
+  upgrade(head: ResponseHead, _tunnel: Duplex): Duplex | undefined {
+    const stream = this.#stream;
+    if (stream.closed || stream.destroyed || stream.headersSent) return undefined;
+    this.#isSwitched = true;
+    const out: OutgoingHttpHeaders = { ':status': 200 };
+    addFields(out, head.headers);
+    stream.respond(out);
+    // The stream's DATA waited unread, so nothing came before the switch to pass on first.
+    return stream;
+  }
+
+  /**
+   * A caller that asked for a tunnel keeps its half of the stream open: once an answer that is no
+   * switch (a refusal, an error response) is sent, the stream is closed (RST_STREAM NO_ERROR).
+   */
+  closeWhenAnswered(): void {
+    const stream = this.#stream;
+    stream.once('finish', () => {
+      if (!this.#isSwitched && !stream.closed) stream.close(NGHTTP2_NO_ERROR);
+    });
+  }
+
   pause(): void {
     this.#stream.pause();
   }
@@ -132,6 +181,7 @@ export function serveStream(
   const down = new H2Downstream(stream, isGrpcRequest(headers), (reply) =>
     reportLocalReply(o.ctx, o.listener, reply),
   );
+  if (headers[':method'] === 'CONNECT') down.closeWhenAnswered();
   const refusal = h2Refusal(headers, o.limits);
   if (refusal !== undefined) {
     o.ctx.stats.add('alder_proxy_http_rejected_total', { listener: o.listener, reason: refusal.reason });
@@ -141,11 +191,22 @@ export function serveStream(
     return;
   }
   const req = incomingOfStream(headers, flags);
+  if (req.method === 'CONNECT') {
+    // An extended CONNECT became GET above; a plain one asks for a TCP tunnel, not served here.
+    down.reply(
+      localReply(
+        Reply.UpgradeRefused,
+        'CONNECT refused: HTTP/2 streams carry no TCP tunnels here; use CONNECT through the forward proxy (HTTP_PROXY), or extended CONNECT with :protocol websocket for a WebSocket',
+      ),
+    );
+    return;
+  }
   if (o.limits.headersWithUnderscoresAction === 'DROP_HEADER') req.headers = withoutUnderscores(req.headers);
   const decision = o.decide(req);
   switch (decision.kind) {
     case 'forward':
-      down.forward(decision.plan, req.framing === 'none');
+      if (req.upgrade !== undefined) down.forwardUpgrade(decision.plan);
+      else down.forward(decision.plan, req.framing === 'none');
       return;
     case 'reply': {
       const delayMs = decision.delayMs ?? 0;

@@ -35,7 +35,8 @@ const SESSION_IDLE_MS = 60_000;
  * a session idle with no open stream is closed.
  */
 export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): void {
-  server ??= createServer();
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL: callers may open WebSockets as extended CONNECT (RFC 8441).
+  server ??= createServer({ settings: { enableConnectProtocol: true } });
   // A server-side TLSSocket built by hand (the mTLS gate) keeps `secureConnecting` set after its
   // handshake (node's tls.Server clears it); http2 would then wait for a 'secureConnect' that never comes.
   if ((socket as { secureConnecting?: boolean }).secureConnecting === true) {

@@ -57,8 +57,8 @@ function openTunnel(
     ctx.log.warn('tunnel refused', { listener: spec.name, status, reason, peer });
     if (!stream.closed) stream.respond({ ':status': status, 'x-alder-reason': reason }, { endStream: true });
   };
-  if (headers[':method'] !== 'CONNECT') {
-    refuse(405, 'the tunnel port takes CONNECT only');
+  if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== undefined) {
+    refuse(405, 'the tunnel port takes CONNECT only (no extended CONNECT)');
     return;
   }
   const authority = headers[':authority'] ?? '';

@@ -57,8 +57,10 @@ export const Reply = {
   BadRequest: kind(400, ResponseFlag.DownstreamProtocolError, Internal),
   /** The client took too long to send its request head. */
   RequestHeadTimeout: kind(408, ResponseFlag.DownstreamProtocolError, GrpcStatus.DeadlineExceeded),
-  /** An upgrade (WebSocket, h2c) the route or the destination cannot carry. */
+  /** An upgrade the mesh does not carry (any but WebSocket), or CONNECT where no tunnel is served. */
   UpgradeRefused: kind(403, ResponseFlag.DownstreamProtocolError, GrpcStatus.PermissionDenied),
+  /** The destination cannot take the upgrade: an HTTP/2 upstream without extended CONNECT (RFC 8441). */
+  UpstreamCannotUpgrade: kind(502, ResponseFlag.UpstreamProtocolError, Unavailable),
 } as const satisfies Record<string, ReplyKind>;
 
 /** A config-set status (a fault's abort, a rejection's 4xx) under a kind's flag. */

@@ -5,6 +5,7 @@
 // refused stream, a status the retry policy names, a per-try timeout) is tried again. The codec
 // adapters feed it the request (body, end, abort) and render what it sends the caller.
 
+import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../http/index.ts';
 import { withoutMeshHeaders } from '../http1/index.ts';
 import {
@@ -18,6 +19,7 @@ import {
 import type { TryOutcome } from '../routing/index.ts';
 import type { AcquireCancel, UpstreamEvents, UpstreamFailure, UpstreamStream } from '../upstream/index.ts';
 import type { ForwardPlan } from './forward-plan.ts';
+import { relayUpgraded } from './upgrade.ts';
 
 /** The caller's side of an exchange, rendered by its codec (HTTP/1 connection or HTTP/2 stream). */
 export interface Downstream {
@@ -35,6 +37,12 @@ export interface Downstream {
   reset(h2Code?: number): void;
   /** A reply the proxy makes itself (before any response head went out). */
   reply(reply: LocalReply): void;
+  /**
+   * The upstream switched protocols: renders the switch (HTTP/1 101 with Upgrade, HTTP/2 200 to the
+   * extended CONNECT), writes to `tunnel` what the caller sent after its request, and hands over the
+   * caller's byte stream, or undefined when the caller is gone. HTTP is over on it.
+   */
+  upgrade(head: ResponseHead, tunnel: Duplex): Duplex | undefined;
   /** Stops or restarts the request body (backpressure towards the caller). */
   pause(): void;
   resume(): void;
@@ -198,6 +206,38 @@ export class Exchange implements UpstreamEvents {
     this.#down.end(trailers === null ? null : withoutMeshHeaders(trailers));
   }
 
+  /**
+   * The upstream took the upgrade: the switch goes to the caller and the exchange becomes a byte relay
+   * (retries, timeouts and mirrors are over); the plan lets go of its slot when both sides have closed.
+   */
+  onUpgrade(head: ResponseHead, tunnel: Duplex): void {
+    this.#up = undefined;
+    if (this.#isOver) {
+      tunnel.destroy();
+      return;
+    }
+    if (!this.#isRequestDone) {
+      tunnel.destroy();
+      this.onFailure({
+        kind: 'protocol-error',
+        message: 'upstream switched protocols before the request was complete',
+      });
+      return;
+    }
+    this.#plan.report({ kind: 'response', status: head.status });
+    this.#isCommitted = true;
+    head.headers = this.#plan.editResponse(head.headers);
+    this.#over(false);
+    const plan = this.#plan;
+    const caller = this.#down.upgrade(head, tunnel);
+    if (caller === undefined) {
+      tunnel.destroy();
+      plan.finish();
+      return;
+    }
+    relayUpgraded(caller, tunnel, () => plan.finish());
+  }
+
   onFailure(failure: UpstreamFailure): void {
     if (this.#isOver) return;
     this.#up = undefined;
@@ -299,7 +339,8 @@ export class Exchange implements UpstreamEvents {
     else this.#down.reply(this.#attempt === 0 ? reply : afterRetries(reply));
   }
 
-  #over(): void {
+  /** Ends the exchange; with `isFinished` false the plan's slot stays held (an upgraded relay's). */
+  #over(isFinished = true): void {
     if (this.#isOver) return;
     this.#isOver = true;
     clearTimeout(this.#waitTimer);
@@ -310,6 +351,6 @@ export class Exchange implements UpstreamEvents {
     this.#up = undefined;
     up?.abort();
     if (this.#down.onDrain === this.#resumeUp) this.#down.onDrain = undefined;
-    this.#plan.finish();
+    if (isFinished) this.#plan.finish();
   }
 }

@@ -91,6 +91,8 @@ export function routedPlan(
     },
     retryDelay(outcome, attempt) {
       if (retry === undefined || attempt > retry.policy.attempts || !retry.shouldRetry(outcome)) return -1;
+      // An upgrade that reached the upstream is not sent again (it may have opened a session there).
+      if (request.upgrade !== undefined && !isUnsent(outcome)) return -1;
       const slot = cr.breaker.tryAcquireRetry();
       if (slot === null) return -1;
       retrySlot = slot;
@@ -123,6 +125,11 @@ function observationOf(outcome: TryOutcome, connectFailure: string | undefined):
     case 'timeout':
       return { kind: 'failure', reason: 'no response within the timeout' };
   }
+}
+
+/** The try ended before the upstream saw the request: the connection failed or the stream was refused. */
+function isUnsent(outcome: TryOutcome): boolean {
+  return outcome.kind === 'connect-failure' || outcome.kind === 'refused-stream';
 }
 
 function overflow(routed: RoutedRequest): LocalReply {

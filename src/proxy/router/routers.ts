@@ -15,6 +15,7 @@ import { type DownstreamAddress, routeOutbound } from './outbound-route.ts';
 import { type DownstreamHop, requestHeaders } from './request-headers.ts';
 import { routedPlan } from './route-tries.ts';
 import { type Shadow, startShadow } from './shadow.ts';
+import { upgradeRefusal } from './upgrade.ts';
 
 const XFCC = 'x-forwarded-client-cert';
 
@@ -25,6 +26,8 @@ export function inboundDecision(
   peer: string | undefined,
   hop: DownstreamHop,
 ): RouteDecision {
+  const refusal = upgradeRefusal(req);
+  if (refusal !== undefined) return { kind: 'reply', reply: refusal };
   const headers = requestHeaders(req.headers, hop, runtime.snapshot.mesh.http);
   if (peer !== undefined) headers.push(XFCC, `By=${runtime.snapshot.proxy.spiffeId};URI=${peer}`);
   const authority = req.authority === '' ? `${spec.app.address}:${spec.app.port}` : req.authority;
@@ -82,14 +85,19 @@ export function outboundDecision(
   };
   const routed = routeOutbound(routeRequest, routeTable, runtime, downstream);
   if (routed.kind === 'reply') return routed;
+  const refusal = upgradeRefusal(req);
+  if (refusal !== undefined) return { kind: 'reply', reply: refusal };
   let headers = requestHeaders(req.headers, hop, runtime.snapshot.mesh.http);
   if (routed.authority !== req.authority || !hasHeader(req.headers, 'host'))
     headers = withHost(headers, routed.authority);
   if (routed.requestEdits.stages.length > 0)
     headers = applyHeaderEdits(routed.requestEdits, headers) as string[];
   const out = outgoing(req, routed.target, routed.authority, headers);
+  // An upgrade is never mirrored: a copy would open a second long-lived connection to a shadow.
   const shadows =
-    routed.mirrors.length === 0 ? NO_SHADOWS : routed.mirrors.map((m) => startShadow(m, out, runtime));
+    routed.mirrors.length === 0 || out.upgrade !== undefined
+      ? NO_SHADOWS
+      : routed.mirrors.map((m) => startShadow(m, out, runtime));
   const plan = routedPlan(routed, out, runtime, shadows);
   if (!('open' in plan)) {
     for (const shadow of shadows) shadow.abort();
@@ -99,7 +107,7 @@ export function outboundDecision(
 }
 
 function outgoing(req: IncomingRequest, path: string, authority: string, headers: string[]): OutgoingRequest {
-  return {
+  const out: OutgoingRequest = {
     method: req.method,
     path,
     authority,
@@ -108,6 +116,11 @@ function outgoing(req: IncomingRequest, path: string, authority: string, headers
     framing: req.framing,
     contentLength: req.contentLength,
   };
+  if (req.upgrade !== undefined) {
+    out.upgrade = req.upgrade;
+    if (req.version === '2') out.isExtendedConnect = true;
+  }
+  return out;
 }
 
 /** Replaces the Host header (an authority rewrite) or adds it (HTTP/1.0 without one, HTTP/2). */

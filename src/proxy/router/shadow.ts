@@ -56,6 +56,11 @@ export function startShadow(mirror: Mirror, req: OutgoingRequest, runtime: Runti
       up = undefined;
     },
     onFailure: kill,
+    // A mirror never carries an upgrade (the router sends none); a tunnel would be dropped.
+    onUpgrade: (_head, tunnel) => {
+      tunnel.destroy();
+      kill();
+    },
   };
   const endpoint = pickEndpoint(cr, mirror.authority);
   if (endpoint instanceof ProxyError) kill();

@@ -3,9 +3,10 @@
 // dropped from the pool when it can carry no new stream (GOAWAY, error, close, or its connection
 // ending), so that the next stream opens a fresh one. Keepalive PINGs find peers gone silently.
 
-import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
+import { type ClientHttp2Session, connect as h2Connect, type Settings } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
+import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
 import { ConnectError } from './connect-error.ts';
@@ -26,6 +27,40 @@ const PEER_KEEPALIVE: KeepaliveSettings = { intervalMs: 10_000, timeoutMs: 5_000
  * ENHANCE_YOUR_CALM ("too_many_pings", grpc-go's keepalive enforcement), so no more often than that.
  */
 const APP_KEEPALIVE: KeepaliveSettings = { intervalMs: 300_000, timeoutMs: 20_000 };
+
+/** Sessions whose peer's first SETTINGS frame came (before it, remoteSettings are only defaults). */
+const settled = new WeakSet<ClientHttp2Session>();
+
+/**
+ * The peer's SETTINGS, once its first SETTINGS frame came (at once for a session in use); rejects
+ * with a ProxyError (UF) when none comes within `timeoutMs` or the session ends first.
+ */
+export function peerSettings(
+  session: ClientHttp2Session,
+  where: string,
+  timeoutMs: number,
+): Promise<Settings> {
+  if (settled.has(session)) return Promise.resolve(session.remoteSettings);
+  return new Promise((resolve, reject) => {
+    const done = (err: ProxyError | undefined) => {
+      clearTimeout(timer);
+      session.off('remoteSettings', onSettings);
+      session.off('close', onClose);
+      if (err === undefined) resolve(session.remoteSettings);
+      else reject(err);
+    };
+    const onSettings = () => done(undefined);
+    const onClose = () =>
+      done(new ProxyError(Reply.ConnectFailure, `upstream ${where}: the session closed before its SETTINGS`));
+    const timer = setTimeout(
+      () =>
+        done(new ProxyError(Reply.ConnectFailure, `upstream ${where}: no SETTINGS within ${timeoutMs}ms`)),
+      timeoutMs,
+    );
+    session.once('remoteSettings', onSettings);
+    session.once('close', onClose);
+  });
+}
 
 export class H2SessionPool {
   readonly #sessions = new Map<string, Promise<ClientHttp2Session>>();
@@ -95,6 +130,7 @@ async function open(
     createConnection: () => socket,
     ...(windowBytes === undefined ? {} : { settings: { initialWindowSize: windowBytes } }),
   });
+  session.once('remoteSettings', () => settled.add(session));
   if (windowBytes !== undefined) session.once('connect', () => session.setLocalWindowSize(windowBytes));
   // The connection is opened half-open capable (TCP relays need it), which HTTP/2 never is: when the
   // peer finishes (its process died, it restarted), the session is over, or it would keep taking

@@ -34,14 +34,21 @@ export class H2UpstreamStream implements UpstreamStream {
   #responseTrailers: string[] | null = null;
   #isAnswered = false;
   #isDone = false;
+  /** An extended CONNECT (an upgrade): the stream stays open for the tunnel after the head. */
+  readonly #isTunnel: boolean;
+  readonly #onData = (chunk: Buffer) => this.events?.onBody(chunk);
 
-  /** Opens the stream and sends the head; throws a ProxyError (UC) when the session refuses it. */
+  /**
+   * Opens the stream and sends the head; throws a ProxyError (UC) when the session refuses it. An
+   * upgrade goes as an extended CONNECT (RFC 8441): the session must have enabled it (openStream checks).
+   */
   constructor(session: ClientHttp2Session, req: OutgoingRequest, events: UpstreamEvents) {
     this.events = events;
-    const hasBody = req.framing !== 'none';
+    this.#isTunnel = req.upgrade !== undefined;
+    const hasBody = req.framing !== 'none' && !this.#isTunnel;
     try {
       this.#stream = session.request(h2RequestHeaders(req), {
-        endStream: !hasBody,
+        endStream: !hasBody && !this.#isTunnel,
         waitForTrailers: hasBody,
       });
     } catch (err) {
@@ -55,7 +62,7 @@ export class H2UpstreamStream implements UpstreamStream {
     if (hasBody) s.on('wantTrailers', () => s.sendTrailers(toH2Fields(this.#trailers)));
     s.on('headers', (headers: IncomingHttpHeaders) => this.#onInterim(headers));
     s.on('response', (headers: IncomingHttpHeaders, flags: number) => this.#onResponse(headers, flags));
-    s.on('data', (chunk: Buffer) => this.events?.onBody(chunk));
+    s.on('data', this.#onData);
     s.on('trailers', (t: IncomingHttpHeaders) => {
       this.#responseTrailers = fromH2Fields(t);
     });
@@ -70,7 +77,8 @@ export class H2UpstreamStream implements UpstreamStream {
 
   end(trailers: string[] | null): void {
     this.#trailers = trailers;
-    if (!this.#stream.closed) this.#stream.end();
+    // An upgrade's request ends with its head; the stream's end is the tunnel's.
+    if (!this.#stream.closed && !this.#isTunnel) this.#stream.end();
   }
 
   pause(): void {
@@ -84,7 +92,9 @@ export class H2UpstreamStream implements UpstreamStream {
   release(isClean: boolean): void {
     this.events = undefined;
     this.onDrain = undefined;
-    if (!isClean && !this.#stream.closed) this.#stream.close(NGHTTP2_CANCEL);
+    // An upgrade answered without a switch still holds its own half open: close it.
+    if (this.#stream.closed || (isClean && !this.#isTunnel)) return;
+    this.#stream.close(isClean ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
   }
 
   abort(): void {
@@ -122,8 +132,25 @@ export class H2UpstreamStream implements UpstreamStream {
       isInterim: false,
       grpcStatus: grpc === undefined ? undefined : Number(grpc),
     };
+    if (this.#isTunnel && head.status >= 200 && head.status < 300 && !isEnded) {
+      this.#handOver(head);
+      return;
+    }
     this.events?.onHead(head);
     if (isEnded) this.#onEnd();
+  }
+
+  /** A 2xx to extended CONNECT: the stream is the tunnel from here, owned by whoever takes it. */
+  #handOver(head: ResponseHead): void {
+    this.#isDone = true;
+    const events = this.events;
+    this.events = undefined;
+    this.onDrain = undefined;
+    const s = this.#stream;
+    s.off('data', this.#onData);
+    s.pause();
+    if (events === undefined) s.close(NGHTTP2_CANCEL);
+    else events.onUpgrade(head, s);
   }
 
   #onEnd(): void {
@@ -152,14 +179,18 @@ export class H2UpstreamStream implements UpstreamStream {
   }
 }
 
-/** The flat request as an HTTP/2 header block: pseudo-headers first, connection fields dropped. */
+/**
+ * The flat request as an HTTP/2 header block: pseudo-headers first, connection fields dropped; an
+ * upgrade as extended CONNECT with `:protocol` (Envoy's H1→H2 form).
+ */
 function h2RequestHeaders(req: OutgoingRequest): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {
-    ':method': req.method,
+    ':method': req.upgrade === undefined ? req.method : 'CONNECT',
     ':path': req.path,
     ':authority': req.authority,
     ':scheme': req.scheme,
   };
+  if (req.upgrade !== undefined) out[':protocol'] = req.upgrade;
   addFields(out, req.headers);
   if (req.framing === 'length') out['content-length'] = String(req.contentLength);
   return out;

@@ -12,11 +12,14 @@ import {
   encodeChunk,
   type Http1Rejection,
   type ResponseHead as Http1ResponseHead,
+  isWebSocket,
   lastChunk,
+  newWebSocketKey,
   ResponseParser,
   type ResponseParserCallbacks,
   serializeRequestHead,
   stripHopByHop,
+  webSocketAccept,
 } from '../http1/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
 import type { MeshTls } from '../tls/index.ts';
@@ -50,30 +53,44 @@ export class UpstreamConnection implements UpstreamStream, ResponseParserCallbac
   #isChunked = false;
   #isInterim = false;
   #isReusable = false;
+  /** The upgrade the request in flight asks for ('' when none): only then may a 101 come. */
+  #upgrade = '';
+  /** The Sec-WebSocket-Key the proxy made for an HTTP/2 WebSocket (RFC 8441 has none), checked in the 101. */
+  #madeKey: string | undefined;
+  /** The 101 that switched the connection: the bytes after it belong to the new protocol. */
+  #switched: Http1ResponseHead | undefined;
+
+  readonly #onData = (chunk: Buffer): void => {
+    let i = 0;
+    while (i < chunk.length && !this.parser.isDead) {
+      if (this.events === undefined) {
+        // Bytes with no request outstanding: the upstream is out of step; drop the connection.
+        this.socket.destroy();
+        return;
+      }
+      i = this.parser.execute(chunk, i);
+      if (this.#switched !== undefined) {
+        this.#handOver(this.#switched, chunk.subarray(i));
+        return;
+      }
+    }
+  };
+
+  readonly #onInputEnd = (): void => {
+    // A body that runs to the close ends here; a response cut short is refused by the parser.
+    this.parser.finish();
+    // The peer sends nothing more: idle, it can carry no other request; mid-exchange (no answer
+    // yet), the close tells the exchange so (upstream connection termination).
+    this.socket.destroy();
+  };
 
   constructor(socket: Socket | TLSSocket | ClientHttp2Stream, key: string, pools: UpstreamPools) {
     this.socket = socket as Socket;
     this.key = key;
     this.#pools = pools;
     this.parser = new ResponseParser(this);
-    socket.on('data', (chunk: Buffer) => {
-      let i = 0;
-      while (i < chunk.length && !this.parser.isDead) {
-        if (this.events === undefined) {
-          // Bytes with no request outstanding: the upstream is out of step; drop the connection.
-          socket.destroy();
-          return;
-        }
-        i = this.parser.execute(chunk, i);
-      }
-    });
-    socket.on('end', () => {
-      // A body that runs to the close ends here; a response cut short is refused by the parser.
-      this.parser.finish();
-      // The peer sends nothing more: idle, it can carry no other request; mid-exchange (no answer
-      // yet), the close tells the exchange so (upstream connection termination).
-      socket.destroy();
-    });
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onInputEnd);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       const events = this.events;
@@ -97,6 +114,8 @@ export class UpstreamConnection implements UpstreamStream, ResponseParserCallbac
     this.events = events;
     this.#isChunked = req.framing === 'chunked';
     this.#isInterim = false;
+    this.#upgrade = req.upgrade ?? '';
+    this.#madeKey = undefined;
     this.parser.expectResponseTo(req.method);
     const framing =
       req.framing === 'length'
@@ -104,7 +123,9 @@ export class UpstreamConnection implements UpstreamStream, ResponseParserCallbac
         : this.#isChunked
           ? ['transfer-encoding', 'chunked']
           : NO_FIELDS;
-    const headers = framing.length === 0 ? req.headers : [...req.headers, ...framing];
+    const extra =
+      req.upgrade === undefined ? framing : [...framing, ...this.#upgradeFields(req.upgrade, req)];
+    const headers = extra.length === 0 ? req.headers : [...req.headers, ...extra];
     // The head and the body bytes already here go out as one write (one TLS record, one syscall).
     this.socket.cork();
     this.socket.write(serializeRequestHead(req.method, req.path, headers), 'latin1');
@@ -139,7 +160,68 @@ export class UpstreamConnection implements UpstreamStream, ResponseParserCallbac
     this.socket.destroy();
   }
 
+  /**
+   * Upgrade and `Connection: upgrade`; for a WebSocket that came as extended CONNECT without a key
+   * (RFC 8441), a key of the proxy's making, as an HTTP/1 server requires one (RFC 6455 §4.1).
+   */
+  #upgradeFields(upgrade: string, req: OutgoingRequest): string[] {
+    const fields = ['connection', 'upgrade', 'upgrade', upgrade];
+    if (req.isExtendedConnect !== true || !isWebSocket(upgrade) || hasField(req.headers, 'sec-websocket-key'))
+      return fields;
+    this.#madeKey = newWebSocketKey();
+    fields.push('sec-websocket-key', this.#madeKey);
+    if (!hasField(req.headers, 'sec-websocket-version')) fields.push('sec-websocket-version', '13');
+    return fields;
+  }
+
+  /** A 101: checked against what was asked; a good one switches the connection after its head. */
+  #onSwitch(h: Http1ResponseHead): void {
+    const key = this.#madeKey;
+    const problem =
+      this.#upgrade === ''
+        ? 'upstream answered 101 Switching Protocols to a request that asked for no upgrade'
+        : key !== undefined && fieldOf(h.headers, 'sec-websocket-accept') !== webSocketAccept(key)
+          ? 'upstream answered the WebSocket handshake without the Sec-WebSocket-Accept the key the proxy sent calls for'
+          : undefined;
+    if (problem === undefined) {
+      this.parser.pause();
+      this.#switched = h;
+      return;
+    }
+    const events = this.events;
+    this.events = undefined;
+    events?.onFailure({ kind: 'protocol-error', message: problem });
+    this.socket.destroy();
+  }
+
+  /**
+   * The switch: the connection leaves HTTP (and any pool) for good; `rest`, the bytes that came after
+   * the 101 head, go back to the front of the stream handed over. Its slot is given back at close.
+   */
+  #handOver(h: Http1ResponseHead, rest: Buffer): void {
+    const events = this.events;
+    this.events = undefined;
+    this.onDrain = undefined;
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onInputEnd);
+    socket.pause();
+    if (rest.length > 0) socket.unshift(rest);
+    if (events === undefined) {
+      socket.destroy();
+      return;
+    }
+    const head = toResponseHead(h);
+    // The accept answers the proxy's own key: the caller never sent one.
+    if (this.#madeKey !== undefined) head.headers = withoutField(head.headers, 'sec-websocket-accept');
+    events.onUpgrade(head, socket);
+  }
+
   onHead(h: Http1ResponseHead): void {
+    if (h.isUpgrade) {
+      this.#onSwitch(h);
+      return;
+    }
     this.#isInterim = h.isInformational;
     this.#isReusable = h.isKeepAlive && h.framing !== 'close';
     this.events?.onHead(toResponseHead(h));
@@ -150,6 +232,7 @@ export class UpstreamConnection implements UpstreamStream, ResponseParserCallbac
   }
 
   onEnd(trailers: string[] | null): void {
+    if (this.#switched !== undefined) return; // the 101's end: the tunnel is handed over next
     if (this.#isInterim) {
       this.#isInterim = false;
       return;
@@ -184,12 +267,12 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
-/** An HTTP/1 response head as the pipeline passes it: hop-by-hop and framing fields gone. */
+/** An HTTP/1 response head as the pipeline passes it: hop-by-hop (Upgrade too) and framing fields gone. */
 function toResponseHead(h: Http1ResponseHead): ResponseHead {
   return {
     status: h.status,
     statusText: h.statusText,
-    headers: withoutFraming(stripHopByHop(h.headers, h.isUpgrade)),
+    headers: withoutFraming(stripHopByHop(h.headers)),
     framing: h.framing,
     contentLength: h.contentLength,
     isInterim: h.isInformational,
@@ -202,6 +285,25 @@ function withoutFraming(headers: readonly string[]): string[] {
   const out: string[] = [];
   for (let k = 0; k < headers.length; k += 2) {
     if (headers[k] !== 'content-length') out.push(headers[k] as string, headers[k + 1] as string);
+  }
+  return out;
+}
+
+function hasField(headers: readonly string[], name: string): boolean {
+  for (let k = 0; k < headers.length; k += 2) if (headers[k] === name) return true;
+  return false;
+}
+
+/** The first value of `name`, or undefined. */
+function fieldOf(headers: readonly string[], name: string): string | undefined {
+  for (let k = 0; k < headers.length; k += 2) if (headers[k] === name) return headers[k + 1];
+  return undefined;
+}
+
+function withoutField(headers: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < headers.length; k += 2) {
+    if (headers[k] !== name) out.push(headers[k] as string, headers[k + 1] as string);
   }
   return out;
 }

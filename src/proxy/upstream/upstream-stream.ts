@@ -2,6 +2,7 @@
 // connection (direct or in an HBONE tunnel) or an HTTP/2 stream. The router writes the request body
 // and reads the response through it; the pools own the connections underneath.
 
+import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../http/index.ts';
 
 /** How the upstream ended a stream before its response was complete. */
@@ -13,12 +14,18 @@ export interface UpstreamFailure {
   h2Code?: number;
 }
 
-/** What the router hears from the upstream; at most one of onEnd / onFailure ends the stream. */
+/** What the router hears from the upstream; at most one of onEnd / onFailure / onUpgrade ends the stream. */
 export interface UpstreamEvents {
   onHead(head: ResponseHead): void;
   onBody(chunk: Buffer): void;
   onEnd(trailers: string[] | null): void;
   onFailure(failure: UpstreamFailure): void;
+  /**
+   * The upstream accepted the request's upgrade (an HTTP/1 101, an HTTP/2 2xx to extended CONNECT):
+   * `head` without Upgrade / Connection fields, and `tunnel`, the upstream's byte stream from the
+   * first byte after the switch. The callee owns `tunnel` from here (it never returns to a pool).
+   */
+  onUpgrade(head: ResponseHead, tunnel: Duplex): void;
 }
 
 export interface UpstreamStream {
