@@ -1,6 +1,6 @@
 // HTTP/2 and gRPC through the forward proxy (HTTP_PROXY) between two real proxies with mTLS: grpc-js
 // with `http_proxy` (CONNECT, then h2c inside the tunnel), curl over CONNECT to HTTP/2 and HTTP/1
-// services, and an HTTP/1.1 request to an HTTP/2-only app.
+// services, an HTTP/1.1 request to an HTTP/2-only app, and h2c sent to an HTTP/1.1 egress port.
 // Every tunnelled request is routed by the client's proxy: the VirtualService's header edit shows it.
 
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import {
 } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Greeter, greeterClient, startGreeter } from './grpc-js-kit.ts';
+import { type Greeter, greeterClient, grpcErrorText, startGreeter } from './grpc-js-kit.ts';
 import { h2Request, within } from './grpc-kit.ts';
 import { removeDir, tempDir } from './harness.ts';
 import {
@@ -274,5 +274,29 @@ describe('proxy: HTTP/2 and gRPC through the forward proxy (HTTP_PROXY)', () => 
     assert.equal(echo.version, '2', 'want the app spoken to in HTTP/2');
     assert.equal(echo.path, '/from-http1?q=2', 'want the path as sent');
     assert.equal(echo.authority, 'h2web.shop:9080', 'want the Host as the :authority');
+  });
+
+  it('h2c to an HTTP/1.1 egress port: the error says the port is HTTP/1.1 and what to do', async () => {
+    // grpc-js, the usual h2c client: the call fails with the reason, not "Protocol error".
+    const client = greeterClient(`${CLIENT}:8080`);
+    clients.push(client);
+    const err = await within(
+      client.sayHello('eve').then(
+        (g) => new Error(`want the call refused, got ${JSON.stringify(g)}`),
+        (e: unknown) => e,
+      ),
+      'the refused gRPC call',
+    );
+    const text = grpcErrorText(err);
+    assert.match(text, /egress\|8080/, `want the listener named, got ${text}`);
+    assert.match(text, /HTTP\/1\.1/, `want the port's protocol named, got ${text}`);
+    assert.match(text, /http2 or grpc/, `want the fix (name the port http2 or grpc), got ${text}`);
+    // curl with prior knowledge reads the same reason as the body of an HTTP/2 reply.
+    const r = await curl(['--http2-prior-knowledge', `http://${CLIENT}:8080/`]);
+    assert.match(r.headers, /^HTTP\/2 400/, `want HTTP/2 400, got ${r.headers}`);
+    assert.match(r.body, /egress\|8080 .*HTTP\/1\.1/, `want the reason in the body, got ${r.body}`);
+    // HTTP/1.1 on the same port still works.
+    const ok = await curl(['-H', 'host: h1web.shop:8080', `http://${CLIENT}:8080/plain`]);
+    assert.equal(ok.status, 200, `want HTTP/1.1 served on the port, got ${ok.status}: ${ok.body}`);
   });
 });

@@ -13,6 +13,7 @@ import { noRoute } from '../routing/index.ts';
 import { connectionLimits, type ProxyContext } from '../runtime/index.ts';
 import { connectPeer, pickEndpoint } from '../upstream/index.ts';
 import { type OutboundListener, outboundRouter } from './outbound-router.ts';
+import { refuseH2c } from './refuse-h2c.ts';
 import { serveOutboundH2 } from './serve-outbound-h2.ts';
 
 export function serveOutboundHttp(
@@ -20,7 +21,16 @@ export function serveOutboundHttp(
   spec: OutboundPortListener | OutboundProxyListener,
   ctx: ProxyContext,
 ): void {
-  serveHttp1(socket, spec, ctx);
+  if (spec.kind === 'outbound-proxy' || spec.traffic !== 'http') {
+    serveHttp1(socket, spec, ctx);
+    return;
+  }
+  // An HTTP/1.1 egress port: h2c (a gRPC client, most often) gets a reply that says what is wrong.
+  sniffH2Preface(socket, connectionLimits().requestHeadersTimeoutMs, (verdict) => {
+    if (verdict === 'h2') refuseH2c(socket, spec, ctx);
+    else if (verdict === 'other') serveHttp1(socket, spec, ctx);
+    else socket.destroySoon(); // nothing came: closed as an idle HTTP/1 connection is
+  });
 }
 
 /** The HTTP/1 connection manager on `socket`; `tunnelTarget` when it serves a CONNECT tunnel. */
