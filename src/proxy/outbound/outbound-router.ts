@@ -1,7 +1,9 @@
 // Where the outbound connection managers (HTTP/1 and HTTP/2) send each request from the local app:
-// through the listener's route table by the request's authority. Inside a CONNECT tunnel, a request
-// whose authority names no host of the table goes to the tunnel's target, unless it names a mesh
-// service the Sidecar hides. Routing, policies and replies are the router's.
+// through the listener's route table by the request's authority. A request whose authority names no
+// host of the table goes to the connection's default host when it has one: the target of a CONNECT
+// tunnel, or the one service of an egress port (a gRPC client's default authority is the port's own
+// `127.0.0.1:PORT`), unless it names a mesh service the Sidecar hides. Routing, policies and replies
+// are the router's.
 
 import type { Socket } from 'node:net';
 import type { OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
@@ -26,7 +28,8 @@ export function outboundRouter(
   const routeTable = spec.routeTable ?? '';
   const downstream = downstreamOf(socket);
   const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
-  if (tunnelTarget === undefined) {
+  const isPort = spec.kind === 'outbound-port';
+  if (!isPort && tunnelTarget === undefined) {
     return (req) =>
       req.authority === ''
         ? noAuthority()
@@ -39,8 +42,9 @@ export function outboundRouter(
     let routed = req;
     if (hostFor(table, authority) === undefined && table !== undefined) {
       const facts = tableFacts(table, routeTable, runtime);
+      const fallback = tunnelTarget ?? (isPort ? facts.sole?.vh.name : undefined);
       // A name the Sidecar hides is another mesh service: refused (NR names the Sidecar), never redirected.
-      if (!facts.hidden.has(authority)) routed = withAuthority(req, tunnelTarget);
+      if (fallback !== undefined && !facts.hidden.has(authority)) routed = withAuthority(req, fallback);
     }
     return routed.authority === ''
       ? noAuthority()
@@ -56,6 +60,8 @@ function noAuthority(): RouteDecision {
 
 /** What a route table says about requests whose authority it lacks. */
 interface TableFacts {
+  /** The one service (virtual host) the table serves under all its names, if it serves one. */
+  readonly sole: HostRuntime | undefined;
   /** The names of mesh services its Sidecar scope hides (when few enough to list). */
   readonly hidden: ReadonlySet<string>;
 }
@@ -66,8 +72,10 @@ const facts = new WeakMap<ReadonlyMap<string, HostRuntime>, TableFacts>();
 function tableFacts(table: ReadonlyMap<string, HostRuntime>, name: string, runtime: Runtime): TableFacts {
   let found = facts.get(table);
   if (found === undefined) {
+    const hosts = new Set(table.values());
     const scope = runtime.snapshot.routeTables.find((t) => t.name === name)?.egressScope;
     found = {
+      sole: hosts.size === 1 ? hosts.values().next().value : undefined,
       hidden: new Set(scope?.hiddenDomains ?? []),
     };
     facts.set(table, found);
