@@ -21,7 +21,7 @@ import {
 } from '../http1/index.ts';
 import { relay } from '../l4/index.ts';
 import { type LocalReply, localReply, Reply, replyOfError, withStatus } from '../local-reply/index.ts';
-import { type Downstream, Exchange, type RouteDecision } from '../router/index.ts';
+import { type Downstream, Exchange, type RouteDecision, type TunnelServer } from '../router/index.ts';
 import { connectionLimits } from '../runtime/index.ts';
 import { writeLocalReply } from './write-local-reply.ts';
 
@@ -206,11 +206,14 @@ export class Http1ServerConnection implements Downstream {
     exchange.start();
   }
 
-  /** CONNECT accepted: from here on the connection carries bytes, not HTTP. */
-  #tunnel(upstream: Duplex): void {
+  /**
+   * CONNECT accepted: from here on the connection carries bytes, not HTTP — relayed to `upstream`, or
+   * handed to a TunnelServer when the proxy serves what the tunnel carries.
+   */
+  #tunnel(upstream: Duplex | TunnelServer): void {
     const socket = this.#socket;
     if (socket.destroyed) {
-      upstream.destroy();
+      if (typeof upstream !== 'function') upstream.destroy();
       return;
     }
     socket.removeAllListeners('data');
@@ -219,6 +222,10 @@ export class Http1ServerConnection implements Downstream {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
     const rest = this.#buf?.subarray(this.#offset);
     this.#buf = undefined;
+    if (typeof upstream === 'function') {
+      upstream(socket, rest !== undefined && rest.length > 0 ? rest : undefined);
+      return;
+    }
     if (rest !== undefined && rest.length > 0) upstream.write(rest);
     relay(socket, upstream, { idleTimeoutMs: 3_600_000 });
     socket.resume();

@@ -3,10 +3,10 @@
 // preface from anything else. Silence (a server-first protocol) and everything else mean TCP.
 
 import type { Duplex } from 'node:stream';
+import { H2_PREFACE } from './h2-preface.ts';
 
 export type Detected = 'http1' | 'http2' | 'tcp';
 
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 // A method token and a space, as every HTTP/1 request line starts (RFC 9112 §3).
 const HTTP1_START = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,20} /;
 

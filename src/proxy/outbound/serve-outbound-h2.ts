@@ -1,14 +1,13 @@
-// Outbound HTTP/2 (h2c from the app on an HTTP2 or GRPC egress port): each stream routed by its
-// :authority through the port's route table and forwarded under its route's policies.
+// Outbound HTTP/2 (h2c from the app on an HTTP2 or GRPC egress port, or inside a CONNECT tunnel of
+// the forward proxy): each stream routed by its :authority through the listener's route table and
+// forwarded under its route's policies.
 
 import type { Socket } from 'node:net';
 import type { OutboundPortListener } from '../../wire/index.ts';
 import { isH2Protocol } from '../http/index.ts';
 import { serveSession, serveStream } from '../http2-server/index.ts';
-import { localReply, Reply } from '../local-reply/index.ts';
-import { outboundDecision, outboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
-import { downstreamOf } from './downstream-of.ts';
+import { type OutboundListener, outboundRouter } from './outbound-router.ts';
 
 /**
  * Whether an HTTP egress listener serves HTTP/2 (h2c with prior knowledge): when every virtual host
@@ -27,19 +26,24 @@ export function egressServesH2(spec: OutboundPortListener, ctx: ProxyContext): b
   return true;
 }
 
-export function serveOutboundH2(socket: Socket, spec: OutboundPortListener, ctx: ProxyContext): void {
-  const routeTable = spec.routeTable ?? '';
-  const downstream = downstreamOf(socket);
-  const hop = outboundHop(socket.remoteAddress, ctx.current().snapshot.proxy.address);
+/**
+ * Serves h2c from the local app: on an HTTP2/GRPC egress port, or inside a CONNECT tunnel of the
+ * forward proxy (`tunnelTarget`, the CONNECT's `host:port`, routes streams whose :authority names no
+ * host the proxy knows).
+ */
+export function serveOutboundH2(
+  socket: Socket,
+  spec: OutboundListener,
+  ctx: ProxyContext,
+  tunnelTarget?: string,
+): void {
+  const decide = outboundRouter(socket, spec, ctx, tunnelTarget);
   serveSession(socket, (stream, headers, flags) =>
     serveStream(stream, headers, flags, {
       listener: spec.name,
       ctx,
       limits: ctx.current().http1Limits,
-      decide: (req) =>
-        req.authority === ''
-          ? { kind: 'reply', reply: localReply(Reply.BadRequest, 'request refused: no :authority') }
-          : outboundDecision(req, routeTable, ctx.current(), downstream, hop),
+      decide,
     }),
   );
 }

@@ -2,6 +2,7 @@
 // to forward it — where each try goes, whether a failed try is tried again (and after how long), the
 // deadlines, the mirrors, and the edits to the response. The exchange runs the plan try by try.
 
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OutgoingRequest } from '../http/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
@@ -11,9 +12,18 @@ import type { Shadow } from './shadow.ts';
 
 export type RouteDecision =
   | { kind: 'reply'; reply: LocalReply; delayMs?: number }
-  /** CONNECT: open a byte tunnel to what `open` connects to, after a 200. */
-  | { kind: 'tunnel'; open: () => Promise<Duplex> }
+  /**
+   * CONNECT: after a 200, the connection's bytes go to what `open` connects to (a byte tunnel), or to
+   * the TunnelServer it gives, when the proxy serves what the tunnel carries itself.
+   */
+  | { kind: 'tunnel'; open: () => Promise<Duplex | TunnelServer> }
   | { kind: 'forward'; plan: ForwardPlan };
+
+/**
+ * Takes over a CONNECT tunnel's client connection once the 200 is written: `socket` is the client's,
+ * `head` what the client sent after the CONNECT request (undefined when nothing).
+ */
+export type TunnelServer = (socket: Socket, head: Buffer | undefined) => void;
 
 export interface ForwardPlan {
   /** The request to send (rewritten target and authority, edited headers). */

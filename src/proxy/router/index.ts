@@ -3,7 +3,7 @@
 // protocol and direction.
 
 export { type Downstream, Exchange } from './exchange.ts';
-export type { ForwardPlan, RouteDecision } from './forward-plan.ts';
+export type { ForwardPlan, RouteDecision, TunnelServer } from './forward-plan.ts';
 export { type DownstreamAddress, type RoutedRequest, routeOutbound } from './outbound-route.ts';
 export { type DownstreamHop, inboundHop, outboundHop, requestHeaders } from './request-headers.ts';
 export { inboundDecision, outboundDecision } from './routers.ts';

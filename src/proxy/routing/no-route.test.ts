@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EgressScope, Snapshot } from '../../wire/index.ts';
 import { noRoute } from './no-route.ts';
-import { snapshotOf } from './routing.test-kit.ts';
+import { snapshotOf, vhost } from './routing.test-kit.ts';
 
 /** A snapshot whose `outbound` table is empty and scoped by `scope`, when given. */
 function snapshotWith(scope: EgressScope | undefined): Snapshot {
@@ -50,4 +50,40 @@ describe('no route', () => {
       );
     });
   }
+
+  it('no route: on an egress port, the port and (at most 8 of) its hosts, not a ServiceEntry', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+    const snapshot = snapshotOf([
+      {
+        name: 'egress|9091',
+        virtualHosts: names.map((n) => ({ ...vhost([]), name: `${n}.shop.svc.cluster.local:9091` })),
+        egressScope: { ...SCOPE, hosts: ['./*'], hiddenDomains: ['hidden.shop:9091'] },
+      },
+    ]);
+    snapshot.listeners.push({
+      kind: 'outbound-port',
+      name: 'egress|9091',
+      address: '127.0.0.1',
+      port: 9091,
+      traffic: 'http',
+      routeTable: 'egress|9091',
+    });
+    const got = noRoute('127.0.0.1:9091', snapshot, 'egress|9091');
+    const hosts = names.slice(0, 8).map((n) => `"${n}.shop:9091"`);
+    assert.deepEqual(
+      { status: got.status, flag: got.flag, message: got.message },
+      {
+        status: 502,
+        flag: 'NR',
+        message: `no route to 127.0.0.1:9091 on egress|9091 (127.0.0.1:9091): it serves [${hosts.join(', ')}, and 2 more] and routes by the Host header (the :authority of HTTP/2 and gRPC); send one of these hosts, or give the port a single service in Sidecar shop/default (a port with one service takes every request)`,
+      },
+      'want 502 NR naming the port and its hosts',
+    );
+    const hidden = noRoute('hidden.shop:9091', snapshot, 'egress|9091');
+    assert.match(
+      hidden.message,
+      /hidden by Sidecar shop\/default/,
+      'want a hidden mesh service to name the Sidecar',
+    );
+  });
 });
