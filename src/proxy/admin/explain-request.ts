@@ -6,6 +6,7 @@
 
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Snapshot } from '../../wire/index.ts';
+import { Reply } from '../local-reply/index.ts';
 import { explainCompiled, type MatchBlockExplanation, type RouteRequest } from '../routing/index.ts';
 import { buildRuntime, type HostRuntime, hostFor, type Runtime } from '../runtime/index.ts';
 import { stopSweep } from '../upstream/index.ts';
@@ -113,12 +114,29 @@ export function explainRequest(runtime: Runtime, input: ExplainInput): RequestEx
   if (host === undefined) {
     const policy = snapshot.mesh.outboundTrafficPolicy;
     const reason = `${authority} is not in the mesh registry (outboundTrafficPolicy ${policy})`;
-    return { ...base, outcome: { kind: 'no-host', status: 502, flag: 'NR', reason } };
+    return {
+      ...base,
+      outcome: {
+        kind: 'no-host',
+        status: Reply.NoVirtualHost.status,
+        flag: Reply.NoVirtualHost.flag,
+        reason,
+      },
+    };
   }
   const virtualHost = { name: host.vh.name, domains: host.vh.domains };
   if (host.vh.traffic !== 'http') {
     const reason = `${host.displayName} is a TCP service: reach it with CONNECT, or through its own local port`;
-    return { ...base, virtualHost, outcome: { kind: 'tcp-host', status: 400, flag: 'NR', reason } };
+    return {
+      ...base,
+      virtualHost,
+      outcome: {
+        kind: 'tcp-host',
+        status: Reply.TcpServiceOverHttp.status,
+        flag: Reply.TcpServiceOverHttp.flag,
+        reason,
+      },
+    };
   }
   const req: RouteRequest = {
     method: input.method,
@@ -165,7 +183,11 @@ function explainRoutes(
   const compiled = chosen === undefined ? undefined : host.http.routes[chosen.index];
   if (chosen === undefined || compiled === undefined) {
     const reason = 'no route matched';
-    return { ...base, routes, outcome: { kind: 'no-route', status: 404, flag: 'NR', reason } };
+    return {
+      ...base,
+      routes,
+      outcome: { kind: 'no-route', status: Reply.NoRoute.status, flag: Reply.NoRoute.flag, reason },
+    };
   }
   const wire = compiled.route;
   const block = wire.matches[chosen.matchIndex];

@@ -7,19 +7,21 @@
 import { hashKeyOf } from '../balance/index.ts';
 import { withoutMeshHeaders } from '../http1/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
-import { ResponseFlag } from '../local-reply/index.ts';
+import { localReply, Reply } from '../local-reply/index.ts';
 import {
   applyHeaderEdits,
   type CompiledDestination,
   type CompiledRetry,
   type CompiledRoute,
   compileHeaderEdits,
+  type FilterEffects,
   type HeaderEditPlan,
   headerValue,
   noRoute,
   type RouteRequest,
   type RouteSelection,
   redirectReply,
+  runRequestFilters,
 } from '../routing/index.ts';
 import { type HostRuntime, hostFor, type Runtime } from '../runtime/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
@@ -79,50 +81,30 @@ export function routeOutbound(
   if (host === undefined) return reply(noRoute(authority, runtime.snapshot, routeTable));
   const hostName = host.displayName;
   if (host.vh.traffic !== 'http') {
-    return reply({
-      status: 400,
-      flag: ResponseFlag.NoRouteFound,
-      message: `${hostName} is a TCP service: reach it with CONNECT, or through its own local port`,
-    });
+    return reply(
+      localReply(
+        Reply.TcpServiceOverHttp,
+        `${hostName} is a TCP service: reach it with CONNECT, or through its own local port`,
+      ),
+    );
   }
   req.port = host.port;
   const selection = host.http.select(req);
   if (selection === undefined) {
-    return reply({
-      status: 404,
-      flag: ResponseFlag.NoRouteFound,
-      message: `no route for ${req.method} ${req.path} on ${hostName}: no VirtualService route matched (alder explain shows why)`,
-    });
+    return reply(
+      localReply(
+        Reply.NoRoute,
+        `no route for ${req.method} ${req.path} on ${hostName}: no VirtualService route matched (alder explain shows why)`,
+      ),
+    );
   }
   const route = selection.route;
-  let corsHeaders: readonly string[] = NONE;
-  if (route.cors !== undefined) {
-    if (route.cors.isPreflight(req)) {
-      const preflight = route.cors.preflight(req);
-      if (preflight.kind === 'reply') {
-        return reply({
-          status: preflight.status,
-          flag: '',
-          message: 'CORS preflight',
-          headers: [...preflight.headers],
-        });
-      }
-    } else corsHeaders = route.cors.responseHeaders(req);
+  const effects: FilterEffects = { delayMs: 0, responseHeaders: NONE };
+  if (runtime.requestFilters.length > 0) {
+    const stop = runRequestFilters(runtime.requestFilters, req, route, effects);
+    if (stop !== undefined) return { kind: 'reply', reply: stop, delayMs: effects.delayMs };
   }
-  const fault = route.fault?.decide(random);
-  if (fault?.abort !== undefined) {
-    const abort = fault.abort;
-    return {
-      kind: 'reply',
-      delayMs: fault.delayMs,
-      reply: {
-        status: abort.kind === 'http' ? abort.status : 200,
-        flag: ResponseFlag.FaultInjected,
-        message: `fault injected: abort by ${route.origin}`,
-        ...(abort.kind === 'grpc' ? { grpcStatus: abort.grpcStatus } : {}),
-      },
-    };
-  }
+  const corsHeaders = effects.responseHeaders;
   const action = route.action;
   if (action.kind === 'redirect') {
     const r = redirectReply(
@@ -150,11 +132,12 @@ export function routeOutbound(
   const cluster =
     destination === undefined ? undefined : runtime.clusters.get(destination.destination.cluster);
   if (destination === undefined || cluster === undefined) {
-    return reply({
-      status: 503,
-      flag: ResponseFlag.NoClusterFound,
-      message: `no cluster for ${hostName}: ${destination === undefined ? 'every destination of the route has weight 0' : `cluster ${destination.destination.cluster} is not in the snapshot`}`,
-    });
+    return reply(
+      localReply(
+        Reply.NoCluster,
+        `no cluster for ${hostName}: ${destination === undefined ? 'every destination of the route has weight 0' : `cluster ${destination.destination.cluster} is not in the snapshot`}`,
+      ),
+    );
   }
   let hashKey: string | undefined;
   let setCookie: string | undefined;
@@ -202,7 +185,7 @@ export function routeOutbound(
     requestEdits: destination.headers.request,
     editResponse,
     hashKey,
-    delayMs: fault?.delayMs ?? 0,
+    delayMs: effects.delayMs,
     timeoutMs: route.route.timeoutMs ?? 0,
     perTryTimeoutMs: retry?.policy.perTryTimeoutMs ?? 0,
     retry: retry !== undefined && retry.policy.attempts > 0 ? retry : undefined,

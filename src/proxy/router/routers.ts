@@ -1,14 +1,15 @@
 // Where each HTTP request goes, the same for every protocol. Inbound: to the local app in the
 // protocol its port speaks, with the peer's identity in x-forwarded-client-cert (set by the proxy,
-// never taken from the caller); an app that cannot be reached is named in the reply. Outbound: by the request's authority through the route table and the
-// matching route (outbound-route.ts), under that route's policies (route-tries.ts).
+// never taken from the caller); an app that cannot be reached is named in the reply. Outbound: by the
+// request's authority through the route table and the matching route (outbound-route.ts), under that
+// route's policies (route-tries.ts).
 
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
 import type { IncomingRequest, OutgoingRequest } from '../http/index.ts';
 import { withoutMeshHeaders } from '../http1/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { openStream } from '../upstream/index.ts';
+import { openStream, type StreamTarget } from '../upstream/index.ts';
 import { appConnectError } from './connect-words.ts';
 import { directPlan, type RouteDecision } from './forward-plan.ts';
 import { type DownstreamAddress, routeOutbound } from './outbound-route.ts';
@@ -33,22 +34,7 @@ export function inboundDecision(
   const authority = req.authority === '' ? `${spec.app.address}:${spec.app.port}` : req.authority;
   // HTTP/1.0 may omit Host, and HTTP/2 carries it as :authority; an HTTP/1 app needs one.
   if (!hasHeader(req.headers, 'host')) headers.push('host', authority);
-  const app: Endpoint = {
-    address: spec.app.address,
-    port: spec.app.port,
-    spiffeId: '',
-    labels: {},
-    workload: 'app',
-    locality: '',
-    weight: 1,
-  };
-  const target = {
-    endpoint: app,
-    protocol: spec.protocol,
-    tls: undefined,
-    connectTimeoutMs: runtime.snapshot.mesh.connectTimeoutMs,
-    cluster: undefined,
-  };
+  const target = appTarget(spec, runtime);
   const out = outgoing(req, req.path, authority, headers);
   return {
     kind: 'forward',
@@ -62,6 +48,33 @@ export function inboundDecision(
       withoutMeshHeaders,
     ),
   };
+}
+
+/** Each inbound listener's app as an upstream target, built once per snapshot version (its spec). */
+const appTargets = new WeakMap<InboundListener, StreamTarget>();
+
+function appTarget(spec: InboundListener, runtime: Runtime): StreamTarget {
+  let target = appTargets.get(spec);
+  if (target === undefined) {
+    const app: Endpoint = {
+      address: spec.app.address,
+      port: spec.app.port,
+      spiffeId: '',
+      labels: {},
+      workload: 'app',
+      locality: '',
+      weight: 1,
+    };
+    target = {
+      endpoint: app,
+      protocol: spec.protocol,
+      tls: undefined,
+      connectTimeoutMs: runtime.snapshot.mesh.connectTimeoutMs,
+      cluster: undefined,
+    };
+    appTargets.set(spec, target);
+  }
+  return target;
 }
 
 /**

@@ -47,6 +47,12 @@ export {
 } from './header-edits.ts';
 export { noRoute } from './no-route.ts';
 export { type RedirectReply, redirectReply } from './redirect.ts';
+export {
+  compileRequestFilters,
+  type FilterEffects,
+  type RequestFilter,
+  runRequestFilters,
+} from './request-filters.ts';
 export { type CompiledRetry, compileRetry, type TryOutcome } from './retry.ts';
 export { compilePathRewrite, type PathRewriter } from './rewrite.ts';
 export { headerValue, type RouteRequest } from './route-request.ts';

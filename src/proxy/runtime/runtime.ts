@@ -9,8 +9,10 @@ import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
 import {
   type CompiledTcpRoutes,
   type CompiledVirtualHost,
+  compileRequestFilters,
   compileTcpRoutes,
   compileVirtualHost,
+  type RequestFilter,
 } from '../routing/index.ts';
 import { loadMeshTls, type MeshTls } from '../tls/index.ts';
 import {
@@ -51,6 +53,8 @@ export interface Runtime {
   http1Limits: Http1Limits;
   /** The same for peer proxies, with room for the headers the first proxy added (x-request-id, x-forwarded-*). */
   http1LimitsFromMesh: Http1Limits;
+  /** The HTTP filters routed requests pass, in order: those some route of this snapshot uses. */
+  requestFilters: readonly RequestFilter[];
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -82,6 +86,9 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
   const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
   const http1 = requestRules(snapshot);
+  const routes = [];
+  for (const table of hosts.values())
+    for (const host of new Set(table.values())) routes.push(...host.http.routes);
   return {
     snapshot,
     tls,
@@ -93,6 +100,7 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     tunnels,
     http1Limits: http1,
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
+    requestFilters: compileRequestFilters(routes),
   };
 }
 
