@@ -14,12 +14,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   telemetry: [],
   wire: ['config'],
   identity: ['config'],
+  agent: ['config', 'compile', 'wire', 'identity', 'telemetry', 'proxy'],
   compile: ['config', 'wire'],
   vet: ['config', 'compile'],
   control: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet'],
   proxy: ['config', 'compile', 'wire', 'identity', 'telemetry'],
   dashboard: ['config', 'wire', 'telemetry'],
-  cli: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet', 'control', 'proxy'],
+  cli: ['config', 'compile', 'wire', 'identity', 'telemetry', 'vet', 'control', 'proxy', 'agent'],
 };
 
 /**

@@ -35,11 +35,33 @@ export interface CompileOptions {
 }
 
 export const OUTBOUND_ROUTE_TABLE = 'outbound';
-const DEFAULT_OUTBOUND_PROXY = { address: '127.0.0.1', port: 15001 };
+export const DEFAULT_OUTBOUND_PROXY = { address: '127.0.0.1', port: 15001 };
 
 export function compileSnapshot(resources: readonly Resource[], options: CompileOptions): Snapshot {
   const config = indexConfig(resources);
-  const { namespace, name } = options.workload;
+  const entry = findWorkloadEntry(config, options.workload);
+  const outboundProxy = options.outboundProxy === undefined ? DEFAULT_OUTBOUND_PROXY : options.outboundProxy;
+  const own = compileWorkloadPart(config, entry, outboundProxy);
+  const shared = compileSharedPart(config, { namespace: own.proxy.namespace, labels: own.proxy.labels });
+  const body = {
+    wireVersion: WIRE_VERSION as typeof WIRE_VERSION,
+    proxy: own.proxy,
+    mesh: shared.mesh,
+    listeners: [...own.listeners, ...shared.listeners],
+    clusters: shared.clusters,
+    routeTables: shared.routeTables,
+    tls: options.tls,
+  };
+  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  return { ...body, version };
+}
+
+/** The WorkloadEntry a proxy serves; throws ALDER_COMPILE_FAILED naming it when it is missing. */
+export function findWorkloadEntry(
+  config: IndexedConfig,
+  workload: { namespace: string; name: string },
+): Resource<WorkloadEntrySpec> {
+  const { namespace, name } = workload;
   const entry = config.workloadEntries.find((w) => namespaceOf(w) === namespace && w.metadata.name === name);
   if (entry === undefined || entry.spec?.address === undefined) {
     throw new AlderError(
@@ -50,25 +72,27 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
       },
     );
   }
+  return entry;
+}
+
+/** What only this workload has: its identity, and the listeners bound at its address. */
+export interface WorkloadPart {
+  proxy: ProxyIdentity;
+  listeners: Listener[];
+}
+
+export function compileWorkloadPart(
+  config: IndexedConfig,
+  entry: Resource<WorkloadEntrySpec>,
+  outboundProxy: { address: string; port: number } | null,
+): WorkloadPart {
   const proxy = identityOf(entry, config);
-  const mesh = meshSettings(config);
-  const registry = buildRegistry(config, namespace);
-  const client = { namespace, labels: proxy.labels };
-  const clusters = buildClusters(registry, { config, client, meshConnectTimeoutMs: mesh.connectTimeoutMs });
-  const virtualHosts = buildVirtualHosts({
-    registry,
-    virtualServices: meshVirtualServices(config.virtualServices, namespace),
-    proxy: client,
-  });
-  clusters.push(...missingClusters(virtualHosts, clusters, mesh.connectTimeoutMs));
-  const outbound: RouteTable = { name: OUTBOUND_ROUTE_TABLE, virtualHosts };
   const listeners: Listener[] = [...inboundListeners(entry, proxy, config)];
   if (config.mesh.hbone.enabled) {
     // Peer proxies reach this workload's ports through its tunnel port (HBONE).
     const port = tunnelPortOf({ ports: entry.spec?.ports ?? {} }, config.mesh);
     listeners.push({ kind: 'tunnel', name: `tunnel|${port}`, address: proxy.address, port });
   }
-  const outboundProxy = options.outboundProxy === undefined ? DEFAULT_OUTBOUND_PROXY : options.outboundProxy;
   if (outboundProxy !== null) {
     listeners.push({
       kind: 'outbound-proxy',
@@ -77,6 +101,35 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
       routeTable: OUTBOUND_ROUTE_TABLE,
     });
   }
+  return { proxy, listeners };
+}
+
+/**
+ * What every workload with the same namespace and labels shares (its shape): mesh settings, clusters,
+ * route tables and the Sidecar's egress listeners. The control plane compiles it once per shape.
+ */
+export interface SharedPart {
+  mesh: MeshSettings;
+  clusters: Cluster[];
+  routeTables: RouteTable[];
+  listeners: Listener[];
+}
+
+export function compileSharedPart(
+  config: IndexedConfig,
+  client: { namespace: string; labels: Record<string, string> },
+): SharedPart {
+  const { namespace } = client;
+  const mesh = meshSettings(config);
+  const registry = buildRegistry(config, namespace);
+  const clusters = buildClusters(registry, { config, client, meshConnectTimeoutMs: mesh.connectTimeoutMs });
+  const virtualHosts = buildVirtualHosts({
+    registry,
+    virtualServices: meshVirtualServices(config.virtualServices, namespace),
+    proxy: client,
+  });
+  clusters.push(...missingClusters(virtualHosts, clusters, mesh.connectTimeoutMs));
+  const outbound: RouteTable = { name: OUTBOUND_ROUTE_TABLE, virtualHosts };
   const serviceByHost = new Map<string, EgressService>(
     registry.flatMap((s) =>
       s.ports.map((p): [string, EgressService] => [
@@ -86,24 +139,18 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     ),
   );
   const egressContext = {
-    sidecar: sidecarFor(config.sidecars, namespace, proxy.labels),
+    sidecar: sidecarFor(config.sidecars, namespace, client.labels),
     namespace,
     outbound,
     serviceOf: (vh: string) => serviceByHost.get(vh),
   };
   const egress = egressListeners(egressContext);
-  listeners.push(...egress.listeners);
-  const body = {
-    wireVersion: WIRE_VERSION as typeof WIRE_VERSION,
-    proxy,
+  return {
     mesh,
-    listeners,
     clusters,
     routeTables: [scopeOutbound(egressContext), ...egress.routeTables],
-    tls: options.tls,
+    listeners: egress.listeners,
   };
-  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { ...body, version };
 }
 
 function identityOf(entry: Resource<WorkloadEntrySpec>, config: IndexedConfig): ProxyIdentity {

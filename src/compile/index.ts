@@ -1,4 +1,17 @@
-// Public face of the compiler: config + one workload → that proxy's snapshot. Pure.
+// Public face of the compiler: config + one workload → that proxy's snapshot. Pure. The control
+// plane uses the two halves: the part a workload shares with every workload of its shape (namespace
+// and labels), compiled once per shape, and the part only it has.
 
-export { type CompileOptions, compileSnapshot, OUTBOUND_ROUTE_TABLE } from './compile-snapshot.ts';
+export {
+  type CompileOptions,
+  compileSharedPart,
+  compileSnapshot,
+  compileWorkloadPart,
+  DEFAULT_OUTBOUND_PROXY,
+  findWorkloadEntry,
+  OUTBOUND_ROUTE_TABLE,
+  type SharedPart,
+  type WorkloadPart,
+} from './compile-snapshot.ts';
+export { COMPILED_KINDS, type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 export { spiffeIdOf } from './spiffe-id.ts';

@@ -2,10 +2,14 @@
 // SIGINT (stop accepting, end watches, finish in-flight requests, close the store).
 
 import { once } from 'node:events';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../telemetry/index.ts';
 import { createApiServer } from './api/server.ts';
+import { Distributor } from './push/distributor.ts';
+import { createMeshServer } from './push/mesh-server.ts';
 import { SqliteStore, type Store } from './store/index.ts';
 
 export interface ControlPlaneOptions {
@@ -15,12 +19,24 @@ export interface ControlPlaneOptions {
   dataDir: string;
   maxBodyBytes: number;
   log: Logger;
+  /**
+   * The mesh port: where proxies join and hold their stream (HTTPS with the given certificate; the
+   * SPIFFE ID of a verified client certificate identifies a proxy). Omitted: no distribution.
+   */
+  mesh?: {
+    listen: { host: string; port: number };
+    tls: { key: string; cert: string; ca: string };
+    debounceMs?: number;
+  };
 }
 
 export interface ControlPlane {
   /** `http://127.0.0.1:15080` */
   url: string;
   store: Store;
+  /** `https://127.0.0.1:15012`, when the mesh port is served. */
+  meshUrl: string | undefined;
+  distributor: Distributor | undefined;
   /** Stops serving and closes the store; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -28,10 +44,19 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { log } = options;
   const store = new SqliteStore({ path: join(options.dataDir, 'alder.db') });
+  const distributor =
+    options.mesh === undefined
+      ? undefined
+      : new Distributor({
+          store,
+          log: log.with({ component: 'push' }),
+          ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
+        });
   const api = createApiServer({
     store,
     log: log.with({ component: 'api' }),
     maxBodyBytes: options.maxBodyBytes,
+    ...(distributor === undefined ? {} : { distributor }),
   });
   api.server.listen(options.listen.port, options.listen.host);
   try {
@@ -40,9 +65,28 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await store.close();
     throw err;
   }
-  const address = api.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `http://${hostPortOf(api.server.address() as AddressInfo)}`;
+  let mesh: Server | undefined;
+  let meshUrl: string | undefined;
+  if (options.mesh !== undefined && distributor !== undefined) {
+    try {
+      await distributor.start();
+      mesh = createMeshServer({
+        tls: options.mesh.tls,
+        peerIdentity: (socket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined),
+        onStream: (socket, peer) => distributor.attach(socket, peer),
+        onRequest: api.handle,
+      });
+      mesh.listen(options.mesh.listen.port, options.mesh.listen.host);
+      await once(mesh, 'listening');
+      meshUrl = `https://${hostPortOf(mesh.address() as AddressInfo)}`;
+    } catch (err) {
+      distributor.stop();
+      api.server.close();
+      await store.close();
+      throw err;
+    }
+  }
   api.setReady(true);
 
   let stopping: Promise<void> | undefined;
@@ -52,10 +96,28 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const closed = new Promise<void>((resolve) => api.server.close(() => resolve()));
       api.endWatches();
       api.server.closeIdleConnections();
+      distributor?.stop();
+      if (mesh !== undefined) {
+        const meshClosed = new Promise<void>((resolve) => mesh?.close(() => resolve()));
+        mesh.closeAllConnections();
+        await meshClosed;
+      }
       await closed;
       await store.close();
     })();
     return stopping;
   };
-  return { url, store, stop };
+  return { url, meshUrl, distributor, store, stop };
+}
+
+function hostPortOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${host}:${address.port}`;
+}
+
+/** The `spiffe://` URI SAN of a peer's verified certificate. */
+function spiffeIdOfPeer(socket: TLSSocket): string | undefined {
+  const san = socket.getPeerCertificate()?.subjectaltname ?? '';
+  for (const part of san.split(', ')) if (part.startsWith('URI:spiffe://')) return part.slice(4);
+  return undefined;
 }

@@ -2,7 +2,9 @@
 
 export type * from './clusters.ts';
 export { decodeSnapshot, encodeSnapshot } from './codec.ts';
+export * from './resources.ts';
 export type * from './routes.ts';
 export { EGRESS_SCOPE_LIMITS } from './routes.ts';
 export type * from './snapshot.ts';
 export { WIRE_VERSION } from './snapshot.ts';
+export * from './stream.ts';

@@ -3,8 +3,9 @@
 // Logs JSON lines; the `proxy ready` line carries the admin URL and the bound listeners.
 
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { dispatch, WorkloadProxy } from '../../proxy/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
@@ -21,18 +22,26 @@ Sidecars, PeerAuthentications, MeshConfig ...) compiled locally with the control
 Either is reloaded when it changes. Stops on SIGTERM or SIGINT.
 
 Usage:
+  alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --cert FILE --key FILE --ca FILE
+              [--state-dir DIR] [--admin HOST:PORT] [--outbound-proxy HOST:PORT|none]
   alder proxy --snapshot FILE [--admin HOST:PORT]
   alder proxy --config DIR --workload NAMESPACE/NAME [--cert FILE --key FILE --ca FILE]
               [--admin HOST:PORT] [--outbound-proxy HOST:PORT|none]
 
 Options:
+  --control-plane ADDR     the control plane's mesh port (HOST:PORT or https://HOST:PORT, usually :15012):
+                           the proxy holds a stream to it, applies what it pushes, and keeps serving
+                           its last config (saved in --state-dir) while it is away
+  --state-dir DIR          with --control-plane: where the last good config is kept
+                           (default .alder/proxy/NAMESPACE-NAME)
   --snapshot FILE          a wire-encoded snapshot (JSON); it names its workload and certificates
   --config DIR             folder of .yaml/.json config (read recursively)
-  --workload NS/NAME       with --config: the WorkloadEntry this proxy serves
-  --cert, --key, --ca      with --config: PEM files for mTLS between proxies (all three, or none)
+  --workload NS/NAME       with --config or --control-plane: the WorkloadEntry this proxy serves
+  --cert, --key, --ca      PEM files for mTLS between proxies (all three, or none; with
+                           --control-plane they also authenticate the proxy to it)
   --admin HOST:PORT        admin server (default 127.0.0.1:15000): /ready for anyone, /config_dump,
                            /stats and the rest for callers on this host only
-  --outbound-proxy ADDR    with --config: where apps send HTTP_PROXY traffic (default 127.0.0.1:15001;
+  --outbound-proxy ADDR    with --config or --control-plane: where apps send HTTP_PROXY traffic (default 127.0.0.1:15001;
                            none to disable)
 `,
   async run(argv) {
@@ -48,9 +57,12 @@ Options:
         ca: { type: 'string' },
         admin: { type: 'string' },
         'outbound-proxy': { type: 'string' },
+        'control-plane': { type: 'string' },
+        'state-dir': { type: 'string' },
       },
       0,
     );
+    if (values['control-plane'] !== undefined) return runWithControlPlane(values);
     const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
     const log = createLogger({
       fields:
@@ -87,6 +99,96 @@ Options:
   },
 };
 
+interface ControlPlaneFlags {
+  'control-plane'?: string | undefined;
+  'state-dir'?: string | undefined;
+  workload?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  ca?: string | undefined;
+  admin?: string | undefined;
+  'outbound-proxy'?: string | undefined;
+  snapshot?: string | undefined;
+  config?: string | undefined;
+}
+
+/** `--control-plane`: the agent holds the stream and drives the proxy. */
+async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
+  if (values.snapshot !== undefined || values.config !== undefined) {
+    throw usageError(
+      '--control-plane takes no --snapshot or --config: the control plane sends the config',
+      'proxy',
+    );
+  }
+  const address = (values['control-plane'] ?? '').replace(/^https:\/\//, '').replace(/\/+$/, '');
+  const cp = hostPort(address, '--control-plane');
+  const workload = parseWorkload(values.workload);
+  const tls = tlsFiles(values);
+  if (tls === undefined) {
+    throw usageError(
+      '--control-plane needs --cert, --key and --ca (the workload certificate and the mesh CA)',
+      'proxy',
+    );
+  }
+  const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
+  const log = createLogger({
+    fields: { component: 'proxy', workload: `${workload.namespace}/${workload.name}` },
+  });
+  const outboundProxy = parseOutboundProxy(values['outbound-proxy']);
+  const stateDir = resolve(
+    values['state-dir'] ?? join('.alder', 'proxy', `${workload.namespace}-${workload.name}`),
+  );
+  const { ProxyAgent, fileCredentials } = await import('../../agent/index.ts');
+  const p = new WorkloadProxy({ admin, log, dispatch });
+  const adminUrl = await p.startAdmin(admin.host, admin.port);
+  const agent = new ProxyAgent({
+    controlPlane: cp,
+    workload,
+    outboundProxy: outboundProxy === null ? null : { address: outboundProxy.host, port: outboundProxy.port },
+    stateDir,
+    credentials: fileCredentials(tls, (path) => readFileSync(path, 'utf8')),
+    proxy: p,
+    log,
+  });
+  await agent.start();
+  const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+  const first = await Promise.race([agent.serving.then(() => undefined), stopped]);
+  if (first === undefined) {
+    log.info('proxy ready', {
+      admin: adminUrl,
+      version: p.runtime?.snapshot.version,
+      workload: `${workload.namespace}/${workload.name}`,
+      listeners: p.listenerAddresses(),
+    });
+  }
+  const signal = first ?? (await stopped);
+  log.info('shutting down', { signal: String(signal[0] ?? '') });
+  agent.stop();
+  await p.close();
+  return 0;
+}
+
+function parseWorkload(text: string | undefined): { namespace: string; name: string } {
+  const workload = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(text ?? '');
+  if (workload === null)
+    throw usageError('proxy needs --workload NAMESPACE/NAME, e.g. default/reviews-v1', 'proxy');
+  return { namespace: workload[1] as string, name: workload[2] as string };
+}
+
+function tlsFiles(values: { cert?: string | undefined; key?: string | undefined; ca?: string | undefined }) {
+  const files = [values.cert, values.key, values.ca];
+  if (files.some((f) => f !== undefined) && files.some((f) => f === undefined)) {
+    throw usageError('give --cert, --key and --ca together', 'proxy');
+  }
+  return values.cert === undefined || values.key === undefined || values.ca === undefined
+    ? undefined
+    : { certFile: resolve(values.cert), keyFile: resolve(values.key), caFile: resolve(values.ca) };
+}
+
+function parseOutboundProxy(text: string | undefined): { host: string; port: number } | null {
+  return text === 'none' ? null : hostPort(text ?? '127.0.0.1:15001', '--outbound-proxy');
+}
+
 interface SourceFlags {
   snapshot?: string | undefined;
   config?: string | undefined;
@@ -112,25 +214,13 @@ async function openSource(values: SourceFlags): Promise<SnapshotSource> {
     return openSnapshotFile(resolve(values.snapshot));
   }
   if (values.config === undefined) throw usageError('proxy needs --snapshot FILE or --config DIR', 'proxy');
-  const workload = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(values.workload ?? '');
-  if (workload === null)
-    throw usageError('proxy needs --workload NAMESPACE/NAME, e.g. default/reviews-v1', 'proxy');
-  const tlsFiles = [values.cert, values.key, values.ca];
-  if (tlsFiles.some((f) => f !== undefined) && tlsFiles.some((f) => f === undefined)) {
-    throw usageError('give --cert, --key and --ca together', 'proxy');
-  }
-  const tls =
-    values.cert === undefined || values.key === undefined || values.ca === undefined
-      ? undefined
-      : { certFile: resolve(values.cert), keyFile: resolve(values.key), caFile: resolve(values.ca) };
-  const outboundProxy =
-    values['outbound-proxy'] === 'none'
-      ? null
-      : hostPort(values['outbound-proxy'] ?? '127.0.0.1:15001', '--outbound-proxy');
+  const workload = parseWorkload(values.workload);
+  const tls = tlsFiles(values);
+  const outboundProxy = parseOutboundProxy(values['outbound-proxy']);
   const { openConfigFolder } = await import('../local-snapshots.ts');
   return openConfigFolder({
     dir: values.config,
-    workload: { namespace: workload[1] as string, name: workload[2] as string },
+    workload,
     tls,
     outboundProxy: outboundProxy === null ? null : { address: outboundProxy.host, port: outboundProxy.port },
   });

@@ -16,10 +16,14 @@ export interface ApiServerOptions {
   log: Logger;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Proxy status and push metrics, when the control plane distributes config. */
+  distributor?: { status(): unknown[]; metricsText(): string; readonly revision: number };
 }
 
 export interface ApiServer {
   server: Server;
+  /** The request handler, for the mesh port to serve the API over TLS too. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   /** Ends open watch streams; the caller then closes the server. */
   endWatches(): void;
   isReady(): boolean;
@@ -41,6 +45,20 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         : send(req, res, 503, { status: 'not ready' });
     }
     if (path === '/version') return send(req, res, 200, { version: VERSION, store: store.backend });
+    if (path === '/alder/v1/proxy-status' || path === '/metrics') {
+      const d = options.distributor;
+      if (d === undefined) {
+        throw new AlderError(ErrorCode.NotFound, `${path}: this control plane serves no proxies`, {
+          hint: 'start it with a mesh port (alder control-plane --mesh-listen HOST:PORT)',
+        });
+      }
+      if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(d.metricsText());
+        return;
+      }
+      return send(req, res, 200, { revision: String(d.revision), items: d.status() });
+    }
     if (path === '/alder/v1/apply' || path === '/alder/v1/delete') {
       if (req.method !== 'POST') throw new AlderError(ErrorCode.MethodNotAllowed, `use POST on ${path}`);
       return path === '/alder/v1/apply'
@@ -56,7 +74,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return handleResource(req, res, url, target, ctx);
   };
 
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     route(req, res)
       .catch((err: unknown) => sendError(req, res, err, log))
@@ -68,13 +86,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           ms: +(performance.now() - started).toFixed(2),
         });
       });
-  });
+  };
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, handle);
   // Watches are long-lived: no idle timeout on their sockets.
   server.keepAliveTimeout = 5_000;
   server.timeout = 0;
 
   return {
     server,
+    handle,
     endWatches: () => {
       for (const res of ctx.watches) res.end();
       ctx.watches.clear();

@@ -1,0 +1,3 @@
+// Public face of the proxy's agent: the stream to the control plane and what it drives.
+
+export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';

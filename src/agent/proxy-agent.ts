@@ -1,0 +1,174 @@
+// The proxy's agent (istio-agent's role): holds the stream to the control plane, assembles each push
+// into a snapshot the proxy applies through the wire codec, answers ACK or NACK with the proxy's
+// reason, keeps the last good resources on disk and serves them at start when the control plane is
+// away.
+
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Logger } from '../telemetry/index.ts';
+import { VERSION } from '../version.ts';
+import {
+  applyDelta,
+  assembleSnapshot,
+  emptyResourceSet,
+  encodeSnapshot,
+  knownVersions,
+  type ProxyTls,
+  type Push,
+  type ResourceSet,
+  WIRE_VERSION,
+  type WorkloadRef,
+} from '../wire/index.ts';
+import { loadResources, saveResources } from './resource-cache.ts';
+import { StreamClient } from './stream-client.ts';
+
+/** The part of the proxy the agent drives. */
+export interface AgentProxy {
+  apply(encoded: string): Promise<{ accepted: boolean; reason?: string; version: string | undefined }>;
+}
+
+/** The workload's certificate files (kept fresh by whoever owns them) and their PEM now. */
+export interface Credentials {
+  files: ProxyTls;
+  /** Changes when the certificate is renewed, so the proxy takes the new one. */
+  version(): string;
+  pem(): { cert: string; key: string; ca: string };
+  /** ISO 8601 expiry of the current certificate. */
+  expiry(): string | undefined;
+}
+
+export interface AgentOptions {
+  controlPlane: { host: string; port: number };
+  workload: WorkloadRef;
+  outboundProxy: { address: string; port: number } | null;
+  stateDir: string;
+  credentials: Credentials;
+  proxy: AgentProxy;
+  log: Logger;
+}
+
+export class ProxyAgent {
+  readonly #o: AgentOptions;
+  #held: ResourceSet = emptyResourceSet();
+  #revision = '0';
+  #client: StreamClient | undefined;
+  #firstApplied: (() => void) | undefined;
+  /** Resolves when a snapshot is in force (from disk or from the control plane). */
+  readonly serving: Promise<void>;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.serving = new Promise((resolve) => {
+      this.#firstApplied = resolve;
+    });
+  }
+
+  /** Serves the saved resources if there are any, then connects. */
+  async start(): Promise<void> {
+    const saved = loadResources(this.#o.stateDir, this.#o.workload);
+    if (saved !== undefined) {
+      const refused = await this.#applySet(saved.set);
+      if (refused === undefined) {
+        this.#held = saved.set;
+        this.#revision = saved.revision;
+        this.#o.log.info('serving the config saved on disk until the control plane answers', {
+          revision: saved.revision,
+        });
+        this.#firstApplied?.();
+      } else {
+        this.#o.log.warn('the config saved on disk is refused; waiting for the control plane', {
+          reason: refused,
+        });
+      }
+    }
+    this.#client = new StreamClient({
+      host: this.#o.controlPlane.host,
+      port: this.#o.controlPlane.port,
+      credentials: () => this.#o.credentials.pem(),
+      hello: () => {
+        const expiry = this.#o.credentials.expiry();
+        return {
+          workload: this.#o.workload,
+          known: knownVersions(this.#held),
+          wireVersion: WIRE_VERSION,
+          agent: `alder/${VERSION}`,
+          outboundProxy: this.#o.outboundProxy,
+          ...(expiry === undefined ? {} : { certificateExpiry: expiry }),
+        };
+      },
+      onPush: (push) => this.#onPush(push),
+      onError: (e) => this.#o.log.error('the control plane cannot configure this proxy', { ...e }),
+      onState: (state, detail) => {
+        if (state === 'connected') this.#o.log.info('connected to the control plane', { at: detail });
+        else
+          this.#o.log.warn('lost the control plane; serving the last config and reconnecting', {
+            reason: detail,
+          });
+      },
+    });
+    this.#client.start();
+  }
+
+  stop(): void {
+    this.#client?.stop();
+  }
+
+  /** The certificate changed: the proxy takes it with the config it holds. */
+  async credentialsChanged(): Promise<void> {
+    if (this.#held.proxy.size === 0) return;
+    const refused = await this.#applySet(this.#held);
+    if (refused !== undefined) this.#o.log.error('cannot use the renewed certificate', { reason: refused });
+  }
+
+  async #onPush(push: Push): Promise<string | undefined> {
+    const next = applyDelta(this.#held, push.resources);
+    const refused = await this.#applySet(next);
+    if (refused !== undefined) return refused;
+    this.#held = next;
+    this.#revision = push.revision;
+    try {
+      saveResources(this.#o.stateDir, this.#o.workload, push.revision, next);
+    } catch (err) {
+      this.#o.log.warn('cannot save the config to disk', {
+        dir: this.#o.stateDir,
+        error: (err as Error).message,
+      });
+    }
+    this.#firstApplied?.();
+    return undefined;
+  }
+
+  /** Undefined when the proxy took the snapshot, else its reason. */
+  async #applySet(set: ResourceSet): Promise<string | undefined> {
+    let encoded: string;
+    try {
+      encoded = encodeSnapshot(
+        assembleSnapshot(set, this.#o.credentials.files, this.#o.credentials.version()),
+      );
+    } catch (err) {
+      return (err as Error).message;
+    }
+    const outcome = await this.#o.proxy.apply(encoded);
+    return outcome.accepted ? undefined : (outcome.reason ?? 'refused');
+  }
+
+  get revision(): string {
+    return this.#revision;
+  }
+}
+
+/** Certificate files given on the command line (or written by the join), read as they are now. */
+export function fileCredentials(files: ProxyTls, read: (path: string) => string): Credentials {
+  const pem = () => ({ cert: read(files.certFile), key: read(files.keyFile), ca: read(files.caFile) });
+  return {
+    files,
+    pem,
+    version: () => createHash('sha256').update(pem().cert).update(pem().ca).digest('hex').slice(0, 16),
+    expiry: () => {
+      try {
+        return new X509Certificate(pem().cert).validToDate.toISOString();
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,296 @@
+// Distribution: follows the config (ConfigMirror), and after each burst of changes (debounced)
+// computes what every connected proxy should hold (ProxyResources, once per shape) and sends each
+// only what it lacks. One push in flight per proxy: a change that arrives meanwhile is folded into
+// the next push, so a slow proxy gets the latest state, never a queue of intermediate ones.
+
+import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { AlderError, ErrorCode, isAlderError } from '../../config/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import {
+  diffResources,
+  type Hello,
+  type ProxyMessage,
+  RESOURCE_TYPES,
+  type ResourceDelta,
+  type ResourceType,
+  type TypeDelta,
+  WIRE_VERSION,
+  type WireResource,
+} from '../../wire/index.ts';
+import type { Store } from '../store/index.ts';
+import { ConfigMirror } from './config-mirror.ts';
+import { ProxyResources } from './proxy-resources.ts';
+import { type InFlight, ProxySession } from './proxy-session.ts';
+import { PushMetrics } from './push-metrics.ts';
+
+export interface DistributorOptions {
+  store: Store;
+  log: Logger;
+  /** Quiet time after a change before pushing (Istio's PILOT_DEBOUNCE_AFTER: 100 ms). */
+  debounceMs?: number;
+  /** Longest a burst of changes can delay a push (Istio's PILOT_DEBOUNCE_MAX is 10 s; ours is 1 s). */
+  maxDelayMs?: number;
+}
+
+export interface ProxyStatus {
+  id: string;
+  workload: string;
+  address: string;
+  identity: string;
+  agent: string;
+  connectedAt: string;
+  syncedRevision: string;
+  types: Partial<
+    Record<ResourceType, { state: 'SYNCED' | 'STALE' | 'NACKED'; version: string; error?: string }>
+  >;
+  lastError?: string;
+  certificateExpiry?: string;
+  health?: { healthy: boolean; reason: string };
+}
+
+const encoded = new WeakMap<WireResource, string>();
+
+function encode(r: WireResource): string {
+  let text = encoded.get(r);
+  if (text === undefined) {
+    text = JSON.stringify(r);
+    encoded.set(r, text);
+  }
+  return text;
+}
+
+export class Distributor {
+  readonly metrics = new PushMetrics();
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #debounceMs: number;
+  readonly #maxDelayMs: number;
+  readonly #mirror = new ConfigMirror();
+  readonly #resources = new ProxyResources();
+  readonly #sessions = new Map<string, ProxySession>();
+  #generationRevision = 0;
+  /** When the oldest change not yet computed reached us. */
+  #pendingSince: number | undefined;
+  #changeSeenAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #nextId = 0;
+  #nonce = 0;
+
+  constructor(options: DistributorOptions) {
+    this.#store = options.store;
+    this.#log = options.log;
+    this.#debounceMs = options.debounceMs ?? 100;
+    this.#maxDelayMs = options.maxDelayMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    await this.#mirror.start(this.#store, () => this.#changed());
+    this.#resources.update(this.#mirror.resources());
+    this.#generationRevision = this.#mirror.revision;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#mirror.stop();
+    for (const s of this.#sessions.values()) s.close('control plane stopping');
+  }
+
+  /** The newest store revision pushes are computed from. */
+  get revision(): number {
+    return this.#generationRevision;
+  }
+
+  /** Takes over an upgraded, authenticated stream. */
+  attach(socket: Duplex, peer: { spiffeId: string; address: string }): void {
+    const id = `proxy-${++this.#nextId}`;
+    const session = new ProxySession(id, socket, peer, {
+      onMessage: (s, m) => this.#onMessage(s, m),
+      onClose: (s, reason) => {
+        this.#sessions.delete(s.id);
+        this.#log.info('proxy disconnected', { proxy: s.id, workload: workloadName(s.hello), reason });
+      },
+    });
+    this.#sessions.set(id, session);
+  }
+
+  status(): ProxyStatus[] {
+    const rows: ProxyStatus[] = [];
+    for (const s of this.#sessions.values()) {
+      if (s.hello === undefined) continue;
+      const types: ProxyStatus['types'] = {};
+      for (const type of RESOURCE_TYPES) {
+        const st = s.states.get(type);
+        const stale = s.inFlight?.delta[type] !== undefined || (st === undefined && s.syncedRevision === 0);
+        types[type] = {
+          state: st?.state === 'NACKED' ? 'NACKED' : stale ? 'STALE' : 'SYNCED',
+          version: s.versionOf(type),
+          ...(st?.error === undefined ? {} : { error: st.error }),
+        };
+      }
+      rows.push({
+        id: s.id,
+        workload: workloadName(s.hello),
+        address: s.address,
+        identity: s.spiffeId,
+        agent: s.hello.agent,
+        connectedAt: s.connectedAt.toISOString(),
+        syncedRevision: String(s.syncedRevision),
+        types,
+        ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+        ...(s.hello.certificateExpiry === undefined ? {} : { certificateExpiry: s.hello.certificateExpiry }),
+        ...(s.health === undefined ? {} : { health: s.health }),
+      });
+    }
+    return rows;
+  }
+
+  metricsText(): string {
+    return this.metrics.text(this.#sessions.size);
+  }
+
+  #changed(): void {
+    const now = performance.now();
+    this.#pendingSince ??= now;
+    clearTimeout(this.#timer);
+    const wait = Math.max(0, Math.min(this.#debounceMs, this.#pendingSince + this.#maxDelayMs - now));
+    this.#timer = setTimeout(() => this.#compute(), wait);
+  }
+
+  /** A new generation: every proxy gets what changed for it. */
+  #compute(): void {
+    this.#changeSeenAt = this.#pendingSince ?? performance.now();
+    this.#pendingSince = undefined;
+    this.#resources.update(this.#mirror.resources());
+    this.#generationRevision = this.#mirror.revision;
+    for (const s of this.#sessions.values()) if (s.hello !== undefined) this.#pushTo(s);
+    this.#log.debug('config generation pushed', {
+      revision: this.#generationRevision,
+      shapes: this.#resources.compiledShapes,
+      proxies: this.#sessions.size,
+    });
+  }
+
+  #onMessage(s: ProxySession, m: ProxyMessage): void {
+    if ('hello' in m) return this.#onHello(s, m.hello);
+    if ('ack' in m) {
+      const push = s.inFlight;
+      if (push === undefined || push.nonce !== m.ack.nonce) return;
+      s.inFlight = undefined;
+      s.acknowledge(push);
+      this.metrics.observeConvergence((performance.now() - push.changeSeenAt) / 1000);
+      return this.#again(s);
+    }
+    if ('nack' in m) {
+      const push = s.inFlight;
+      if (push === undefined || push.nonce !== m.nack.nonce) return;
+      s.inFlight = undefined;
+      const error = String(m.nack.error).slice(0, 4096);
+      s.refuse(push, error);
+      for (const type of Object.keys(push.delta) as ResourceType[]) this.metrics.countNack(type);
+      this.#log.warn('proxy refused a push', { proxy: s.id, workload: workloadName(s.hello), error });
+      return this.#again(s);
+    }
+    if ('health' in m) {
+      s.health = { healthy: Boolean(m.health.healthy), reason: String(m.health.reason).slice(0, 1024) };
+      return;
+    }
+    s.close('unknown stream message');
+  }
+
+  #again(s: ProxySession): void {
+    if (!s.isDirty) return;
+    s.isDirty = false;
+    this.#pushTo(s);
+  }
+
+  #onHello(s: ProxySession, hello: Hello): void {
+    if (s.hello !== undefined) return s.close('a second hello on one stream');
+    if (hello.wireVersion !== WIRE_VERSION) {
+      s.sendMessage({
+        error: {
+          code: ErrorCode.SnapshotInvalid,
+          message: `this control plane speaks wire version ${WIRE_VERSION}, the proxy ${hello.wireVersion}`,
+          hint: 'run the same Alder version on the proxy and the control plane',
+        },
+      });
+      return s.close('wire version mismatch');
+    }
+    s.hello = hello;
+    s.known = hello.known ?? {};
+    this.#log.info('proxy connected', { proxy: s.id, workload: workloadName(hello), identity: s.spiffeId });
+    this.#pushTo(s, performance.now());
+  }
+
+  #pushTo(s: ProxySession, changeSeenAt = this.#changeSeenAt): void {
+    if (s.inFlight !== undefined) {
+      s.isDirty = true;
+      return;
+    }
+    const hello = s.hello as Hello;
+    let delta: ResourceDelta;
+    try {
+      const desired = this.#resources.forWorkload(hello.workload, hello.outboundProxy ?? null);
+      const want = desired.entry.spec?.serviceAccount || 'default';
+      const spiffe = desired.set.proxy.get('proxy')?.body.proxy.spiffeId;
+      if (spiffe !== s.spiffeId) {
+        throw new AlderError(
+          ErrorCode.Forbidden,
+          `the proxy's certificate names ${s.spiffeId}, but WorkloadEntry ${workloadName(hello)} runs as service account ${want} (${spiffe})`,
+          { hint: 'join with a token for that service account' },
+        );
+      }
+      delta = diffResources(s.known, desired.set);
+    } catch (err) {
+      const message = isAlderError(err) ? err.message : `cannot compile: ${(err as Error).message}`;
+      if (s.lastError !== message) this.#log.warn('cannot configure proxy', { proxy: s.id, error: message });
+      s.lastError = message;
+      const code = isAlderError(err) ? err.code : ErrorCode.CompileFailed;
+      s.sendMessage({ error: { code, message } });
+      if (code === ErrorCode.Forbidden) s.close(message);
+      return;
+    }
+    const types = RESOURCE_TYPES.filter((t) => delta[t] !== undefined);
+    if (types.length === 0) {
+      s.inSync(this.#generationRevision);
+      return;
+    }
+    const signature = signatureOf(delta);
+    if (signature === s.refusedSignature) return; // refused as is: wait for a change
+    const nonce = String(++this.#nonce);
+    const parts: string[] = [];
+    for (const type of types) {
+      const d = delta[type] as TypeDelta;
+      const part = `"${type}":{"upsert":[${d.upsert.map(encode).join(',')}],"remove":${JSON.stringify(d.remove)}}`;
+      parts.push(part);
+      this.metrics.countPush(type, part.length);
+    }
+    const line = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{${parts.join(',')}}}}\n`;
+    this.metrics.pushMessages++;
+    this.metrics.pushMessageBytes += line.length;
+    const push: InFlight = {
+      nonce,
+      revision: this.#generationRevision,
+      delta,
+      signature,
+      changeSeenAt,
+    };
+    s.inFlight = push;
+    s.send(line);
+  }
+}
+
+function signatureOf(delta: ResourceDelta): string {
+  const h = createHash('sha256');
+  for (const type of RESOURCE_TYPES) {
+    const d = delta[type] as TypeDelta | undefined;
+    if (d === undefined) continue;
+    for (const r of d.upsert) h.update(`${type}+${r.name}@${r.version}\n`);
+    for (const n of d.remove) h.update(`${type}-${n}\n`);
+  }
+  return h.digest('base64url');
+}
+
+function workloadName(hello: Hello | undefined): string {
+  return hello === undefined ? '' : `${hello.workload.namespace}/${hello.workload.name}`;
+}

@@ -1,0 +1,101 @@
+// What each proxy should hold, computed per config generation: the part a workload shares with every
+// workload of its shape (namespace and labels) is compiled once per shape, the part only it has
+// (identity, listeners at its address) once per proxy. A resource whose content did not change keeps
+// its object from the previous generation, so its encoded form is made once for every proxy.
+
+import {
+  compileSharedPart,
+  compileWorkloadPart,
+  findWorkloadEntry,
+  type IndexedConfig,
+  indexConfig,
+} from '../../compile/index.ts';
+import type { Resource, WorkloadEntrySpec } from '../../config/index.ts';
+import {
+  emptyResourceSet,
+  type MeshSettings,
+  RESOURCE_TYPES,
+  type ResourceSet,
+  type ResourceType,
+  resourcesOf,
+  type WireResource,
+  type WorkloadRef,
+} from '../../wire/index.ts';
+
+export interface ProxyDesired {
+  set: ResourceSet;
+  entry: Resource<WorkloadEntrySpec>;
+  shape: string;
+}
+
+export class ProxyResources {
+  #config: IndexedConfig | undefined;
+  #resources: readonly Resource[] = [];
+  #shapes = new Map<string, Shape>();
+  #previous = new Map<string, Shape>();
+  /** Shapes compiled in this generation, for metrics and the benchmark. */
+  compiledShapes = 0;
+
+  /** A new config generation: shapes are compiled again on first use. */
+  update(resources: readonly Resource[]): void {
+    this.#resources = resources;
+    this.#config = undefined;
+    this.#previous = this.#shapes;
+    this.#shapes = new Map();
+    this.compiledShapes = 0;
+  }
+
+  /** Throws an AlderError (ALDER_COMPILE_FAILED) when the workload has no entry or fails to compile. */
+  forWorkload(workload: WorkloadRef, outboundProxy: { address: string; port: number } | null): ProxyDesired {
+    this.#config ??= indexConfig(this.#resources);
+    const config = this.#config;
+    const entry = findWorkloadEntry(config, workload);
+    const own = compileWorkloadPart(config, entry, outboundProxy);
+    const labels = own.proxy.labels;
+    const shape = `${own.proxy.namespace}\n${Object.keys(labels)
+      .sort()
+      .map((k) => `${k}=${labels[k]}`)
+      .join(',')}`;
+    let shared = this.#shapes.get(shape);
+    if (shared === undefined) {
+      const part = compileSharedPart(config, { namespace: own.proxy.namespace, labels });
+      shared = { mesh: part.mesh, set: reuse(resourcesOf(part), this.#previous.get(shape)?.set) };
+      this.#shapes.set(shape, shared);
+      this.compiledShapes++;
+    }
+    const mine = resourcesOf({
+      proxy: own.proxy,
+      mesh: shared.mesh,
+      listeners: own.listeners,
+      clusters: [],
+      routeTables: [],
+    });
+    const set = emptyResourceSet();
+    for (const type of RESOURCE_TYPES) {
+      const m = new Map(shared.set[type] as Map<string, WireResource>);
+      for (const [name, r] of mine[type] as Map<string, WireResource>) m.set(name, r);
+      (set as Record<ResourceType, Map<string, WireResource>>)[type] = m;
+    }
+    return { set, entry, shape };
+  }
+}
+
+interface Shape {
+  mesh: MeshSettings;
+  /** Clusters, endpoints, route tables and egress listeners (no `proxy` resource). */
+  set: ResourceSet;
+}
+
+/** Keeps the previous generation's object for every resource whose version is unchanged. */
+function reuse(next: ResourceSet, previous: ResourceSet | undefined): ResourceSet {
+  if (previous === undefined) return next;
+  for (const type of RESOURCE_TYPES) {
+    const now = next[type] as Map<string, WireResource>;
+    const before = previous[type] as Map<string, WireResource>;
+    for (const [name, r] of now) {
+      const old = before.get(name);
+      if (old !== undefined && old.version === r.version) now.set(name, old);
+    }
+  }
+  return next;
+}

@@ -1,0 +1,163 @@
+// One proxy's stream, on the control plane's side: reads its lines (bounded), keeps what it has
+// acknowledged per type, the one push in flight, and the per-type status `alder proxy-status` shows.
+// Owns no policy: the distributor decides what to send.
+
+import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import {
+  type Hello,
+  type KnownVersions,
+  LineReader,
+  MAX_PROXY_LINE_BYTES,
+  type PlaneMessage,
+  type ProxyMessage,
+  RESOURCE_TYPES,
+  type ResourceDelta,
+  type ResourceType,
+  type TypeDelta,
+} from '../../wire/index.ts';
+
+export type TypeState = 'SYNCED' | 'STALE' | 'NACKED';
+
+export interface InFlight {
+  nonce: string;
+  revision: number;
+  delta: ResourceDelta;
+  /** Identifies the content sent, so a refused push is not sent again unchanged. */
+  signature: string;
+  /** When the oldest change this push carries reached the control plane (ms, performance.now()). */
+  changeSeenAt: number;
+}
+
+/** A proxy whose unsent output passes this is not reading: it is dropped and reconnects. */
+const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+
+export interface SessionHandlers {
+  onMessage(session: ProxySession, message: ProxyMessage): void;
+  onClose(session: ProxySession, reason: string): void;
+}
+
+export class ProxySession {
+  readonly id: string;
+  readonly spiffeId: string;
+  readonly address: string;
+  readonly connectedAt = new Date();
+  readonly #socket: Duplex;
+  hello: Hello | undefined;
+  /** Names → versions per type, as the proxy has acknowledged them. */
+  known: KnownVersions = {};
+  inFlight: InFlight | undefined;
+  /** A change arrived while a push was in flight: compute again on its answer. */
+  isDirty = false;
+  /** The newest store revision this proxy is known to run (acknowledged, or nothing changed for it). */
+  syncedRevision = 0;
+  readonly states = new Map<ResourceType, { state: TypeState; error?: string }>();
+  lastError: string | undefined;
+  refusedSignature: string | undefined;
+  health: { healthy: boolean; reason: string } | undefined;
+  #closed = false;
+
+  constructor(
+    id: string,
+    socket: Duplex,
+    peer: { spiffeId: string; address: string },
+    handlers: SessionHandlers,
+  ) {
+    this.id = id;
+    this.#socket = socket;
+    this.spiffeId = peer.spiffeId;
+    this.address = peer.address;
+    const lines = new LineReader(MAX_PROXY_LINE_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      let got: string[];
+      try {
+        got = lines.push(chunk);
+      } catch (err) {
+        this.close((err as Error).message);
+        return;
+      }
+      for (const line of got) {
+        if (line === '') continue;
+        let message: ProxyMessage;
+        try {
+          message = JSON.parse(line) as ProxyMessage;
+        } catch {
+          this.close('a stream message is not JSON');
+          return;
+        }
+        if (this.#closed) return;
+        handlers.onMessage(this, message);
+      }
+    });
+    const closed = (reason: string) => {
+      if (this.#closed) return;
+      this.#closed = true;
+      handlers.onClose(this, reason);
+    };
+    socket.on('close', () => closed('stream closed'));
+    socket.on('error', (err) => closed(err.message));
+    socket.on('end', () => socket.end());
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed;
+  }
+
+  /** Sends a line; a proxy that stopped reading is dropped rather than buffered without bound. */
+  send(line: string): void {
+    if (this.#closed) return;
+    if (this.#socket.writableLength > MAX_UNSENT_BYTES) {
+      this.close('the proxy is not reading its stream');
+      return;
+    }
+    this.#socket.write(line);
+  }
+
+  sendMessage(message: PlaneMessage): void {
+    this.send(`${JSON.stringify(message)}\n`);
+  }
+
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#socket.destroy(new Error(reason));
+  }
+
+  /** Records an acknowledged push: its versions become what the proxy holds. */
+  acknowledge(push: InFlight): void {
+    for (const type of RESOURCE_TYPES) {
+      const d = push.delta[type] as TypeDelta | undefined;
+      if (d === undefined) continue;
+      const had = { ...(this.known[type] ?? {}) };
+      for (const name of d.remove) delete had[name];
+      for (const r of d.upsert) had[r.name] = r.version;
+      this.known[type] = had;
+      this.states.set(type, { state: 'SYNCED' });
+    }
+    this.syncedRevision = Math.max(this.syncedRevision, push.revision);
+    this.lastError = undefined;
+    this.refusedSignature = undefined;
+  }
+
+  /** Nothing to send: the proxy holds what it should (a refused change may have been undone). */
+  inSync(revision: number): void {
+    this.syncedRevision = Math.max(this.syncedRevision, revision);
+    for (const type of this.states.keys()) this.states.set(type, { state: 'SYNCED' });
+    this.lastError = undefined;
+    this.refusedSignature = undefined;
+  }
+
+  refuse(push: InFlight, error: string): void {
+    for (const type of Object.keys(push.delta) as ResourceType[])
+      this.states.set(type, { state: 'NACKED', error });
+    this.lastError = error;
+    this.refusedSignature = push.signature;
+  }
+
+  /** Per type: the digest of what the proxy holds, for proxy-status. */
+  versionOf(type: ResourceType): string {
+    const m = this.known[type] ?? {};
+    const h = createHash('sha256');
+    for (const name of Object.keys(m).sort()) h.update(`${name}@${m[name]}\n`);
+    return h.digest('base64url').slice(0, 12);
+  }
+}

@@ -1,0 +1,164 @@
+// A snapshot as typed, named, versioned resources, the unit the control plane's stream moves (as
+// xDS moves listeners, routes, clusters and endpoints): a change to one service's endpoints sends
+// that cluster's endpoints and nothing else. The proxy assembles the resources back into a snapshot.
+
+import { createHash } from 'node:crypto';
+import type { Cluster, Endpoint } from './clusters.ts';
+import type { RouteTable } from './routes.ts';
+import {
+  type Listener,
+  type MeshSettings,
+  type ProxyIdentity,
+  type ProxyTls,
+  type Snapshot,
+  WIRE_VERSION,
+} from './snapshot.ts';
+
+/** In the order a proxy applies them: the identity, then what listeners and routes refer to. */
+export const RESOURCE_TYPES = ['proxy', 'cluster', 'endpoints', 'route', 'listener'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** The one `proxy` resource: who the proxy is and the mesh-wide settings. */
+export interface ProxyResource {
+  proxy: ProxyIdentity;
+  mesh: MeshSettings;
+}
+
+export interface ResourceBodies {
+  proxy: ProxyResource;
+  /** A cluster without its endpoints (they are the `endpoints` resource of the same name). */
+  cluster: Cluster;
+  endpoints: Endpoint[];
+  route: RouteTable;
+  listener: Listener;
+}
+
+export interface WireResource<T extends ResourceType = ResourceType> {
+  name: string;
+  /** A digest of the body: equal content, equal version. */
+  version: string;
+  body: ResourceBodies[T];
+}
+
+/** Every resource of a proxy by type and name. */
+export type ResourceSet = { [T in ResourceType]: Map<string, WireResource<T>> };
+
+export function emptyResourceSet(): ResourceSet {
+  return {
+    proxy: new Map(),
+    cluster: new Map(),
+    endpoints: new Map(),
+    route: new Map(),
+    listener: new Map(),
+  };
+}
+
+export function resourceVersion(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 16);
+}
+
+export function wireResource<T extends ResourceType>(name: string, body: ResourceBodies[T]): WireResource<T> {
+  return { name, version: resourceVersion(body), body };
+}
+
+/** Splits the parts of a snapshot into resources, each versioned by its content. */
+export function resourcesOf(parts: {
+  proxy?: ProxyIdentity;
+  mesh?: MeshSettings;
+  listeners: readonly Listener[];
+  clusters: readonly Cluster[];
+  routeTables: readonly RouteTable[];
+}): ResourceSet {
+  const set = emptyResourceSet();
+  if (parts.proxy !== undefined && parts.mesh !== undefined) {
+    set.proxy.set('proxy', wireResource<'proxy'>('proxy', { proxy: parts.proxy, mesh: parts.mesh }));
+  }
+  for (const c of parts.clusters) {
+    const { endpoints, ...rest } = c;
+    set.cluster.set(c.name, wireResource<'cluster'>(c.name, { ...rest, endpoints: [] }));
+    set.endpoints.set(c.name, wireResource<'endpoints'>(c.name, endpoints));
+  }
+  for (const t of parts.routeTables) set.route.set(t.name, wireResource<'route'>(t.name, t));
+  for (const l of parts.listeners) set.listener.set(l.name, wireResource<'listener'>(l.name, l));
+  return set;
+}
+
+/**
+ * The snapshot the resources make, with the proxy's own certificates. Throws when the `proxy`
+ * resource is missing; references are checked by decodeSnapshot, as for any snapshot.
+ */
+export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tlsVersion = ''): Snapshot {
+  const own = set.proxy.get('proxy');
+  if (own === undefined) throw new Error('the control plane has sent no proxy resource yet');
+  const clusters = [...set.cluster.values()].map(
+    (c): Cluster => ({ ...c.body, endpoints: set.endpoints.get(c.name)?.body ?? [] }),
+  );
+  const digest = createHash('sha256');
+  for (const type of RESOURCE_TYPES) {
+    for (const r of set[type].values()) digest.update(`${type}/${r.name}@${r.version}\n`);
+  }
+  digest.update(tlsVersion);
+  return {
+    wireVersion: WIRE_VERSION,
+    version: digest.digest('hex').slice(0, 16),
+    proxy: own.body.proxy,
+    mesh: own.body.mesh,
+    listeners: [...set.listener.values()].map((l) => l.body),
+    clusters,
+    routeTables: [...set.route.values()].map((r) => r.body),
+    tls,
+  };
+}
+
+/** Names → versions per type: what a proxy holds, sent when it (re)connects so only changes come. */
+export type KnownVersions = Partial<Record<ResourceType, Record<string, string>>>;
+
+export function knownVersions(set: ResourceSet): KnownVersions {
+  const out: KnownVersions = {};
+  for (const type of RESOURCE_TYPES) {
+    const m: Record<string, string> = {};
+    for (const r of set[type].values()) m[r.name] = r.version;
+    out[type] = m;
+  }
+  return out;
+}
+
+/** One type's change: resources added or changed, and names removed. */
+export interface TypeDelta<T extends ResourceType = ResourceType> {
+  upsert: WireResource<T>[];
+  remove: string[];
+}
+
+export type ResourceDelta = { [T in ResourceType]?: TypeDelta<T> };
+
+/** What turns `from` (names → versions) into `to`; types without change are absent. */
+export function diffResources(from: KnownVersions, to: ResourceSet): ResourceDelta {
+  const delta: ResourceDelta = {};
+  for (const type of RESOURCE_TYPES) {
+    const had = from[type] ?? {};
+    const now = to[type];
+    const upsert: WireResource[] = [];
+    const remove: string[] = [];
+    for (const r of now.values()) if (had[r.name] !== r.version) upsert.push(r);
+    for (const name of Object.keys(had)) if (!now.has(name)) remove.push(name);
+    if (upsert.length > 0 || remove.length > 0) {
+      (delta as Record<string, TypeDelta>)[type] = { upsert, remove };
+    }
+  }
+  return delta;
+}
+
+/** Applies a delta to a copy of the set (the proxy keeps the old one until the new one is accepted). */
+export function applyDelta(set: ResourceSet, delta: ResourceDelta): ResourceSet {
+  const next = emptyResourceSet();
+  for (const type of RESOURCE_TYPES) {
+    const m = new Map(set[type] as Map<string, WireResource>);
+    const d = delta[type] as TypeDelta | undefined;
+    if (d !== undefined) {
+      for (const name of d.remove) m.delete(name);
+      for (const r of d.upsert) m.set(r.name, r);
+    }
+    (next as Record<ResourceType, Map<string, WireResource>>)[type] = m;
+  }
+  return next;
+}

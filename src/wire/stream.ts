@@ -1,0 +1,107 @@
+// The stream between a proxy and the control plane: one long-lived mTLS connection per proxy process,
+// opened as an HTTP/1.1 upgrade to `alder-stream/1` on the control plane's mesh port, then one JSON
+// object per line each way. Modelled on Delta xDS: the proxy says what it holds (hello), the control
+// plane sends only changes (push, with a nonce), the proxy ACKs or NACKs each push with the error,
+// and the control plane never has more than one push in flight per proxy, so a slow proxy gets the
+// latest state rather than every intermediate one. Messages carry a workload name, so one process
+// can later carry several workloads of its host over one stream.
+
+import type { KnownVersions, ResourceDelta, ResourceType } from './resources.ts';
+
+export const STREAM_PROTOCOL = 'alder-stream/1';
+export const STREAM_PATH = '/alder/v1/stream';
+
+/** Largest line a control plane accepts from a proxy, and a proxy from the control plane. */
+export const MAX_PROXY_LINE_BYTES = 1024 * 1024;
+export const MAX_PLANE_LINE_BYTES = 64 * 1024 * 1024;
+
+export interface WorkloadRef {
+  namespace: string;
+  name: string;
+}
+
+/** Proxy → control plane. */
+export type ProxyMessage =
+  | { hello: Hello }
+  | { ack: { workload: WorkloadRef; nonce: string } }
+  | { nack: { workload: WorkloadRef; nonce: string; error: string } }
+  | { health: { workload: WorkloadRef; healthy: boolean; reason: string } };
+
+export interface Hello {
+  workload: WorkloadRef;
+  /** What the proxy already holds (from before a reconnect, or from its disk): only changes come. */
+  known: KnownVersions;
+  wireVersion: number;
+  /** `alder/0.1.0` */
+  agent: string;
+  /** Where the proxy serves apps' HTTP_PROXY traffic; null for nowhere. */
+  outboundProxy: { address: string; port: number } | null;
+  /** When the proxy's certificate expires (ISO 8601), for proxy-status. */
+  certificateExpiry?: string;
+}
+
+/** Control plane → proxy. */
+export type PlaneMessage = { push: Push } | { error: { code: string; message: string; hint?: string } };
+
+export interface Push {
+  workload: WorkloadRef;
+  nonce: string;
+  /** The store revision the resources were computed from. */
+  revision: string;
+  resources: ResourceDelta;
+}
+
+/** The types a push carries, for per-type status. */
+export function pushedTypes(push: Push): ResourceType[] {
+  return Object.keys(push.resources) as ResourceType[];
+}
+
+/**
+ * Splits a byte stream into lines, holding at most `maxBytes` of an unfinished line: past that the
+ * peer is broken or hostile and `onOverflow` is called once (the caller closes the connection).
+ */
+export class LineReader {
+  readonly #maxBytes: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #overflowed = false;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The complete lines in `chunk` (with what came before); throws once past the bound. */
+  push(chunk: Buffer): string[] {
+    if (this.#overflowed) return [];
+    const lines: string[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) break;
+      const part = chunk.subarray(start, nl);
+      if (this.#pendingBytes > 0) {
+        this.#pending.push(part);
+        lines.push(Buffer.concat(this.#pending).toString('utf8'));
+        this.#pending = [];
+        this.#pendingBytes = 0;
+      } else {
+        lines.push(part.toString('utf8'));
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.#pending.push(chunk.subarray(start));
+      this.#pendingBytes += chunk.length - start;
+      if (this.#pendingBytes > this.#maxBytes) {
+        this.#overflowed = true;
+        this.#pending = [];
+        throw new Error(`a stream message is over ${this.#maxBytes} bytes`);
+      }
+    }
+    return lines;
+  }
+}
+
+export function encodeMessage(message: ProxyMessage | PlaneMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
