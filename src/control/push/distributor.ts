@@ -172,14 +172,18 @@ export class Distributor {
   }
 
   #onMessage(s: ProxySession, m: ProxyMessage): void {
-    if ('hello' in m) return this.#onHello(s, m.hello);
+    if ('hello' in m) {
+      this.#onHello(s, m.hello);
+      return;
+    }
     if ('ack' in m) {
       const push = s.inFlight;
       if (push === undefined || push.nonce !== m.ack.nonce) return;
       s.inFlight = undefined;
       s.acknowledge(push);
       this.metrics.observeConvergence((performance.now() - push.changeSeenAt) / 1000);
-      return this.#again(s);
+      this.#again(s);
+      return;
     }
     if ('nack' in m) {
       const push = s.inFlight;
@@ -189,7 +193,8 @@ export class Distributor {
       s.refuse(push, error);
       for (const type of Object.keys(push.delta) as ResourceType[]) this.metrics.countNack(type);
       this.#log.warn('proxy refused a push', { proxy: s.id, workload: workloadName(s.hello), error });
-      return this.#again(s);
+      this.#again(s);
+      return;
     }
     if ('health' in m) {
       s.health = { healthy: Boolean(m.health.healthy), reason: String(m.health.reason).slice(0, 1024) };
@@ -205,7 +210,10 @@ export class Distributor {
   }
 
   #onHello(s: ProxySession, hello: Hello): void {
-    if (s.hello !== undefined) return s.close('a second hello on one stream');
+    if (s.hello !== undefined) {
+      s.close('a second hello on one stream');
+      return;
+    }
     if (hello.wireVersion !== WIRE_VERSION) {
       s.sendMessage({
         error: {
@@ -214,7 +222,8 @@ export class Distributor {
           hint: 'run the same Alder version on the proxy and the control plane',
         },
       });
-      return s.close('wire version mismatch');
+      s.close('wire version mismatch');
+      return;
     }
     s.hello = hello;
     s.known = hello.known ?? {};
