@@ -9,6 +9,7 @@ import {
   findWorkloadEntry,
   type IndexedConfig,
   indexConfig,
+  namespaceOf,
 } from '../../compile/index.ts';
 import type { Resource, WorkloadEntrySpec } from '../../config/index.ts';
 import {
@@ -30,6 +31,8 @@ export interface ProxyDesired {
 
 export class ProxyResources {
   #config: IndexedConfig | undefined;
+  /** `namespace/name` → WorkloadEntry, for this generation. */
+  #entries: Map<string, Resource<WorkloadEntrySpec>> | undefined;
   #resources: readonly Resource[] = [];
   #shapes = new Map<string, Shape>();
   #previous = new Map<string, Shape>();
@@ -40,6 +43,7 @@ export class ProxyResources {
   update(resources: readonly Resource[]): void {
     this.#resources = resources;
     this.#config = undefined;
+    this.#entries = undefined;
     this.#previous = this.#shapes;
     this.#shapes = new Map();
     this.compiledShapes = 0;
@@ -49,7 +53,9 @@ export class ProxyResources {
   forWorkload(workload: WorkloadRef, outboundProxy: { address: string; port: number } | null): ProxyDesired {
     this.#config ??= indexConfig(this.#resources);
     const config = this.#config;
-    const entry = findWorkloadEntry(config, workload);
+    this.#entries ??= new Map(config.workloadEntries.map((w) => [`${namespaceOf(w)}/${w.metadata.name}`, w]));
+    const found = this.#entries.get(`${workload.namespace}/${workload.name}`);
+    const entry = found?.spec?.address !== undefined ? found : findWorkloadEntry(config, workload);
     const own = compileWorkloadPart(config, entry, outboundProxy);
     const labels = own.proxy.labels;
     const shape = `${own.proxy.namespace}\n${Object.keys(labels)
