@@ -41,6 +41,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {
+    name: 'proxy-status',
+    summary: 'show every connected proxy and whether it runs the latest config',
+    load: async () => (await import('./commands/proxy-status.ts')).proxyStatus,
+  },
+  {
     name: 'proxy-config',
     summary: "show a running proxy's routes, clusters or endpoints",
     load: async () => (await import('./commands/proxy-config.ts')).proxyConfig,

@@ -121,9 +121,10 @@ export class Distributor {
       const types: ProxyStatus['types'] = {};
       for (const type of RESOURCE_TYPES) {
         const st = s.states.get(type);
-        const stale = s.inFlight?.delta[type] !== undefined || (st === undefined && s.syncedRevision === 0);
+        // Sent and not answered yet is STALE, even over an earlier refusal: the answer may clear it.
+        const isSent = s.inFlight?.delta[type] !== undefined;
         types[type] = {
-          state: st?.state === 'NACKED' ? 'NACKED' : stale ? 'STALE' : 'SYNCED',
+          state: isSent || st === undefined ? 'STALE' : st.state,
           version: s.versionOf(type),
           ...(st?.error === undefined ? {} : { error: st.error }),
         };

@@ -1,0 +1,65 @@
+// What `alder proxy-status` shows and `alder apply --wait` waits on: every connected proxy's
+// per-type state (SYNCED, STALE, NACKED), the store revision it runs, and its last error.
+
+import type { ApiClient } from './client.ts';
+
+export const RESOURCE_COLUMNS = [
+  ['proxy', 'PROXY'],
+  ['cluster', 'CLUSTERS'],
+  ['endpoints', 'ENDPOINTS'],
+  ['route', 'ROUTES'],
+  ['listener', 'LISTENERS'],
+] as const;
+
+export interface ProxyStatusRow {
+  id: string;
+  workload: string;
+  address: string;
+  identity: string;
+  agent: string;
+  connectedAt: string;
+  syncedRevision: string;
+  types: Record<
+    string,
+    { state: 'SYNCED' | 'STALE' | 'NACKED'; version: string; error?: string } | undefined
+  >;
+  lastError?: string;
+  certificateExpiry?: string;
+  health?: { healthy: boolean; reason: string };
+}
+
+export interface ProxyStatusAnswer {
+  /** The store revision the control plane has computed pushes from. */
+  revision: string;
+  items: ProxyStatusRow[];
+}
+
+export function fetchProxyStatus(client: ApiClient): Promise<ProxyStatusAnswer> {
+  return client.request<ProxyStatusAnswer>('GET', '/alder/v1/proxy-status');
+}
+
+export function isNacked(row: ProxyStatusRow): boolean {
+  return Object.values(row.types).some((t) => t?.state === 'NACKED');
+}
+
+export function isStale(row: ProxyStatusRow): boolean {
+  return Object.values(row.types).some((t) => t?.state === 'STALE');
+}
+
+/** Where each proxy stands against `revision`: in sync, refused it (with why), or still behind. */
+export function syncReport(answer: ProxyStatusAnswer, revision: number) {
+  const computed = Number(answer.revision) >= revision;
+  const synced = answer.items.filter((r) => Number(r.syncedRevision) >= revision);
+  const nacked = computed
+    ? answer.items.filter((r) => Number(r.syncedRevision) < revision && isNacked(r) && !isStale(r))
+    : [];
+  const behind = answer.items.filter((r) => !synced.includes(r) && !nacked.includes(r));
+  return { synced, nacked, behind, isDone: computed && behind.length === 0 };
+}
+
+/** `listener: the proxy cannot listen on …` for each refused type. */
+export function nackReasons(row: ProxyStatusRow): string[] {
+  return Object.entries(row.types)
+    .filter(([, t]) => t?.state === 'NACKED')
+    .map(([type, t]) => `${type}: ${t?.error ?? row.lastError ?? 'refused'}`);
+}
