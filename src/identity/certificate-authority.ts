@@ -248,8 +248,13 @@ export class CertificateAuthority {
     }
     const now = this.#now();
     const signer = this.#signer;
-    const notAfter = new Date(Math.min(now + o.ttlMs, signer.cert.validToDate.getTime()));
-    const notBefore = new Date(Math.max(now - CLOCK_SKEW_MS, signer.cert.validFromDate.getTime()));
+    // Whole seconds, as the certificate encodes them.
+    const notAfter = new Date(
+      Math.floor(Math.min(now + o.ttlMs, signer.cert.validToDate.getTime()) / 1000) * 1000,
+    );
+    const notBefore = new Date(
+      Math.ceil(Math.max(now - CLOCK_SKEW_MS, signer.cert.validFromDate.getTime()) / 1000) * 1000,
+    );
     if (notAfter.getTime() <= now) {
       throw new AlderError(
         ErrorCode.CaInvalid,
