@@ -4,8 +4,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { CertificateAuthority } from '../identity/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { createApiServer } from './api/server.ts';
+import { JoinTokens } from './identity/index.ts';
 import { SqliteStore, type Store } from './store/index.ts';
 
 export interface ControlPlaneOptions {
@@ -15,12 +17,16 @@ export interface ControlPlaneOptions {
   dataDir: string;
   maxBodyBytes: number;
   log: Logger;
+  /** An operator's plug-in CA folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: the CA's own root in `<dataDir>/ca`. */
+  caDir?: string;
 }
 
 export interface ControlPlane {
   /** `http://127.0.0.1:15080` */
   url: string;
   store: Store;
+  ca: CertificateAuthority;
+  tokens: JoinTokens;
   /** Stops serving and closes the store; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -28,8 +34,26 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { log } = options;
   const store = new SqliteStore({ path: join(options.dataDir, 'alder.db') });
+  let ca: CertificateAuthority;
+  let tokens: JoinTokens;
+  try {
+    ca = await CertificateAuthority.open({
+      dir: join(options.dataDir, 'ca'),
+      trustDomain: 'cluster.local',
+      ...(options.caDir === undefined ? {} : { pluginDir: options.caDir }),
+    });
+    tokens = new JoinTokens({
+      path: join(options.dataDir, 'tokens.db'),
+      caFingerprint: () => ca.fingerprint(),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const api = createApiServer({
     store,
+    tokens,
+    ca,
     log: log.with({ component: 'api' }),
     maxBodyBytes: options.maxBodyBytes,
   });
@@ -37,6 +61,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   try {
     await once(api.server, 'listening');
   } catch (err) {
+    tokens.close();
     await store.close();
     throw err;
   }
@@ -53,9 +78,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       api.endWatches();
       api.server.closeIdleConnections();
       await closed;
+      tokens.close();
       await store.close();
     })();
     return stopping;
   };
-  return { url, store, stop };
+  return { url, store, ca, tokens, stop };
 }

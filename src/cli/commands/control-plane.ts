@@ -18,11 +18,13 @@ export const controlPlane: Command = {
 Stops gracefully on SIGTERM or SIGINT.
 
 Usage:
-  alder control-plane [--listen HOST:PORT] [--data-dir DIR] [--max-body-bytes N]
+  alder control-plane [--listen HOST:PORT] [--data-dir DIR] [--ca-dir DIR] [--max-body-bytes N]
 
 Options:
   --listen HOST:PORT    address to serve on (default: ${DEFAULT_LISTEN}; port 0 picks one)
   --data-dir DIR        where the store lives (default: $ALDER_DATA_DIR or ./.alder)
+  --ca-dir DIR          an operator's CA (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem,
+                        as Istio's plug-in CA); default: the mesh's own root in DATA-DIR/ca
   --max-body-bytes N    largest request body accepted (default: ${DEFAULT_MAX_BODY_BYTES})
 `,
   async run(argv, io) {
@@ -32,6 +34,7 @@ Options:
       {
         listen: { type: 'string' },
         'data-dir': { type: 'string' },
+        'ca-dir': { type: 'string' },
         'max-body-bytes': { type: 'string' },
       },
       0,
@@ -48,7 +51,14 @@ Options:
     const log = createLogger({ fields: { component: 'control-plane' } });
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ listen, dataDir, maxBodyBytes, log });
+      const caDir = values['ca-dir'];
+      cp = await startControlPlane({
+        listen,
+        dataDir,
+        maxBodyBytes,
+        log,
+        ...(caDir === undefined ? {} : { caDir }),
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -58,7 +68,14 @@ Options:
       }
       throw err;
     }
-    log.info('control plane ready', { url: cp.url, dataDir, store: cp.store.backend, version: VERSION });
+    log.info('control plane ready', {
+      url: cp.url,
+      dataDir,
+      store: cp.store.backend,
+      ca: cp.ca.mode,
+      caFingerprint: cp.ca.fingerprint(),
+      version: VERSION,
+    });
     const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
     log.info('shutting down', { signal: String(signal[0] ?? '') });
     await cp.stop();
