@@ -33,7 +33,16 @@ async function run(args: string[], server: string): Promise<number> {
 async function startControlPlane(listen: string) {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin', 'alder.js'), 'control-plane', '--listen', listen, '--data-dir', dataDir],
+    [
+      join(ROOT, 'bin', 'alder.js'),
+      'control-plane',
+      '--listen',
+      listen,
+      '--mesh-listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      dataDir,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

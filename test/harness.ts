@@ -19,6 +19,8 @@ export function tempDir(prefix: string): string {
 
 export interface RunningControlPlane {
   url: string;
+  /** `https://127.0.0.1:PORT`: the mesh port proxies join (absent with `--mesh-listen none`). */
+  meshUrl: string | undefined;
   dataDir: string;
   process: ChildProcess;
   /** Lines the process logged, parsed. */
@@ -36,7 +38,13 @@ export async function startControlPlane(
   const dataDir = options.dataDir ?? tempDir('cp');
   const child = spawn(
     process.execPath,
-    [ALDER, 'control-plane', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])],
+    [
+      ALDER,
+      'control-plane',
+      ...['--listen', '127.0.0.1:0', '--data-dir', dataDir],
+      ...(options.args?.includes('--mesh-listen') ? [] : ['--mesh-listen', '127.0.0.1:0']),
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
@@ -45,7 +53,7 @@ export async function startControlPlane(
     stderr += d.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)),
       15_000,
@@ -57,7 +65,7 @@ export async function startControlPlane(
         logs.push(entry);
         if (entry.msg === 'control plane ready') {
           clearTimeout(timer);
-          resolve(String(entry.url));
+          resolve(entry);
         }
       } catch {
         logs.push({ raw: line });
@@ -69,7 +77,8 @@ export async function startControlPlane(
     });
   });
   return {
-    url,
+    url: String(ready.url),
+    meshUrl: ready.meshUrl === undefined ? undefined : String(ready.meshUrl),
     dataDir,
     process: child,
     logs,

@@ -56,6 +56,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/explain.ts')).explain,
   },
   {
+    name: 'token',
+    summary: 'create, list or revoke join tokens for proxies',
+    load: async () => (await import('./commands/token.ts')).token,
+  },
+  {
     name: 'version',
     summary: 'print the client and server versions',
     load: async () => (await import('./commands/version.ts')).version,

@@ -19,6 +19,12 @@ export const ErrorCode = {
   Usage: 'ALDER_USAGE',
   SnapshotInvalid: 'ALDER_SNAPSHOT_INVALID',
   CompileFailed: 'ALDER_COMPILE_FAILED',
+  CsrInvalid: 'ALDER_CSR_INVALID',
+  CertificateInvalid: 'ALDER_CERTIFICATE_INVALID',
+  CaInvalid: 'ALDER_CA_INVALID',
+  TokenInvalid: 'ALDER_TOKEN_INVALID',
+  TokenRefused: 'ALDER_TOKEN_REFUSED',
+  TokenLimit: 'ALDER_TOKEN_LIMIT',
   Internal: 'ALDER_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

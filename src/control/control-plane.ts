@@ -4,10 +4,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { CertificateAuthority } from '../identity/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { createApiServer } from './api/server.ts';
+import { JoinTokens } from './identity/index.ts';
 import { Distributor } from './push/distributor.ts';
 import { createMeshServer } from './push/mesh-server.ts';
 import { SqliteStore, type Store } from './store/index.ts';
@@ -25,9 +28,14 @@ export interface ControlPlaneOptions {
    */
   mesh?: {
     listen: { host: string; port: number };
-    tls: { key: string; cert: string; ca: string };
+    /** Names and addresses proxies reach the control plane by, for its certificate (the listen address is one). */
+    names?: string[];
+    /** A serving certificate to use instead of one from the mesh CA (tests). */
+    tls?: { key: string; cert: string; ca: string };
     debounceMs?: number;
   };
+  /** An operator's plug-in CA folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: the CA's own root in `<dataDir>/ca`. */
+  caDir?: string;
 }
 
 export interface ControlPlane {
@@ -37,6 +45,8 @@ export interface ControlPlane {
   /** `https://127.0.0.1:15012`, when the mesh port is served. */
   meshUrl: string | undefined;
   distributor: Distributor | undefined;
+  ca: CertificateAuthority;
+  tokens: JoinTokens;
   /** Stops serving and closes the store; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -52,8 +62,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           log: log.with({ component: 'push' }),
           ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
         });
+  let ca: CertificateAuthority;
+  let tokens: JoinTokens;
+  try {
+    ca = await CertificateAuthority.open({
+      dir: join(options.dataDir, 'ca'),
+      trustDomain: 'cluster.local',
+      ...(options.caDir === undefined ? {} : { pluginDir: options.caDir }),
+    });
+    tokens = new JoinTokens({
+      path: join(options.dataDir, 'tokens.db'),
+      caFingerprint: () => ca.fingerprint(),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const api = createApiServer({
     store,
+    tokens,
+    ca,
     log: log.with({ component: 'api' }),
     maxBodyBytes: options.maxBodyBytes,
     ...(distributor === undefined ? {} : { distributor }),
@@ -62,6 +90,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   try {
     await once(api.server, 'listening');
   } catch (err) {
+    tokens.close();
     await store.close();
     throw err;
   }
@@ -71,8 +100,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.mesh !== undefined && distributor !== undefined) {
     try {
       await distributor.start();
+      const tls =
+        options.mesh.tls ?? (await meshCertificate(ca, options.mesh.listen.host, options.mesh.names ?? []));
       mesh = createMeshServer({
-        tls: options.mesh.tls,
+        tls,
         peerIdentity: (socket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined),
         onStream: (socket, peer) => distributor.attach(socket, peer),
         onRequest: api.handle,
@@ -83,6 +114,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     } catch (err) {
       distributor.stop();
       api.server.close();
+      tokens.close();
       await store.close();
       throw err;
     }
@@ -103,11 +135,27 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         await meshClosed;
       }
       await closed;
+      tokens.close();
       await store.close();
     })();
     return stopping;
   };
-  return { url, meshUrl, distributor, store, stop };
+  return { url, meshUrl, distributor, store, ca, tokens, stop };
+}
+
+/** The mesh port's certificate from the mesh CA: its listen address, localhost, and the names given. */
+async function meshCertificate(
+  ca: CertificateAuthority,
+  host: string,
+  names: readonly string[],
+): Promise<{ key: string; cert: string; ca: string }> {
+  const all = [host, 'localhost', '127.0.0.1', ...names].filter(
+    (n) => n !== '' && n !== '0.0.0.0' && n !== '::',
+  );
+  const ips = [...new Set(all.filter((n) => isIP(n) !== 0))];
+  const dns = [...new Set(all.filter((n) => isIP(n) === 0))];
+  const issued = await ca.issueServer({ ips, dns });
+  return { key: issued.keyPem, cert: issued.chainPem, ca: ca.trustBundle() };
 }
 
 function hostPortOf(address: AddressInfo): string {

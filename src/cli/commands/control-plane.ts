@@ -10,6 +10,7 @@ import type { Command } from '../command.ts';
 import { parseCommandArgs, usageError } from '../usage.ts';
 
 const DEFAULT_LISTEN = '127.0.0.1:15080';
+const DEFAULT_MESH_LISTEN = '127.0.0.1:15012';
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export const controlPlane: Command = {
@@ -18,11 +19,19 @@ export const controlPlane: Command = {
 Stops gracefully on SIGTERM or SIGINT.
 
 Usage:
-  alder control-plane [--listen HOST:PORT] [--data-dir DIR] [--max-body-bytes N]
+  alder control-plane [--listen HOST:PORT] [--mesh-listen HOST:PORT|none] [--mesh-name NAME ...]
+                      [--data-dir DIR] [--ca-dir DIR] [--max-body-bytes N]
 
 Options:
   --listen HOST:PORT    address to serve on (default: ${DEFAULT_LISTEN}; port 0 picks one)
+  --mesh-listen ADDR    the mesh port, where proxies join and hold their config stream, over TLS
+                        with a certificate from the mesh CA (default: ${DEFAULT_MESH_LISTEN}; none: no
+                        proxies, API only); the API is served there too, over TLS
+  --mesh-name NAME      a DNS name or address proxies reach the mesh port by, for its certificate
+                        (repeatable; the listen address and localhost are always in it)
   --data-dir DIR        where the store lives (default: $ALDER_DATA_DIR or ./.alder)
+  --ca-dir DIR          an operator's CA (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem,
+                        as Istio's plug-in CA); default: the mesh's own root in DATA-DIR/ca
   --max-body-bytes N    largest request body accepted (default: ${DEFAULT_MAX_BODY_BYTES})
 `,
   async run(argv, io) {
@@ -32,11 +41,16 @@ Options:
       {
         listen: { type: 'string' },
         'data-dir': { type: 'string' },
+        'ca-dir': { type: 'string' },
+        'mesh-listen': { type: 'string' },
+        'mesh-name': { type: 'string', multiple: true },
         'max-body-bytes': { type: 'string' },
       },
       0,
     );
     const listen = parseListen(values.listen ?? DEFAULT_LISTEN);
+    const meshText = values['mesh-listen'] ?? DEFAULT_MESH_LISTEN;
+    const meshListen = meshText === 'none' ? undefined : parseListen(meshText, '--mesh-listen');
     const maxBodyBytes = Number(values['max-body-bytes'] ?? DEFAULT_MAX_BODY_BYTES);
     if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
       throw usageError(
@@ -48,17 +62,38 @@ Options:
     const log = createLogger({ fields: { component: 'control-plane' } });
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ listen, dataDir, maxBodyBytes, log });
+      const caDir = values['ca-dir'];
+      cp = await startControlPlane({
+        listen,
+        dataDir,
+        maxBodyBytes,
+        log,
+        ...(caDir === undefined ? {} : { caDir }),
+        ...(meshListen === undefined
+          ? {}
+          : { mesh: { listen: meshListen, names: values['mesh-name'] ?? [] } }),
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new AlderError(ErrorCode.Usage, `cannot listen on ${listen.host}:${listen.port}: ${code}`, {
-          hint: 'another process holds that port: pick another with --listen HOST:PORT',
+        const address = (err as { address?: string; port?: number }).port;
+        const flag = address !== undefined && address === meshListen?.port ? '--mesh-listen' : '--listen';
+        const at = flag === '--listen' ? listen : (meshListen as { host: string; port: number });
+        throw new AlderError(ErrorCode.Usage, `cannot listen on ${at.host}:${at.port}: ${code}`, {
+          hint: `another process holds that port: pick another with ${flag} HOST:PORT`,
         });
       }
       throw err;
     }
-    log.info('control plane ready', { url: cp.url, dataDir, store: cp.store.backend, version: VERSION });
+    log.info('control plane ready', {
+      url: cp.url,
+      ...(cp.meshUrl === undefined ? {} : { meshUrl: cp.meshUrl }),
+      dataDir,
+      store: cp.store.backend,
+      ca: cp.ca.mode,
+      caFingerprint: cp.ca.fingerprint(),
+      version: VERSION,
+    });
     const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
     log.info('shutting down', { signal: String(signal[0] ?? '') });
     await cp.stop();
@@ -67,12 +102,12 @@ Options:
   },
 };
 
-function parseListen(text: string): { host: string; port: number } {
+function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || port > 65535) {
     throw usageError(
-      `--listen must be HOST:PORT (e.g. 127.0.0.1:15080), got ${JSON.stringify(text)}`,
+      `${flag} must be HOST:PORT (e.g. 127.0.0.1:15080), got ${JSON.stringify(text)}`,
       'control-plane',
     );
   }

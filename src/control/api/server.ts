@@ -3,13 +3,16 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AlderError, ErrorCode } from '../../config/index.ts';
+import type { CertificateAuthority } from '../../identity/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { VERSION } from '../../version.ts';
+import type { JoinTokens } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 import { handleApply, handleDelete } from './apply.ts';
 import { send, sendError } from './http-io.ts';
 import { parseResourcePath } from './paths.ts';
 import { handleResource, type ResourceContext } from './resources.ts';
+import { handleTokens, TOKENS_PATH } from './tokens.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -18,6 +21,10 @@ export interface ApiServerOptions {
   maxBodyBytes: number;
   /** Proxy status and push metrics, when the control plane distributes config. */
   distributor?: { status(): unknown[]; metricsText(): string; readonly revision: number };
+  /** Join tokens, served on /alder/v1/tokens when given. */
+  tokens?: JoinTokens;
+  /** The mesh CA, whose root fingerprint tokens carry. */
+  ca?: CertificateAuthority;
 }
 
 export interface ApiServer {
@@ -64,6 +71,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       return path === '/alder/v1/apply'
         ? handleApply(req, res, store, maxBodyBytes)
         : handleDelete(req, res, store, maxBodyBytes);
+    }
+    if (path === TOKENS_PATH || path.startsWith(`${TOKENS_PATH}/`)) {
+      return handleTokens(req, res, path, { tokens: options.tokens, ca: options.ca });
     }
     const target = parseResourcePath(path);
     if (target === undefined) {

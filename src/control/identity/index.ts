@@ -1,0 +1,14 @@
+// The control plane's side of workload identity: join tokens (the mesh CA itself is src/identity).
+
+export { formatJoinToken, type ParsedJoinToken, parseJoinToken } from './join-token-format.ts';
+export {
+  type CreateTokenRequest,
+  DEFAULT_TOKEN_TTL_MS,
+  JoinTokens,
+  type JoinTokensOptions,
+  MAX_LIVE_TOKENS,
+  MAX_TOKEN_TTL_MS,
+  type RefusalReason,
+  type TokenInfo,
+  type TokenState,
+} from './join-tokens.ts';
