@@ -1,3 +1,4 @@
 // Public face of the proxy's agent: the stream to the control plane and what it drives.
 
 export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
+export { type ControlPlaneAddress, WorkloadCertificate } from './workload-certificate.ts';

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { CertificateAuthority } from '../identity/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { sendError } from './api/http-io.ts';
 import { createApiServer } from './api/server.ts';
 import { JoinTokens } from './identity/index.ts';
 import { Distributor } from './push/distributor.ts';
+import { handleJoinApi } from './push/join-api.ts';
 import { createMeshServer } from './push/mesh-server.ts';
 import { SqliteStore, type Store } from './store/index.ts';
 
@@ -100,13 +102,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.mesh !== undefined && distributor !== undefined) {
     try {
       await distributor.start();
+      const peerIdentity = (socket: TLSSocket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined);
+      const joinContext = { store, ca, tokens, peerIdentity };
       const tls =
         options.mesh.tls ?? (await meshCertificate(ca, options.mesh.listen.host, options.mesh.names ?? []));
       mesh = createMeshServer({
         tls,
-        peerIdentity: (socket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined),
+        peerIdentity,
         onStream: (socket, peer) => distributor.attach(socket, peer),
-        onRequest: api.handle,
+        onRequest: (req, res) => {
+          handleJoinApi(req, res, joinContext)
+            .then((handled) => {
+              if (!handled) api.handle(req, res);
+            })
+            .catch((err: unknown) => sendError(req, res, err, log));
+        },
       });
       mesh.listen(options.mesh.listen.port, options.mesh.listen.host);
       await once(mesh, 'listening');

@@ -2,5 +2,5 @@
 
 export { collectionPath } from './api/paths.ts';
 export { type ControlPlane, type ControlPlaneOptions, startControlPlane } from './control-plane.ts';
-export { JoinTokens, parseJoinToken, type TokenInfo } from './identity/index.ts';
+export { JoinTokens, type TokenInfo } from './identity/index.ts';
 export type { Store, StoredObject, WatchEvent } from './store/index.ts';

@@ -131,7 +131,7 @@ export class CertificateAuthority {
 
   /**
    * Signs the CSR for exactly `identity`'s SPIFFE ID: the CSR must ask for that one URI SAN and
-   * nothing else. `ttlMs` (default 24 h) is clamped to the CA certificate's own validity.
+   * nothing else, or for no name at all (the CA then names the identity it was told). `ttlMs` (default 24 h) is clamped to the CA certificate's own validity.
    */
   async issueWorkload(
     csrPem: string,
@@ -140,7 +140,8 @@ export class CertificateAuthority {
   ): Promise<IssuedCertificate> {
     const spiffeId = workloadSpiffeId(this.trustDomain, identity);
     const csr = await readCsr(csrPem);
-    if (csr.uris.length !== 1 || csr.uris[0] !== spiffeId || csr.otherNames.length > 0) {
+    const asksNothing = csr.uris.length === 0 && csr.otherNames.length === 0;
+    if (!asksNothing && (csr.uris.length !== 1 || csr.uris[0] !== spiffeId || csr.otherNames.length > 0)) {
       const asked = [...csr.uris, ...csr.otherNames].join(', ') || 'no SAN';
       throw new AlderError(
         ErrorCode.CsrInvalid,

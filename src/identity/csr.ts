@@ -17,20 +17,27 @@ export interface KeyAndCsr {
   csrPem: string;
 }
 
-/** A new ECDSA P-256 key and a CSR for `spiffeId` (its only SAN), signed with that key. */
-export async function createKeyAndCsr(spiffeId: string): Promise<KeyAndCsr> {
+/**
+ * A new ECDSA P-256 key and a CSR for `spiffeId` (its only SAN), signed with that key. Without a
+ * SPIFFE ID the CSR asks for no name: the CA gives the identity its caller is entitled to (a proxy
+ * joining with a token learns its service account from the answer).
+ */
+export async function createKeyAndCsr(spiffeId?: string): Promise<KeyAndCsr> {
   const { privateKeyPem } = generateKeyPair();
   return { keyPem: privateKeyPem, csrPem: await createCsr(privateKeyPem, spiffeId) };
 }
 
-/** A CSR for `spiffeId` signed with an existing private key (PEM). */
-export async function createCsr(keyPem: string, spiffeId: string): Promise<string> {
+/** A CSR for `spiffeId` (or for no name) signed with an existing private key (PEM). */
+export async function createCsr(keyPem: string, spiffeId?: string): Promise<string> {
   const { key, algorithm, keyObject } = signingKeyOf(keyPem);
   const publicKey = createPublicKey(keyObject).toCryptoKey(algorithm, true, ['verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     keys: { privateKey: key, publicKey },
     signingAlgorithm: algorithm,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true)],
+    extensions:
+      spiffeId === undefined
+        ? []
+        : [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true)],
   });
   return csr.toString('pem');
 }

@@ -10,6 +10,7 @@ export {
   type IssuedServerCertificate,
 } from './certificate-authority.ts';
 export { type CsrContents, createCsr, createKeyAndCsr, type KeyAndCsr, readCsr } from './csr.ts';
+export { formatJoinToken, type ParsedJoinToken, parseJoinToken } from './join-token-format.ts';
 export { generateKeyPair, type KeyPairPem } from './keys.ts';
 export { parseCertificates, pemBlocks } from './pem.ts';
 export {

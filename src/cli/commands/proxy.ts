@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { Credentials, WorkloadCertificate as WorkloadCertificateType } from '../../agent/index.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { dispatch, WorkloadProxy } from '../../proxy/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
@@ -22,8 +23,9 @@ Sidecars, PeerAuthentications, MeshConfig ...) compiled locally with the control
 Either is reloaded when it changes. Stops on SIGTERM or SIGINT.
 
 Usage:
-  alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --cert FILE --key FILE --ca FILE
+  alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --token TOKEN
               [--state-dir DIR] [--admin HOST:PORT] [--outbound-proxy HOST:PORT|none]
+  alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --cert FILE --key FILE --ca FILE ...
   alder proxy --snapshot FILE [--admin HOST:PORT]
   alder proxy --config DIR --workload NAMESPACE/NAME [--cert FILE --key FILE --ca FILE]
               [--admin HOST:PORT] [--outbound-proxy HOST:PORT|none]
@@ -32,8 +34,13 @@ Options:
   --control-plane ADDR     the control plane's mesh port (HOST:PORT or https://HOST:PORT, usually :15012):
                            the proxy holds a stream to it, applies what it pushes, and keeps serving
                            its last config (saved in --state-dir) while it is away
-  --state-dir DIR          with --control-plane: where the last good config is kept
-                           (default .alder/proxy/NAMESPACE-NAME)
+  --token TOKEN            with --control-plane: a join token (\`alder token create\`; or set
+                           ALDER_JOIN_TOKEN). The proxy checks the control plane's CA against the
+                           hash in the token, makes its key, and gets a certificate for the one
+                           identity the token grants; it renews it at half-life. Needed only until
+                           the certificate is saved in --state-dir
+  --state-dir DIR          with --control-plane: where the key, certificate and last good config are
+                           kept (default .alder/proxy/NAMESPACE-NAME)
   --snapshot FILE          a wire-encoded snapshot (JSON); it names its workload and certificates
   --config DIR             folder of .yaml/.json config (read recursively)
   --workload NS/NAME       with --config or --control-plane: the WorkloadEntry this proxy serves
@@ -59,10 +66,13 @@ Options:
         'outbound-proxy': { type: 'string' },
         'control-plane': { type: 'string' },
         'state-dir': { type: 'string' },
+        token: { type: 'string' },
       },
       0,
     );
-    if (values['control-plane'] !== undefined) return runWithControlPlane(values);
+    if (values['control-plane'] !== undefined)
+      return runWithControlPlane(values, process.env.ALDER_JOIN_TOKEN);
+    if (values.token !== undefined) throw usageError('--token goes with --control-plane', 'proxy');
     const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
     const log = createLogger({
       fields:
@@ -110,10 +120,11 @@ interface ControlPlaneFlags {
   'outbound-proxy'?: string | undefined;
   snapshot?: string | undefined;
   config?: string | undefined;
+  token?: string | undefined;
 }
 
 /** `--control-plane`: the agent holds the stream and drives the proxy. */
-async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
+async function runWithControlPlane(values: ControlPlaneFlags, envToken: string | undefined): Promise<number> {
   if (values.snapshot !== undefined || values.config !== undefined) {
     throw usageError(
       '--control-plane takes no --snapshot or --config: the control plane sends the config',
@@ -124,9 +135,10 @@ async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
   const cp = hostPort(address, '--control-plane');
   const workload = parseWorkload(values.workload);
   const tls = tlsFiles(values);
-  if (tls === undefined) {
+  const token = values.token ?? envToken;
+  if (tls !== undefined && values.token !== undefined) {
     throw usageError(
-      '--control-plane needs --cert, --key and --ca (the workload certificate and the mesh CA)',
+      'give --token (the proxy gets its certificate) or --cert, --key and --ca, not both',
       'proxy',
     );
   }
@@ -138,7 +150,25 @@ async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
   const stateDir = resolve(
     values['state-dir'] ?? join('.alder', 'proxy', `${workload.namespace}-${workload.name}`),
   );
-  const { ProxyAgent, fileCredentials } = await import('../../agent/index.ts');
+  const { ProxyAgent, fileCredentials, WorkloadCertificate } = await import('../../agent/index.ts');
+  let credentials: Credentials;
+  let certificate: WorkloadCertificateType | undefined;
+  if (tls !== undefined) {
+    credentials = fileCredentials(tls, (path) => readFileSync(path, 'utf8'));
+  } else {
+    certificate = WorkloadCertificate.load(stateDir, workload);
+    if (certificate === undefined) {
+      if (token === undefined) {
+        throw usageError(
+          `no certificate for ${workload.namespace}/${workload.name} in ${stateDir}: join with --token TOKEN (from \`alder token create\`), or give --cert, --key and --ca`,
+          'proxy',
+        );
+      }
+      certificate = await WorkloadCertificate.join(stateDir, cp, token, workload);
+      log.info('joined the mesh', { identity: certificate.spiffeId(), expires: certificate.expiry() });
+    }
+    credentials = certificate;
+  }
   const p = new WorkloadProxy({ admin, log, dispatch });
   const adminUrl = await p.startAdmin(admin.host, admin.port);
   const agent = new ProxyAgent({
@@ -146,11 +176,12 @@ async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
     workload,
     outboundProxy: outboundProxy === null ? null : { address: outboundProxy.host, port: outboundProxy.port },
     stateDir,
-    credentials: fileCredentials(tls, (path) => readFileSync(path, 'utf8')),
+    credentials,
     proxy: p,
     log,
   });
   await agent.start();
+  certificate?.keepFresh(cp, workload, log, () => agent.credentialsChanged());
   const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
   const first = await Promise.race([agent.serving.then(() => undefined), stopped]);
   if (first === undefined) {
@@ -163,6 +194,7 @@ async function runWithControlPlane(values: ControlPlaneFlags): Promise<number> {
   }
   const signal = first ?? (await stopped);
   log.info('shutting down', { signal: String(signal[0] ?? '') });
+  certificate?.stop();
   agent.stop();
   await p.close();
   return 0;

@@ -18,6 +18,11 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.StoreGone]: 410,
   [ErrorCode.MethodNotAllowed]: 405,
   [ErrorCode.StoreUnavailable]: 503,
+  [ErrorCode.CsrInvalid]: 400,
+  [ErrorCode.TokenInvalid]: 401,
+  [ErrorCode.TokenRefused]: 403,
+  [ErrorCode.TokenLimit]: 429,
+  [ErrorCode.Forbidden]: 403,
 };
 
 /** Reads the whole body, refusing more than `maxBytes` with 413 before buffering it all. */

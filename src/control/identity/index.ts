@@ -1,6 +1,5 @@
 // The control plane's side of workload identity: join tokens (the mesh CA itself is src/identity).
 
-export { formatJoinToken, type ParsedJoinToken, parseJoinToken } from './join-token-format.ts';
 export {
   type CreateTokenRequest,
   DEFAULT_TOKEN_TTL_MS,

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { JoinTokens, parseJoinToken } from './index.ts';
+import { parseJoinToken } from '../../identity/index.ts';
+import { JoinTokens } from './index.ts';
 
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
 const SA_A = { namespace: 'shop', serviceAccount: 'sa-a' };

@@ -5,8 +5,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { AlderError, ErrorCode } from '../../config/index.ts';
-import { checkWorkloadIdentity, type WorkloadIdentity } from '../../identity/index.ts';
-import { formatJoinToken, parseJoinToken } from './join-token-format.ts';
+import {
+  checkWorkloadIdentity,
+  formatJoinToken,
+  parseJoinToken,
+  type WorkloadIdentity,
+} from '../../identity/index.ts';
 
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
 /** Bootstrap secrets should not live long: a week at most (kubeadm's default is a day). */
@@ -169,7 +173,7 @@ export class JoinTokens {
       if (row.uses_left !== null && row.uses_left <= 0) {
         throw refused(
           'used-up',
-          `join token ${row.id} has been used ${row.uses} times, all it allows`,
+          `join token ${row.id} has been used ${row.uses === 1 ? 'once' : `${row.uses} times`}, all it allows`,
           'create a new token, with more --uses if needed',
         );
       }

@@ -3,7 +3,7 @@
 // hash lets a joining proxy check the control plane's root before it sends the secret, as
 // `kubeadm join --discovery-token-ca-cert-hash` does.
 
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode } from '../config/core.ts';
 
 export const TOKEN_PREFIX = 'alder1';
 const FORMAT = /^alder1\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})\.([0-9a-f]{64})$/;

@@ -1,0 +1,314 @@
+// The workload's certificate, as its proxy holds it: the key made here and never sent, the chain
+// the mesh CA issued for a CSR, and the trust bundle, kept in the state folder (key mode 0600, each
+// file replaced whole) so that a restarted proxy keeps its identity. Joins with a token (after
+// checking the control plane's root against the hash the token carries) and renews at half-life
+// with the current certificate.
+
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { AlderError, ErrorCode } from '../config/core.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { ProxyTls, WorkloadRef } from '../wire/index.ts';
+import type { Credentials } from './proxy-agent.ts';
+
+const KEY = 'key.pem';
+const CHAIN = 'cert-chain.pem';
+const BUNDLE = 'root-cert.pem';
+const IDENTITY = 'identity.json';
+
+export interface ControlPlaneAddress {
+  host: string;
+  port: number;
+}
+
+interface CertificateAnswer {
+  workload: WorkloadRef;
+  spiffeId: string;
+  certificateChain: string;
+  trustBundle: string;
+  notAfter: string;
+}
+
+export class WorkloadCertificate implements Credentials {
+  readonly files: ProxyTls;
+  readonly #dir: string;
+  #pem: { cert: string; key: string; ca: string };
+  #renewal: NodeJS.Timeout | undefined;
+
+  private constructor(dir: string, pem: { cert: string; key: string; ca: string }) {
+    this.#dir = dir;
+    this.#pem = pem;
+    this.files = { certFile: join(dir, CHAIN), keyFile: join(dir, KEY), caFile: join(dir, BUNDLE) };
+  }
+
+  /** The certificate saved for this workload, if it is still valid for another minute. */
+  static load(dir: string, workload: WorkloadRef): WorkloadCertificate | undefined {
+    try {
+      const saved = JSON.parse(readFileSync(join(dir, IDENTITY), 'utf8')) as { workload?: WorkloadRef };
+      if (saved.workload?.namespace !== workload.namespace || saved.workload?.name !== workload.name)
+        return undefined;
+      const pem = {
+        cert: readFileSync(join(dir, CHAIN), 'utf8'),
+        key: readFileSync(join(dir, KEY), 'utf8'),
+        ca: readFileSync(join(dir, BUNDLE), 'utf8'),
+      };
+      const c = new WorkloadCertificate(dir, pem);
+      const expiry = c.notAfter();
+      return expiry !== undefined && expiry.getTime() > Date.now() + 60_000 ? c : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Joins: fetches the trust bundle, checks that one of its roots has the hash the token carries
+   * (else the control plane is not the one the token came from: the secret is not sent), then
+   * sends the token and a CSR over a connection verified against that root.
+   */
+  static async join(
+    dir: string,
+    cp: ControlPlaneAddress,
+    token: string,
+    workload: WorkloadRef,
+  ): Promise<WorkloadCertificate> {
+    const { parseJoinToken, createKeyAndCsr } = await import('../identity/index.ts');
+    const { caFingerprint } = parseJoinToken(token);
+    const bundleAnswer = (await call(cp, 'GET', '/alder/v1/trust-bundle', undefined, {})) as {
+      trustBundle: string;
+    };
+    const bundle = String(bundleAnswer.trustBundle ?? '');
+    if (!rootsOf(bundle).some((der) => fingerprintOf(der) === caFingerprint)) {
+      throw new AlderError(
+        ErrorCode.TokenRefused,
+        `the control plane at ${cp.host}:${cp.port} does not hold the CA the token names (${caFingerprint.slice(0, 19)}…): the token was not sent`,
+        { hint: 'check --control-plane, or create a token on this control plane with `alder token create`' },
+      );
+    }
+    const { keyPem, csrPem } = await createKeyAndCsr();
+    const answer = (await call(
+      cp,
+      'POST',
+      '/alder/v1/join',
+      { token, workload: `${workload.namespace}/${workload.name}`, csr: csrPem },
+      { ca: bundle },
+    )) as CertificateAnswer;
+    return WorkloadCertificate.#save(dir, workload, {
+      cert: answer.certificateChain,
+      key: keyPem,
+      ca: answer.trustBundle,
+    });
+  }
+
+  /** Renews with the current certificate; the new key and chain replace the old ones on disk. */
+  async renew(cp: ControlPlaneAddress, workload: WorkloadRef): Promise<void> {
+    const { createKeyAndCsr } = await import('../identity/index.ts');
+    const spiffeId = this.spiffeId();
+    const { keyPem, csrPem } = await createKeyAndCsr(spiffeId);
+    const answer = (await call(
+      cp,
+      'POST',
+      '/alder/v1/certificates',
+      { workload: `${workload.namespace}/${workload.name}`, csr: csrPem },
+      { ca: this.#pem.ca, cert: this.#pem.cert, key: this.#pem.key },
+    )) as CertificateAnswer;
+    const next = WorkloadCertificate.#save(this.#dir, workload, {
+      cert: answer.certificateChain,
+      key: keyPem,
+      ca: answer.trustBundle,
+    });
+    this.#pem = next.#pem;
+  }
+
+  /**
+   * Renews at half of the certificate's life (then retries with back-off until it works), and calls
+   * `onRenewed` so the proxy takes the new one for new connections.
+   */
+  keepFresh(
+    cp: ControlPlaneAddress,
+    workload: WorkloadRef,
+    log: Logger,
+    onRenewed: () => Promise<void>,
+  ): void {
+    const schedule = (delayMs: number) => {
+      clearTimeout(this.#renewal);
+      this.#renewal = setTimeout(run, Math.min(Math.max(delayMs, 0), 2 ** 31 - 1));
+      this.#renewal.unref();
+    };
+    let failures = 0;
+    const run = () => {
+      this.renew(cp, workload).then(
+        async () => {
+          failures = 0;
+          log.info('certificate renewed', { expires: this.expiry() });
+          await onRenewed();
+          schedule(this.#halfLifeFromNow());
+        },
+        (err: unknown) => {
+          failures++;
+          const retryMs = Math.min(60_000, 1000 * 2 ** Math.min(failures, 6));
+          log.warn('cannot renew the certificate; retrying', { error: (err as Error).message, retryMs });
+          schedule(retryMs);
+        },
+      );
+    };
+    schedule(this.#halfLifeFromNow());
+  }
+
+  stop(): void {
+    clearTimeout(this.#renewal);
+  }
+
+  pem(): { cert: string; key: string; ca: string } {
+    return this.#pem;
+  }
+
+  version(): string {
+    return createHash('sha256').update(this.#pem.cert).update(this.#pem.ca).digest('hex').slice(0, 16);
+  }
+
+  expiry(): string | undefined {
+    return this.notAfter()?.toISOString();
+  }
+
+  notAfter(): Date | undefined {
+    try {
+      return new X509Certificate(this.#pem.cert).validToDate;
+    } catch {
+      return undefined;
+    }
+  }
+
+  spiffeId(): string {
+    const san = new X509Certificate(this.#pem.cert).subjectAltName ?? '';
+    const uri = san.split(', ').find((p) => p.startsWith('URI:spiffe://'));
+    if (uri === undefined) throw new Error('the workload certificate has no SPIFFE ID');
+    return uri.slice(4);
+  }
+
+  #halfLifeFromNow(): number {
+    const c = new X509Certificate(this.#pem.cert);
+    const from = c.validFromDate.getTime();
+    const to = c.validToDate.getTime();
+    return from + (to - from) / 2 - Date.now();
+  }
+
+  static #save(
+    dir: string,
+    workload: WorkloadRef,
+    pem: { cert: string; key: string; ca: string },
+  ): WorkloadCertificate {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeWhole(join(dir, KEY), pem.key, 0o600);
+    writeWhole(join(dir, CHAIN), pem.cert, 0o644);
+    writeWhole(join(dir, BUNDLE), pem.ca, 0o644);
+    writeWhole(join(dir, IDENTITY), JSON.stringify({ workload }), 0o644);
+    return new WorkloadCertificate(dir, pem);
+  }
+}
+
+function writeWhole(path: string, text: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+function rootsOf(bundle: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of bundle.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)) {
+    try {
+      out.push(new X509Certificate(m[0]).raw);
+    } catch {
+      // not a certificate: ignored
+    }
+  }
+  return out;
+}
+
+function fingerprintOf(der: Buffer): string {
+  return `sha256:${createHash('sha256').update(der).digest('hex')}`;
+}
+
+/** One JSON request to the mesh port; an error answer becomes an AlderError with its code and hint. */
+function call(
+  cp: ControlPlaneAddress,
+  method: string,
+  path: string,
+  body: unknown,
+  tls: { ca?: string; cert?: string; key?: string },
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        host: cp.host,
+        port: cp.port,
+        method,
+        path,
+        agent: false,
+        timeout: 10_000,
+        minVersion: 'TLSv1.3',
+        // Before the bundle is known nothing secret is sent; after, the server is verified against it.
+        rejectUnauthorized: tls.ca !== undefined,
+        ...(isIP(cp.host) === 0 ? { servername: cp.host } : {}),
+        ...tls,
+        headers: {
+          accept: 'application/json',
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > 1024 * 1024) req.destroy(new Error('the control plane answered more than 1 MiB'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          } catch {
+            reject(new Error(`the control plane answered ${res.statusCode} with a body that is not JSON`));
+            return;
+          }
+          if ((res.statusCode ?? 500) >= 400) {
+            const code = Object.values(ErrorCode).includes(parsed.code as ErrorCode)
+              ? (parsed.code as ErrorCode)
+              : ErrorCode.Internal;
+            reject(
+              new AlderError(code, String(parsed.message ?? `the control plane answered ${res.statusCode}`), {
+                ...(typeof parsed.hint === 'string' ? { hint: parsed.hint } : {}),
+              }),
+            );
+            return;
+          }
+          resolve(parsed);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from the control plane at ${cp.host}:${cp.port} within 10s`)),
+    );
+    req.on('error', (err) =>
+      reject(
+        err instanceof AlderError
+          ? err
+          : new AlderError(
+              ErrorCode.ServerUnreachable,
+              `cannot reach the control plane at ${cp.host}:${cp.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+              {
+                hint: 'check --control-plane (the mesh port, 15012 by default)',
+              },
+            ),
+      ),
+    );
+    req.end(payload);
+  });
+}
