@@ -9,116 +9,34 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { okApp } from './connection-kit.ts';
-import {
-  alder,
-  eventually,
-  type RunningControlPlane,
-  type RunningProxy,
-  removeDir,
-  startControlPlane,
-  startProxy,
-  tempDir,
-} from './harness.ts';
-import { curl } from './mesh-fixture.ts';
-import { clientWebYaml, workloadEntry } from './mesh-yaml.ts';
+import { type JoinedMesh, startJoinedMesh, steadyLoad, virtualServiceHeader } from './control-plane-kit.ts';
+import { alder, eventually, removeDir, startProxy, tempDir } from './harness.ts';
+import { workloadEntry } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.92.1';
 const WEB = '127.0.92.2';
 const SPARE = '127.0.92.3';
 
-function virtualServiceHeader(value: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.svc.cluster.local]
-  http:
-  - headers: {response: {set: {x-route: ${value}}}}
-    route: [{destination: {host: web.shop.svc.cluster.local}}]
-`;
-}
-
-/** Plain HTTP/1.1 through the client's forward proxy, counting every answer that is not 200. */
-function steadyLoad(): { stop(): Promise<{ ok: number; failed: string[] }> } {
-  let running = true;
-  let ok = 0;
-  const failed: string[] = [];
-  const loop = (async () => {
-    while (running) {
-      const r = await curl([
-        '-s',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        '-x',
-        `http://${CLIENT}:15001`,
-        'http://web.shop:8080/',
-      ]);
-      if (r.body === '200') ok++;
-      else failed.push(`${r.status} ${r.body}`);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { ok, failed };
-    },
-  };
-}
-
 describe('proxies join a control plane with tokens', () => {
   let dir: string;
-  let cp: RunningControlPlane;
-  let app: Awaited<ReturnType<typeof okApp>>;
-  const proxies: RunningProxy[] = [];
-  let meshPort: string;
-
-  const cli = (args: string[], stdin?: string) =>
-    alder(args, {
-      server: cp.url,
-      env: { ALDER_DATA_DIR: cp.dataDir },
-      ...(stdin === undefined ? {} : { stdin }),
-    });
-  const createToken = async (sa: string, extra: string[] = []) => {
-    const r = await cli([
-      'token',
-      'create',
-      '--namespace',
-      'shop',
-      '--service-account',
-      sa,
-      '-o',
-      'json',
-      ...extra,
-    ]);
-    assert.equal(r.code, 0, `want a token for ${sa}; stderr: ${r.stderr}`);
-    return (JSON.parse(r.stdout) as { token: string }).token;
-  };
-  const proxyArgs = (name: string, token: string, outbound = 'none') => [
-    ...['--control-plane', `127.0.0.1:${meshPort}`, '--workload', `shop/${name}`, '--token', token],
-    ...['--state-dir', join(dir, `state-${name}`), '--outbound-proxy', outbound],
-  ];
-  const viaClient = () => curl(['-s', '-i', '-x', `http://${CLIENT}:15001`, 'http://web.shop:8080/']);
+  let mesh: JoinedMesh;
+  const cli = (args: string[], stdin?: string) => mesh.cli(args, stdin);
+  const createToken = (sa: string, extra: string[] = []) => mesh.createToken(sa, extra);
+  const proxyArgs = (name: string, token: string) => mesh.proxyArgs(name, token);
+  const viaClient = () => mesh.viaClient();
 
   before(async () => {
     dir = tempDir('alder-join-');
-    cp = await startControlPlane({ dataDir: join(dir, 'cp') });
-    meshPort = new URL(cp.meshUrl as string).port;
-    app = await okApp();
-    const yaml = `${clientWebYaml({ client: CLIENT, web: WEB, appPort: app.port })}---\n${workloadEntry('spare', 'shop', SPARE)}`;
-    const applied = await cli(['apply', '-f', '-'], yaml);
-    assert.equal(applied.code, 0, `want the mesh applied; stderr: ${applied.stderr}`);
-    proxies.push(await startProxy(proxyArgs('web', await createToken('web'))));
-    proxies.push(await startProxy(proxyArgs('client', await createToken('client'), `${CLIENT}:15001`)));
+    mesh = await startJoinedMesh({
+      dir,
+      client: CLIENT,
+      web: WEB,
+      yaml: workloadEntry('spare', 'shop', SPARE),
+    });
   });
 
   after(async () => {
-    await Promise.all(proxies.map((p) => p.stop()));
-    app?.server.close();
-    await cp?.stop();
+    await mesh?.stop();
     removeDir(dir);
   });
 
@@ -193,7 +111,7 @@ describe('proxies join a control plane with tokens', () => {
     assert.match(await tryJoin(revoked, 'revoked'), /revoked/i);
     const once = await createToken('spare', ['--uses', '1']);
     const spareArgs = (state: string) => [
-      ...['--control-plane', `127.0.0.1:${meshPort}`, '--workload', 'shop/spare', '--token', once],
+      ...['--control-plane', `127.0.0.1:${mesh.meshPort}`, '--workload', 'shop/spare', '--token', once],
       ...['--state-dir', join(dir, state), '--outbound-proxy', 'none'],
     ];
     const spare = await startProxy(spareArgs('spare-1'));
@@ -207,7 +125,7 @@ describe('proxies join a control plane with tokens', () => {
   });
 
   it('apply --wait returns with a route change in force at every proxy, and no request failed meanwhile', async () => {
-    const load = steadyLoad();
+    const load = steadyLoad(CLIENT);
     const r = await cli(['apply', '--wait', '--timeout', '20s', '-f', '-'], virtualServiceHeader('waited'));
     assert.equal(r.code, 0, `want apply --wait to succeed; stderr: ${r.stderr}`);
     assert.match(r.stderr, /all 2 proxies run revision \d+/, `want the wait's outcome; got ${r.stderr}`);
@@ -218,14 +136,14 @@ describe('proxies join a control plane with tokens', () => {
   });
 
   it('keeps serving with zero failures when the control plane is killed (-9) and restarted under load', async () => {
-    const load = steadyLoad();
-    await cp.kill();
+    const load = steadyLoad(CLIENT);
+    const restarted = mesh.restartControlPlane(true);
     await eventually(
-      'requests served with the control plane gone',
+      'requests served with the control plane gone or restarting',
       async () => ((await viaClient()).status === 200 ? true : undefined),
       5000,
     );
-    cp = await startControlPlane({ dataDir: cp.dataDir, args: ['--mesh-listen', `127.0.0.1:${meshPort}`] });
+    await restarted;
     await eventually(
       'both proxies reconnected',
       async (seen) => {

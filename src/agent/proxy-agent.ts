@@ -34,6 +34,8 @@ export interface Credentials {
   pem(): { cert: string; key: string; ca: string };
   /** ISO 8601 expiry of the current certificate. */
   expiry(): string | undefined;
+  /** Takes the trust bundle the control plane pushed (absent: the bundle is a file the operator owns). */
+  useTrustBundle?(pem: string): void;
 }
 
 export interface AgentOptions {
@@ -121,8 +123,15 @@ export class ProxyAgent {
 
   async #onPush(push: Push): Promise<string | undefined> {
     const next = applyDelta(this.#held, push.resources);
+    const before = this.#held.bundle.get('trust-bundle');
+    const bundle = next.bundle.get('trust-bundle');
+    const isNewBundle = bundle !== undefined && bundle.version !== before?.version;
+    if (isNewBundle) this.#useBundle(bundle.body.pem);
     const refused = await this.#applySet(next);
-    if (refused !== undefined) return refused;
+    if (refused !== undefined) {
+      if (isNewBundle && before !== undefined) this.#useBundle(before.body.pem);
+      return refused;
+    }
     this.#held = next;
     this.#revision = push.revision;
     try {
@@ -136,6 +145,18 @@ export class ProxyAgent {
     this.#firstApplied?.();
     return undefined;
   }
+
+  #useBundle(pem: string): void {
+    if (this.#o.credentials.useTrustBundle === undefined) {
+      if (!this.#bundleIgnored)
+        this.#o.log.info('the trust bundle is the --ca file given; the pushed one is not used');
+      this.#bundleIgnored = true;
+      return;
+    }
+    this.#o.credentials.useTrustBundle(pem);
+  }
+
+  #bundleIgnored = false;
 
   /** Undefined when the proxy took the snapshot, else its reason. */
   async #applySet(set: ResourceSet): Promise<string | undefined> {

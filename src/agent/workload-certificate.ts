@@ -161,6 +161,13 @@ export class WorkloadCertificate implements Credentials {
     clearTimeout(this.#renewal);
   }
 
+  /** A new trust bundle from the control plane (a root rotation): used for connections from now on. */
+  useTrustBundle(pem: string): void {
+    if (pem === this.#pem.ca) return;
+    writeWhole(join(this.#dir, BUNDLE), pem, 0o644);
+    this.#pem = { ...this.#pem, ca: pem };
+  }
+
   pem(): { cert: string; key: string; ca: string } {
     return this.#pem;
   }
@@ -188,11 +195,13 @@ export class WorkloadCertificate implements Credentials {
     return uri.slice(4);
   }
 
+  /**
+   * Half of what is left of the certificate's life: half-life for one just issued (its notBefore is
+   * backdated for clock skew, so it does not count), sooner for one read back after a restart.
+   */
   #halfLifeFromNow(): number {
-    const c = new X509Certificate(this.#pem.cert);
-    const from = c.validFromDate.getTime();
-    const to = c.validToDate.getTime();
-    return from + (to - from) / 2 - Date.now();
+    const to = new X509Certificate(this.#pem.cert).validToDate.getTime();
+    return (to - Date.now()) / 2;
   }
 
   static #save(

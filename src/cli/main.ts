@@ -41,6 +41,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {
+    name: 'ca',
+    summary: "show the mesh CA's roots, or rotate the root",
+    load: async () => (await import('./commands/ca.ts')).ca,
+  },
+  {
     name: 'proxy-status',
     summary: 'show every connected proxy and whether it runs the latest config',
     load: async () => (await import('./commands/proxy-status.ts')).proxyStatus,

@@ -36,6 +36,8 @@ export interface ControlPlaneOptions {
     tls?: { key: string; cert: string; ca: string };
     debounceMs?: number;
   };
+  /** Lifetime of workload certificates (24 h by default); proxies renew at half of it. */
+  workloadCertTtlMs?: number;
   /** An operator's plug-in CA folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: the CA's own root in `<dataDir>/ca`. */
   caDir?: string;
 }
@@ -56,14 +58,6 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { log } = options;
   const store = new SqliteStore({ path: join(options.dataDir, 'alder.db') });
-  const distributor =
-    options.mesh === undefined
-      ? undefined
-      : new Distributor({
-          store,
-          log: log.with({ component: 'push' }),
-          ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
-        });
   let ca: CertificateAuthority;
   let tokens: JoinTokens;
   try {
@@ -71,6 +65,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       dir: join(options.dataDir, 'ca'),
       trustDomain: 'cluster.local',
       ...(options.caDir === undefined ? {} : { pluginDir: options.caDir }),
+      ...(options.workloadCertTtlMs === undefined ? {} : { workloadTtlMs: options.workloadCertTtlMs }),
     });
     tokens = new JoinTokens({
       path: join(options.dataDir, 'tokens.db'),
@@ -80,7 +75,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await store.close();
     throw err;
   }
+  const distributor =
+    options.mesh === undefined
+      ? undefined
+      : new Distributor({
+          store,
+          log: log.with({ component: 'push' }),
+          trustBundle: () => ca.trustBundle(),
+          ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
+        });
+  let mesh: Server | undefined;
+  const onRootRotated = async () => {
+    log.info('root rotated: pushing the new trust bundle', { fingerprint: ca.fingerprint() });
+    distributor?.refresh();
+    if (mesh !== undefined && options.mesh !== undefined && options.mesh.tls === undefined) {
+      mesh.setSecureContext(await meshCertificate(ca, options.mesh.listen.host, options.mesh.names ?? []));
+    }
+  };
   const api = createApiServer({
+    onRootRotated,
     store,
     tokens,
     ca,
@@ -97,7 +110,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw err;
   }
   const url = `http://${hostPortOf(api.server.address() as AddressInfo)}`;
-  let mesh: Server | undefined;
   let meshUrl: string | undefined;
   if (options.mesh !== undefined && distributor !== undefined) {
     try {

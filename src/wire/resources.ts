@@ -14,8 +14,11 @@ import {
   WIRE_VERSION,
 } from './snapshot.ts';
 
-/** In the order a proxy applies them: the identity, then what listeners and routes refer to. */
-export const RESOURCE_TYPES = ['proxy', 'cluster', 'endpoints', 'route', 'listener'] as const;
+/**
+ * In the order a proxy applies them: the identity and the mesh's trust bundle (as SDS's ROOTCA),
+ * then what listeners and routes refer to.
+ */
+export const RESOURCE_TYPES = ['proxy', 'bundle', 'cluster', 'endpoints', 'route', 'listener'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** The one `proxy` resource: who the proxy is and the mesh-wide settings. */
@@ -24,8 +27,14 @@ export interface ProxyResource {
   mesh: MeshSettings;
 }
 
+/** The one `bundle` resource: every root the mesh trusts now, PEM (two during a root rotation). */
+export interface BundleResource {
+  pem: string;
+}
+
 export interface ResourceBodies {
   proxy: ProxyResource;
+  bundle: BundleResource;
   /** A cluster without its endpoints (they are the `endpoints` resource of the same name). */
   cluster: Cluster;
   endpoints: Endpoint[];
@@ -46,6 +55,7 @@ export type ResourceSet = { [T in ResourceType]: Map<string, WireResource<T>> };
 export function emptyResourceSet(): ResourceSet {
   return {
     proxy: new Map(),
+    bundle: new Map(),
     cluster: new Map(),
     endpoints: new Map(),
     route: new Map(),

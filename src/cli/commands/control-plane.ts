@@ -2,7 +2,7 @@
 // then shuts down gracefully. Logs JSON lines; the first `control plane ready` line carries the URL.
 
 import { once } from 'node:events';
-import { AlderError, ErrorCode } from '../../config/index.ts';
+import { AlderError, ErrorCode, parseDurationMs } from '../../config/index.ts';
 import { startControlPlane } from '../../control/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
 import { VERSION } from '../../version.ts';
@@ -20,7 +20,8 @@ Stops gracefully on SIGTERM or SIGINT.
 
 Usage:
   alder control-plane [--listen HOST:PORT] [--mesh-listen HOST:PORT|none] [--mesh-name NAME ...]
-                      [--data-dir DIR] [--ca-dir DIR] [--max-body-bytes N]
+                      [--data-dir DIR] [--ca-dir DIR] [--workload-cert-ttl DURATION]
+                      [--max-body-bytes N]
 
 Options:
   --listen HOST:PORT    address to serve on (default: ${DEFAULT_LISTEN}; port 0 picks one)
@@ -32,6 +33,8 @@ Options:
   --data-dir DIR        where the store lives (default: $ALDER_DATA_DIR or ./.alder)
   --ca-dir DIR          an operator's CA (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem,
                         as Istio's plug-in CA); default: the mesh's own root in DATA-DIR/ca
+  --workload-cert-ttl D lifetime of the certificates workloads get (default 24h; proxies renew at
+                        half of it)
   --max-body-bytes N    largest request body accepted (default: ${DEFAULT_MAX_BODY_BYTES})
 `,
   async run(argv, io) {
@@ -43,12 +46,24 @@ Options:
         'data-dir': { type: 'string' },
         'ca-dir': { type: 'string' },
         'mesh-listen': { type: 'string' },
+        'workload-cert-ttl': { type: 'string' },
         'mesh-name': { type: 'string', multiple: true },
         'max-body-bytes': { type: 'string' },
       },
       0,
     );
     const listen = parseListen(values.listen ?? DEFAULT_LISTEN);
+    const ttlText = values['workload-cert-ttl'];
+    const workloadCertTtlMs = ttlText === undefined ? undefined : parseDurationMs(ttlText);
+    if (workloadCertTtlMs !== undefined && workloadCertTtlMs < 10_000) {
+      throw usageError(`--workload-cert-ttl must be at least 10s, got ${ttlText}`, 'control-plane');
+    }
+    if (ttlText !== undefined && workloadCertTtlMs === undefined) {
+      throw usageError(
+        `--workload-cert-ttl must be a duration such as 24h, got ${JSON.stringify(ttlText)}`,
+        'control-plane',
+      );
+    }
     const meshText = values['mesh-listen'] ?? DEFAULT_MESH_LISTEN;
     const meshListen = meshText === 'none' ? undefined : parseListen(meshText, '--mesh-listen');
     const maxBodyBytes = Number(values['max-body-bytes'] ?? DEFAULT_MAX_BODY_BYTES);
@@ -69,6 +84,7 @@ Options:
         maxBodyBytes,
         log,
         ...(caDir === undefined ? {} : { caDir }),
+        ...(workloadCertTtlMs === undefined ? {} : { workloadCertTtlMs }),
         ...(meshListen === undefined
           ? {}
           : { mesh: { listen: meshListen, names: values['mesh-name'] ?? [] } }),

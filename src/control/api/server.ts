@@ -9,6 +9,7 @@ import { VERSION } from '../../version.ts';
 import type { JoinTokens } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 import { handleApply, handleDelete } from './apply.ts';
+import { CA_PATH, handleCa } from './ca.ts';
 import { send, sendError } from './http-io.ts';
 import { parseResourcePath } from './paths.ts';
 import { handleResource, type ResourceContext } from './resources.ts';
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** After a root rotation through the API (push the bundle, renew the serving certificate). */
+  onRootRotated?: () => Promise<void>;
   /** Proxy status and push metrics, when the control plane distributes config. */
   distributor?: { status(): unknown[]; metricsText(): string; readonly revision: number };
   /** Join tokens, served on /alder/v1/tokens when given. */
@@ -71,6 +74,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       return path === '/alder/v1/apply'
         ? handleApply(req, res, store, maxBodyBytes)
         : handleDelete(req, res, store, maxBodyBytes);
+    }
+    if (path === CA_PATH || path.startsWith(`${CA_PATH}/`)) {
+      return handleCa(req, res, path, {
+        ca: options.ca,
+        ...(options.onRootRotated === undefined ? {} : { onRootRotated: options.onRootRotated }),
+      });
     }
     if (path === TOKENS_PATH || path.startsWith(`${TOKENS_PATH}/`)) {
       return handleTokens(req, res, path, { tokens: options.tokens, ca: options.ca });

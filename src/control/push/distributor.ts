@@ -31,6 +31,8 @@ export interface DistributorOptions {
   debounceMs?: number;
   /** Longest a burst of changes can delay a push (Istio's PILOT_DEBOUNCE_MAX is 10 s; ours is 1 s). */
   maxDelayMs?: number;
+  /** The mesh's trust bundle now (PEM), pushed to every proxy. */
+  trustBundle?: () => string;
 }
 
 export interface ProxyStatus {
@@ -66,6 +68,7 @@ export class Distributor {
   readonly #log: Logger;
   readonly #debounceMs: number;
   readonly #maxDelayMs: number;
+  readonly #trustBundle: () => string | undefined;
   readonly #mirror = new ConfigMirror();
   readonly #resources = new ProxyResources();
   readonly #sessions = new Map<string, ProxySession>();
@@ -82,12 +85,18 @@ export class Distributor {
     this.#log = options.log;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#maxDelayMs = options.maxDelayMs ?? 1000;
+    this.#trustBundle = options.trustBundle ?? (() => undefined);
   }
 
   async start(): Promise<void> {
     await this.#mirror.start(this.#store, () => this.#changed());
-    this.#resources.update(this.#mirror.resources());
+    this.#resources.update(this.#mirror.resources(), this.#trustBundle());
     this.#generationRevision = this.#mirror.revision;
+  }
+
+  /** Something besides the store changed (the trust bundle): every proxy gets it. */
+  refresh(): void {
+    this.#changed();
   }
 
   stop(): void {
@@ -162,7 +171,7 @@ export class Distributor {
   #compute(): void {
     this.#changeSeenAt = this.#pendingSince ?? performance.now();
     this.#pendingSince = undefined;
-    this.#resources.update(this.#mirror.resources());
+    this.#resources.update(this.#mirror.resources(), this.#trustBundle());
     this.#generationRevision = this.#mirror.revision;
     for (const s of this.#sessions.values()) if (s.hello !== undefined) this.#pushTo(s);
     this.#log.debug('config generation pushed', {

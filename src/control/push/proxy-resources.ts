@@ -21,6 +21,7 @@ import {
   resourcesOf,
   type WireResource,
   type WorkloadRef,
+  wireResource,
 } from '../../wire/index.ts';
 
 export interface ProxyDesired {
@@ -39,9 +40,14 @@ export class ProxyResources {
   /** Shapes compiled in this generation, for metrics and the benchmark. */
   compiledShapes = 0;
 
-  /** A new config generation: shapes are compiled again on first use. */
-  update(resources: readonly Resource[]): void {
+  #bundle: WireResource<'bundle'> | undefined;
+
+  /** A new config generation (or trust bundle): shapes are compiled again on first use. */
+  update(resources: readonly Resource[], trustBundle: string | undefined): void {
     this.#resources = resources;
+    const bundle =
+      trustBundle === undefined ? undefined : wireResource<'bundle'>('trust-bundle', { pem: trustBundle });
+    if (bundle?.version !== this.#bundle?.version) this.#bundle = bundle;
     this.#config = undefined;
     this.#entries = undefined;
     this.#previous = this.#shapes;
@@ -82,6 +88,7 @@ export class ProxyResources {
       for (const [name, r] of mine[type] as Map<string, WireResource>) m.set(name, r);
       (set as Record<ResourceType, Map<string, WireResource>>)[type] = m;
     }
+    if (this.#bundle !== undefined) set.bundle.set(this.#bundle.name, this.#bundle);
     return { set, entry, shape };
   }
 }
