@@ -14,11 +14,12 @@ import { createLogger } from '../src/telemetry/index.ts';
 import { meshCa } from './certs.ts';
 import { okApp } from './connection-kit.ts';
 import { eventually, type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
-import { curl, sidecarEgress, sidecarPort } from './mesh-fixture.ts';
+import { curl, sidecarEgress, sidecarPort, workloadEntryWith, yamlDocs } from './mesh-fixture.ts';
 import { clientWebYaml } from './mesh-yaml.ts';
 
 const CLIENT = '127.0.91.1';
 const WEB = '127.0.91.2';
+const WEB2 = '127.0.91.3';
 const silent = createLogger({ level: 'error' });
 
 async function store(cp: ControlPlane, yaml: string): Promise<number> {
@@ -50,6 +51,7 @@ describe('config pushed by the control plane over the stream', () => {
   let cpTls: { key: string; cert: string; ca: string };
   let meshPort: number;
   const proxies: RunningProxy[] = [];
+  let web2: RunningProxy | undefined;
   let blocker: NetServer;
 
   const startCp = async () => {
@@ -62,8 +64,8 @@ describe('config pushed by the control plane over the stream', () => {
     });
     meshPort = Number(new URL(cp.meshUrl as string).port);
   };
-  const proxyArgs = (name: string, extra: string[] = []) => {
-    const c = issue(`spiffe://cluster.local/ns/shop/sa/${name}`, name);
+  const proxyArgs = (name: string, extra: string[] = [], sa = name) => {
+    const c = issue(`spiffe://cluster.local/ns/shop/sa/${sa}`, name);
     return [
       ...['--control-plane', `127.0.0.1:${meshPort}`, '--workload', `shop/${name}`],
       ...['--cert', c.cert, '--key', c.key, '--ca', c.ca, '--state-dir', join(dir, `state-${name}`)],
@@ -83,15 +85,22 @@ describe('config pushed by the control plane over the stream', () => {
     meshPort = 0;
     await startCp();
     app = await okApp();
-    await store(cp, clientWebYaml({ client: CLIENT, web: WEB, appPort: app.port }));
+    await store(
+      cp,
+      yamlDocs(
+        clientWebYaml({ client: CLIENT, web: WEB, appPort: app.port }),
+        workloadEntryWith({ name: 'web2', address: WEB2, labels: { app: 'web' }, serviceAccount: 'web' }),
+      ),
+    );
     proxies.push(await startProxy(proxyArgs('web', ['--outbound-proxy', 'none'])));
+    web2 = await startProxy(proxyArgs('web2', ['--outbound-proxy', 'none'], 'web'));
     proxies.push(await startProxy(proxyArgs('client', ['--outbound-proxy', `${CLIENT}:15001`])));
     blocker = createNetServer();
     await new Promise<void>((resolve) => blocker.listen(8080, CLIENT, resolve));
   });
 
   after(async () => {
-    await Promise.all(proxies.map((p) => p.stop()));
+    await Promise.all([...proxies, ...(web2 === undefined ? [] : [web2])].map((p) => p.stop()));
     blocker?.close();
     app?.server.close();
     await cp?.stop();
@@ -106,11 +115,14 @@ describe('config pushed by the control plane over the stream', () => {
     const status = cp.distributor?.status() ?? [];
     assert.deepEqual(
       status.map((s) => s.workload).sort(),
-      ['shop/client', 'shop/web'],
-      'want both proxies connected',
+      ['shop/client', 'shop/web', 'shop/web2'],
+      'want every proxy connected',
     );
     for (const s of status) {
-      assert.equal(s.identity, `spiffe://cluster.local/ns/shop/sa/${s.workload.split('/')[1]}`);
+      assert.equal(
+        s.identity,
+        `spiffe://cluster.local/ns/shop/sa/${s.workload === 'shop/web2' ? 'web' : s.workload.split('/')[1]}`,
+      );
       for (const [type, t] of Object.entries(s.types))
         assert.equal(t?.state, 'SYNCED', `${s.workload} ${type}`);
     }
@@ -126,6 +138,40 @@ describe('config pushed by the control plane over the stream', () => {
     );
     const r = await viaClient();
     assert.match(r.headers, /x-route: pushed/, `want the new route's header at once; got ${r.headers}`);
+  });
+
+  it("takes a workload whose proxy is killed out of every caller's endpoints within 5 s, and back when it returns", async () => {
+    const client = proxies[1] as RunningProxy;
+    const web2Endpoints = async () => {
+      const res = await fetch(`${client.admin}/endpoints`);
+      const body = (await res.json()) as { endpoints: { workload: string; cluster: string }[] };
+      return body.endpoints.filter((e) => e.workload === 'web2' && e.cluster.includes('web.shop')).length;
+    };
+    assert.ok((await web2Endpoints()) > 0, 'want web2 among the endpoints of web first');
+    const killed = performance.now();
+    web2?.process.kill('SIGKILL');
+    await eventually(
+      'web2 out of the client proxy endpoints',
+      async () => ((await web2Endpoints()) === 0 ? true : undefined),
+      5000,
+    );
+    const took = performance.now() - killed;
+    assert.ok(took < 5000, `want web2 out of rotation within 5 s, took ${took.toFixed(0)} ms`);
+    web2 = await startProxy(proxyArgs('web2', ['--outbound-proxy', 'none'], 'web'));
+    await eventually(
+      'web2 back in the endpoints',
+      async () => ((await web2Endpoints()) > 0 ? true : undefined),
+      5000,
+    );
+    const stopped = performance.now();
+    await web2.stop();
+    await eventually(
+      'web2 out at once after a clean stop',
+      async () => ((await web2Endpoints()) === 0 ? true : undefined),
+      2000,
+    );
+    assert.ok(performance.now() - stopped < 2000, 'want a clean stop to take the workload out at once');
+    web2 = undefined;
   });
 
   it('keeps the last good config when a proxy refuses a push, and shows NACKED with the reason', async () => {

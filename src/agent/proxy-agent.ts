@@ -10,6 +10,7 @@ import {
   applyDelta,
   assembleSnapshot,
   emptyResourceSet,
+  encodeMessage,
   encodeSnapshot,
   knownVersions,
   type ProxyTls,
@@ -100,8 +101,12 @@ export class ProxyAgent {
       onPush: (push) => this.#onPush(push),
       onError: (e) => this.#o.log.error('the control plane cannot configure this proxy', { ...e }),
       onState: (state, detail) => {
-        if (state === 'connected') this.#o.log.info('connected to the control plane', { at: detail });
-        else
+        if (state === 'connected') {
+          this.#o.log.info('connected to the control plane', { at: detail });
+          const h = this.#health;
+          if (h !== undefined)
+            this.#client?.send(encodeMessage({ health: { workload: this.#o.workload, ...h } }));
+        } else
           this.#o.log.warn('lost the control plane; serving the last config and reconnecting', {
             reason: detail,
           });
@@ -110,9 +115,18 @@ export class ProxyAgent {
     this.#client.start();
   }
 
-  stop(): void {
-    this.#client?.stop();
+  /** Says goodbye to the control plane (the workload leaves rotation at once) and disconnects. */
+  async stop(): Promise<void> {
+    await this.#client?.stop(this.#o.workload);
   }
+
+  /** Reports the app's health (from its probe); the control plane takes it out of rotation when unhealthy. */
+  reportHealth(healthy: boolean, reason: string): void {
+    this.#health = { healthy, reason };
+    this.#client?.send(encodeMessage({ health: { workload: this.#o.workload, healthy, reason } }));
+  }
+
+  #health: { healthy: boolean; reason: string } | undefined;
 
   /** The certificate changed: the proxy takes it with the config it holds. */
   async credentialsChanged(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type Hello,
   LineReader,
   MAX_PLANE_LINE_BYTES,
+  PING_INTERVAL_MS,
   type PlaneMessage,
   type Push,
   STREAM_PATH,
@@ -33,11 +34,15 @@ export interface StreamClientOptions {
   connectTimeoutMs?: number;
 }
 
+const PING = encodeMessage({ ping: {} });
+
 export class StreamClient {
   readonly #o: StreamClientOptions;
   #socket: TLSSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #attempt = 0;
+  #pinger: NodeJS.Timeout | undefined;
+  #isUpgraded = false;
   #stopped = false;
   /** Pushes are applied one at a time, in order. */
   #queue: Promise<void> = Promise.resolve();
@@ -50,10 +55,23 @@ export class StreamClient {
     this.#connect();
   }
 
-  stop(): void {
+  /** Says goodbye (the workload leaves callers' rotation at once), then closes. */
+  async stop(workload?: { namespace: string; name: string }): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#socket?.destroy();
+    clearInterval(this.#pinger);
+    const socket = this.#socket;
+    if (socket === undefined || socket.destroyed) return;
+    if (workload !== undefined && this.#isUpgraded) {
+      await new Promise<void>((resolve) => {
+        const done = setTimeout(resolve, 1000);
+        socket.end(encodeMessage({ goodbye: { workload } }), () => {
+          clearTimeout(done);
+          resolve();
+        });
+      });
+    }
+    socket.destroy();
   }
 
   /** Sends a message if connected (health reports); dropped otherwise, the next hello says it again. */
@@ -112,6 +130,9 @@ export class StreamClient {
         rest = Buffer.from(head.slice(end + 4), 'latin1');
         socket.setKeepAlive(true, 15_000);
         socket.write(encodeMessage({ hello: this.#o.hello() }));
+        this.#isUpgraded = true;
+        clearInterval(this.#pinger);
+        this.#pinger = setInterval(() => socket.write(PING), PING_INTERVAL_MS);
         this.#o.onState('connected', `${this.#o.host}:${this.#o.port}`);
       }
       let got: string[];
@@ -126,6 +147,10 @@ export class StreamClient {
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(timeout);
+      if (this.#socket === socket) {
+        clearInterval(this.#pinger);
+        this.#isUpgraded = false;
+      }
       if (this.#socket === socket) this.#socket = undefined;
       const why = (socket.errored as Error | null)?.message ?? 'stream closed';
       this.#o.onState('disconnected', why);

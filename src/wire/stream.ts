@@ -25,7 +25,14 @@ export type ProxyMessage =
   | { hello: Hello }
   | { ack: { workload: WorkloadRef; nonce: string } }
   | { nack: { workload: WorkloadRef; nonce: string; error: string } }
-  | { health: { workload: WorkloadRef; healthy: boolean; reason: string } };
+  | { health: { workload: WorkloadRef; healthy: boolean; reason: string } }
+  /** Sent every PING_INTERVAL_MS: a control plane that hears nothing for STREAM_SILENCE_MS drops the stream. */
+  | { ping: Record<string, never> }
+  /** The proxy is stopping: its workload leaves callers' rotation now. */
+  | { goodbye: { workload: WorkloadRef } };
+
+export const PING_INTERVAL_MS = 2000;
+export const STREAM_SILENCE_MS = 4000;
 
 export interface Hello {
   workload: WorkloadRef;

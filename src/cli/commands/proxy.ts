@@ -195,7 +195,7 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
   const signal = first ?? (await stopped);
   log.info('shutting down', { signal: String(signal[0] ?? '') });
   certificate?.stop();
-  agent.stop();
+  await agent.stop();
   await p.close();
   return 0;
 }

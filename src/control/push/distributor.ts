@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { AlderError, ErrorCode, isAlderError } from '../../config/index.ts';
+import { AlderError, ErrorCode, isAlderError, type Resource } from '../../config/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
@@ -14,6 +14,7 @@ import {
   RESOURCE_TYPES,
   type ResourceDelta,
   type ResourceType,
+  STREAM_SILENCE_MS,
   type TypeDelta,
   WIRE_VERSION,
   type WireResource,
@@ -72,11 +73,15 @@ export class Distributor {
   readonly #mirror = new ConfigMirror();
   readonly #resources = new ProxyResources();
   readonly #sessions = new Map<string, ProxySession>();
+  /** `namespace/name` → why: workloads whose proxy disconnected or whose app fails its probe. */
+  readonly #down = new Map<string, string>();
   #generationRevision = 0;
   /** When the oldest change not yet computed reached us. */
   #pendingSince: number | undefined;
   #changeSeenAt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #lastSweep = performance.now();
   #nextId = 0;
   #nonce = 0;
 
@@ -89,9 +94,10 @@ export class Distributor {
   }
 
   async start(): Promise<void> {
+    this.#sweeper = setInterval(() => this.#sweep(), STREAM_SILENCE_MS / 4);
+    this.#sweeper.unref();
     await this.#mirror.start(this.#store, () => this.#changed());
-    this.#resources.update(this.#mirror.resources(), this.#trustBundle());
-    this.#generationRevision = this.#mirror.revision;
+    this.#update();
   }
 
   /** Something besides the store changed (the trust bundle): every proxy gets it. */
@@ -100,6 +106,7 @@ export class Distributor {
   }
 
   stop(): void {
+    clearInterval(this.#sweeper);
     clearTimeout(this.#timer);
     this.#mirror.stop();
     for (const s of this.#sessions.values()) s.close('control plane stopping');
@@ -118,6 +125,10 @@ export class Distributor {
       onClose: (s, reason) => {
         this.#sessions.delete(s.id);
         this.#log.info('proxy disconnected', { proxy: s.id, workload: workloadName(s.hello), reason });
+        const name = workloadName(s.hello);
+        const isStillHeld = [...this.#sessions.values()].some((o) => workloadName(o.hello) === name);
+        if (name !== '' && !isStillHeld)
+          this.#setDown(name, s.saidGoodbye ? 'stopped' : `proxy disconnected: ${reason}`);
       },
     });
     this.#sessions.set(id, session);
@@ -171,14 +182,67 @@ export class Distributor {
   #compute(): void {
     this.#changeSeenAt = this.#pendingSince ?? performance.now();
     this.#pendingSince = undefined;
-    this.#resources.update(this.#mirror.resources(), this.#trustBundle());
-    this.#generationRevision = this.#mirror.revision;
+    this.#update();
     for (const s of this.#sessions.values()) if (s.hello !== undefined) this.#pushTo(s);
     this.#log.debug('config generation pushed', {
       revision: this.#generationRevision,
       shapes: this.#resources.compiledShapes,
       proxies: this.#sessions.size,
     });
+  }
+
+  /**
+   * Drops streams silent past STREAM_SILENCE_MS (a proxy whose host went away without a FIN). A
+   * sweep that itself ran late (this process was stalled) only resets the clocks: the silence may
+   * be ours.
+   */
+  #sweep(): void {
+    const now = performance.now();
+    const isLate = now - this.#lastSweep > STREAM_SILENCE_MS / 2;
+    this.#lastSweep = now;
+    for (const s of this.#sessions.values()) {
+      if (isLate) s.lastSeen = now;
+      else if (now - s.lastSeen > STREAM_SILENCE_MS)
+        s.close(`no word from the proxy for ${STREAM_SILENCE_MS / 1000}s`);
+    }
+  }
+
+  /** Config of this generation: WorkloadEntries whose proxy is gone or app unhealthy are withheld. */
+  #update(): void {
+    const all = this.#mirror.resources();
+    const withheld: Resource[] = [];
+    const compiled =
+      this.#down.size === 0
+        ? all
+        : all.filter((r) => {
+            const isDown =
+              r.kind === 'WorkloadEntry' &&
+              this.#down.has(`${r.metadata.namespace ?? 'default'}/${r.metadata.name}`);
+            if (isDown) withheld.push(r);
+            return !isDown;
+          });
+    this.#resources.update(compiled, this.#trustBundle(), withheld);
+    this.#generationRevision = this.#mirror.revision;
+  }
+
+  /** Marks a workload out of (reason) or back in (undefined) every caller's endpoints. */
+  #setDown(workload: string, reason: string | undefined): void {
+    const was = this.#down.get(workload);
+    if (reason === undefined) {
+      if (was === undefined) return;
+      this.#down.delete(workload);
+      this.#log.info('workload back in rotation', { workload });
+    } else {
+      if (was !== undefined) return;
+      this.#down.set(workload, reason);
+      this.#log.info('workload out of rotation', { workload, reason });
+    }
+    this.#changed();
+  }
+
+  /** Workloads withheld from callers' endpoints, with why. */
+  downWorkloads(): Record<string, string> {
+    return Object.fromEntries(this.#down);
   }
 
   #onMessage(s: ProxySession, m: ProxyMessage): void {
@@ -207,7 +271,14 @@ export class Distributor {
       return;
     }
     if ('health' in m) {
+      if (s.hello === undefined) return;
       s.health = { healthy: Boolean(m.health.healthy), reason: String(m.health.reason).slice(0, 1024) };
+      this.#setDown(workloadName(s.hello), s.health.healthy ? undefined : `unhealthy: ${s.health.reason}`);
+      return;
+    }
+    if ('ping' in m) return;
+    if ('goodbye' in m) {
+      s.saidGoodbye = true;
       return;
     }
     s.close('unknown stream message');
@@ -237,6 +308,7 @@ export class Distributor {
     }
     s.hello = hello;
     s.known = hello.known ?? {};
+    if (s.health?.healthy !== false) this.#setDown(workloadName(hello), undefined);
     this.#log.info('proxy connected', { proxy: s.id, workload: workloadName(hello), identity: s.spiffeId });
     this.#pushTo(s, performance.now());
   }

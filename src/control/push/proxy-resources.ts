@@ -34,6 +34,7 @@ export class ProxyResources {
   #config: IndexedConfig | undefined;
   /** `namespace/name` → WorkloadEntry, for this generation. */
   #entries: Map<string, Resource<WorkloadEntrySpec>> | undefined;
+  #withheld: readonly Resource[] = [];
   #resources: readonly Resource[] = [];
   #shapes = new Map<string, Shape>();
   #previous = new Map<string, Shape>();
@@ -43,7 +44,16 @@ export class ProxyResources {
   #bundle: WireResource<'bundle'> | undefined;
 
   /** A new config generation (or trust bundle): shapes are compiled again on first use. */
-  update(resources: readonly Resource[], trustBundle: string | undefined): void {
+  /**
+   * `resources` are compiled; `withheld` are WorkloadEntries left out of every caller's endpoints
+   * (their proxy is gone or their app unhealthy) whose own proxies are still configured.
+   */
+  update(
+    resources: readonly Resource[],
+    trustBundle: string | undefined,
+    withheld: readonly Resource[] = [],
+  ): void {
+    this.#withheld = withheld;
     this.#resources = resources;
     const bundle =
       trustBundle === undefined ? undefined : wireResource<'bundle'>('trust-bundle', { pem: trustBundle });
@@ -59,7 +69,12 @@ export class ProxyResources {
   forWorkload(workload: WorkloadRef, outboundProxy: { address: string; port: number } | null): ProxyDesired {
     this.#config ??= indexConfig(this.#resources);
     const config = this.#config;
-    this.#entries ??= new Map(config.workloadEntries.map((w) => [`${namespaceOf(w)}/${w.metadata.name}`, w]));
+    this.#entries ??= new Map(
+      [...config.workloadEntries, ...(this.#withheld as Resource<WorkloadEntrySpec>[])].map((w) => [
+        `${namespaceOf(w)}/${w.metadata.name}`,
+        w,
+      ]),
+    );
     const found = this.#entries.get(`${workload.namespace}/${workload.name}`);
     const entry = found?.spec?.address !== undefined ? found : findWorkloadEntry(config, workload);
     const own = compileWorkloadPart(config, entry, outboundProxy);

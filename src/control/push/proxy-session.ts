@@ -55,6 +55,10 @@ export class ProxySession {
   lastError: string | undefined;
   refusedSignature: string | undefined;
   health: { healthy: boolean; reason: string } | undefined;
+  /** The proxy said it is stopping: its workload leaves rotation without waiting. */
+  saidGoodbye = false;
+  /** When the proxy last sent anything (performance.now()). */
+  lastSeen = performance.now();
   #closed = false;
 
   constructor(
@@ -76,6 +80,7 @@ export class ProxySession {
         this.close((err as Error).message);
         return;
       }
+      this.lastSeen = performance.now();
       for (const line of got) {
         if (line === '') continue;
         let message: ProxyMessage;
