@@ -5,6 +5,7 @@ import type { ApiClient } from './client.ts';
 
 export const RESOURCE_COLUMNS = [
   ['proxy', 'PROXY'],
+  ['bundle', 'BUNDLE'],
   ['cluster', 'CLUSTERS'],
   ['endpoints', 'ENDPOINTS'],
   ['route', 'ROUTES'],
@@ -15,6 +16,7 @@ export interface ProxyStatusRow {
   id: string;
   workload: string;
   address: string;
+  peer: string;
   identity: string;
   agent: string;
   connectedAt: string;

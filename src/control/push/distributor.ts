@@ -39,7 +39,10 @@ export interface DistributorOptions {
 export interface ProxyStatus {
   id: string;
   workload: string;
+  /** The workload's mesh address (its WorkloadEntry's). */
   address: string;
+  /** Where the proxy's stream comes from. */
+  peer: string;
   identity: string;
   agent: string;
   connectedAt: string;
@@ -152,7 +155,8 @@ export class Distributor {
       rows.push({
         id: s.id,
         workload: workloadName(s.hello),
-        address: s.address,
+        address: s.workloadAddress,
+        peer: s.address,
         identity: s.spiffeId,
         agent: s.hello.agent,
         connectedAt: s.connectedAt.toISOString(),
@@ -331,6 +335,7 @@ export class Distributor {
           { hint: 'join with a token for that service account' },
         );
       }
+      s.workloadAddress = desired.entry.spec?.address ?? '';
       delta = diffResources(s.known, desired.set);
     } catch (err) {
       const message = isAlderError(err) ? err.message : `cannot compile: ${(err as Error).message}`;

@@ -57,6 +57,8 @@ export class ProxySession {
   health: { healthy: boolean; reason: string } | undefined;
   /** The proxy said it is stopping: its workload leaves rotation without waiting. */
   saidGoodbye = false;
+  /** The WorkloadEntry's address, once the proxy is configured. */
+  workloadAddress = '';
   /** When the proxy last sent anything (performance.now()). */
   lastSeen = performance.now();
   #closed = false;
