@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AlderError, apiVersionOf, ErrorCode, parseLabelSelector } from '../../config/index.ts';
 import { admitObject } from '../admission.ts';
+import { checkObjectSize } from '../object-size.ts';
 import type { Store, StoredObject, WatchEvent } from '../store/index.ts';
 import { parseObjectBody, readBody, send } from './http-io.ts';
 import type { ResourcePath } from './paths.ts';
@@ -90,8 +91,18 @@ async function list(
   });
 }
 
+/** The body of a create or replace: at most one object's size, parsed. */
+async function readObject(req: IncomingMessage, target: ResourcePath, ctx: ResourceContext) {
+  const text = await readBody(req, ctx.maxBodyBytes);
+  checkObjectSize(
+    text,
+    `${req.method} ${target.info.plural}${target.name === undefined ? '' : `/${target.name}`}`,
+  );
+  return parseObjectBody(text);
+}
+
 async function create(req: IncomingMessage, res: ServerResponse, target: ResourcePath, ctx: ResourceContext) {
-  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const body = await readObject(req, target, ctx);
   const admitted = admitObject(body, target.info, target.namespace ?? 'default');
   const { resourceVersion: _ignored, ...metadata } = admitted.resource.metadata;
   const outcome = await ctx.store.write([{ op: 'create', object: { ...admitted.resource, metadata } }]);
@@ -106,7 +117,7 @@ async function replace(
   target: ResourcePath,
   ctx: ResourceContext,
 ) {
-  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const body = await readObject(req, target, ctx);
   const admitted = admitObject(body, target.info, target.namespace ?? '');
   if (admitted.resource.metadata.name !== target.name) {
     throw new AlderError(
