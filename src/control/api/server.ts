@@ -136,7 +136,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     handle,
     hosts,
     endWatches: () => {
-      for (const res of ctx.watches) res.end();
+      for (const res of ctx.watches) {
+        res.end();
+        // A client that is not reading would keep the server from closing: cut it off.
+        if (res.writableLength > 0) res.destroy();
+      }
       ctx.watches.clear();
     },
     isReady: () => ready,
