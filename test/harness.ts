@@ -35,7 +35,7 @@ export interface RunningControlPlane {
 
 /** Starts `alder control-plane` on a free port; fails with the process output if it is not ready in time. */
 export async function startControlPlane(
-  options: { dataDir?: string; args?: string[] } = {},
+  options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningControlPlane> {
   const dataDir = options.dataDir ?? tempDir('cp');
   const child = spawn(
@@ -47,7 +47,7 @@ export async function startControlPlane(
       ...(options.args?.includes('--mesh-listen') ? [] : ['--mesh-listen', '127.0.0.1:0']),
       ...(options.args ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';

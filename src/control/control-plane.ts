@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   };
   /** Lifetime of workload certificates (24 h by default); proxies renew at half of it. */
   workloadCertTtlMs?: number;
+  /** Caps the store's database at this many pages: tests simulate a full disk with it. */
+  storeMaxPages?: number;
   /** Host names (any port) or NAME:PORT the API answers besides its listen addresses and localhost. */
   allowedHosts?: string[];
   /** An operator's plug-in CA folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: the CA's own root in `<dataDir>/ca`. */
@@ -61,7 +63,10 @@ export interface ControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { log } = options;
-  const store = new SqliteStore({ path: join(options.dataDir, 'alder.db') });
+  const store = new SqliteStore({
+    path: join(options.dataDir, 'alder.db'),
+    ...(options.storeMaxPages === undefined ? {} : { maxPageCount: options.storeMaxPages }),
+  });
   let ca: CertificateAuthority;
   let tokens: JoinTokens;
   let apiTokens: ApiTokens;

@@ -91,6 +91,10 @@ writes it to DATA-DIR/admin-token (0600), where the CLI on this machine finds it
         maxBodyBytes,
         log,
         allowedHosts: values['allowed-host'] ?? [],
+        // Tests only: a store that fills up after N pages (SQLite max_page_count), as a full disk does.
+        ...(io.env.ALDER_TEST_STORE_MAX_PAGES === undefined
+          ? {}
+          : { storeMaxPages: Number(io.env.ALDER_TEST_STORE_MAX_PAGES) }),
         ...(caDir === undefined ? {} : { caDir }),
         ...(workloadCertTtlMs === undefined ? {} : { workloadCertTtlMs }),
         ...(meshListen === undefined

@@ -70,9 +70,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (!OPEN_PATHS.has(path)) guardRequest(req, guard);
     if (path === '/healthz' || path === '/livez') return send(req, res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      return ready
+      if (!ready) return send(req, res, 503, { status: 'not ready' });
+      const problem = store.writeProblem();
+      return problem === undefined
         ? send(req, res, 200, { status: 'ready', store: store.backend })
-        : send(req, res, 503, { status: 'not ready' });
+        : send(req, res, 503, {
+            status: 'not ready',
+            store: store.backend,
+            code: problem.code,
+            reason: problem.message,
+            hint: problem.hint,
+          });
     }
     if (path === '/version') return send(req, res, 200, { version: VERSION, store: store.backend });
     if (path === '/alder/v1/proxy-status' || path === '/metrics') {
