@@ -56,10 +56,10 @@ export async function startControlPlane(
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)),
-      15_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a control plane that never got ready must not keep the test file alive
+      reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`));
+    }, 15_000);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
       try {
