@@ -25,7 +25,8 @@ async function run(args: string[], server: string): Promise<number> {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stdout.write(t),
     readStdin: async () => '',
-    env: { ...process.env, ALDER_SERVER: server },
+    // The CLI finds the admin token the control plane wrote to its data directory.
+    env: { ...process.env, ALDER_SERVER: server, ALDER_DATA_DIR: dataDir },
     now: () => Date.now(),
   });
 }
@@ -96,10 +97,10 @@ if (isOnce) {
 }
 process.stdout.write(`
 The control plane keeps running at ${server}. In another terminal, try:
-  export ALDER_SERVER=${server}
+  export ALDER_SERVER=${server} ALDER_DATA_DIR=${relative(process.cwd(), dataDir) || '.'}
   npx alder get vs -A -o wide
   npx alder validate -f examples/
-  curl ${server}/apis/networking.istio.io/v1/namespaces/default/virtualservices
+  curl -H "Authorization: Bearer $(cat $ALDER_DATA_DIR/admin-token)" ${server}/apis/networking.istio.io/v1/namespaces/default/virtualservices
   http_proxy=http://127.0.20.1:15001 curl http://reviews.shop:9080/
 Press Ctrl-C to stop.
 `);

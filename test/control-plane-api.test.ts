@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { api, type RunningControlPlane, removeDir, startControlPlane } from './harness.ts';
+import { api, type RunningControlPlane, removeDir, startControlPlane, tokenFor } from './harness.ts';
 
 const VS_PATH = '/apis/networking.istio.io/v1/namespaces/default/virtualservices';
 
@@ -317,6 +317,8 @@ metadata: {name: reviews}
     const { stdout } = await promisify(execFile)('curl', [
       '-sS',
       '-f',
+      '-H',
+      `Authorization: Bearer ${cp.token}`,
       `${cp.url}${VS_PATH}?labelSelector=app%3Dw2`,
     ]);
     const list = JSON.parse(stdout) as { items: { metadata: { name: string } }[] };
@@ -337,7 +339,10 @@ interface SeenEvent {
 async function readWatch(url: string, count: number): Promise<SeenEvent[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 10_000);
-  const res = await fetch(url, { signal: controller.signal });
+  const res = await fetch(url, {
+    signal: controller.signal,
+    headers: { authorization: `Bearer ${tokenFor(url)}` },
+  });
   assert.equal(res.status, 200, `watch: want 200, got ${res.status}`);
   const events: SeenEvent[] = [];
   let buffer = '';

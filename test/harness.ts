@@ -3,7 +3,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export interface RunningControlPlane {
   /** `https://127.0.0.1:PORT`: the mesh port proxies join (absent with `--mesh-listen none`). */
   meshUrl: string | undefined;
   dataDir: string;
+  /** The admin token the control plane wrote to `<dataDir>/admin-token`. */
+  token: string;
   process: ChildProcess;
   /** Lines the process logged, parsed. */
   logs: Record<string, unknown>[];
@@ -33,7 +35,7 @@ export interface RunningControlPlane {
 
 /** Starts `alder control-plane` on a free port; fails with the process output if it is not ready in time. */
 export async function startControlPlane(
-  options: { dataDir?: string; args?: string[] } = {},
+  options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningControlPlane> {
   const dataDir = options.dataDir ?? tempDir('cp');
   const child = spawn(
@@ -45,7 +47,7 @@ export async function startControlPlane(
       ...(options.args?.includes('--mesh-listen') ? [] : ['--mesh-listen', '127.0.0.1:0']),
       ...(options.args ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
@@ -54,10 +56,10 @@ export async function startControlPlane(
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`)),
-      15_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a control plane that never got ready must not keep the test file alive
+      reject(new Error(`control plane not ready within 15s; stderr: ${stderr}`));
+    }, 15_000);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
       try {
@@ -76,10 +78,15 @@ export async function startControlPlane(
       reject(new Error(`control plane exited with ${code} before it was ready; stderr: ${stderr}`));
     });
   });
+  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const url = String(ready.url);
+  const meshUrl = ready.meshUrl === undefined ? undefined : String(ready.meshUrl);
+  for (const u of [url, meshUrl]) if (u !== undefined) tokensByOrigin.set(new URL(u).origin, token);
   return {
-    url: String(ready.url),
-    meshUrl: ready.meshUrl === undefined ? undefined : String(ready.meshUrl),
+    url,
+    meshUrl,
     dataDir,
+    token,
     process: child,
     logs,
     stop: async () => {
@@ -91,6 +98,14 @@ export async function startControlPlane(
       await exited;
     },
   };
+}
+
+/** Admin tokens of the control planes this process started, by API origin: `api` and `alder` send them. */
+const tokensByOrigin = new Map<string, string>();
+
+/** The admin token of the control plane serving `url`, if this process started it. */
+export function tokenFor(url: string): string | undefined {
+  return tokensByOrigin.get(new URL(url).origin);
 }
 
 export function removeDir(dir: string): void {
@@ -124,7 +139,12 @@ export function alder(
   options: { server?: string; stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  if (options.server !== undefined) env.ALDER_SERVER = options.server;
+  if (options.server !== undefined) {
+    env.ALDER_SERVER = options.server;
+    const token = tokenFor(options.server);
+    if (token !== undefined && env.ALDER_TOKEN === undefined && options.env?.ALDER_DATA_DIR === undefined)
+      env.ALDER_TOKEN = token;
+  }
   const child = spawn(process.execPath, [ALDER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -138,14 +158,29 @@ export function alder(
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** fetch with a JSON body, answering the status and the parsed JSON body. */
-export async function api(url: string, init: { method?: string; body?: unknown; contentType?: string } = {}) {
+/**
+ * fetch with a JSON body, answering the status and the parsed JSON body. Sends the admin token of the
+ * control plane at `url` (started by `startControlPlane`) unless `token` says otherwise (null: none).
+ */
+export async function api(
+  url: string,
+  init: {
+    method?: string;
+    body?: unknown;
+    contentType?: string;
+    token?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json' };
+  const token = init.token === undefined ? tokenFor(url) : init.token;
+  if (token !== undefined && token !== null) headers.authorization = `Bearer ${token}`;
   let body: string | undefined;
   if (init.body !== undefined) {
     body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
     headers['content-type'] = init.contentType ?? 'application/json';
   }
+  Object.assign(headers, init.headers);
   const res = await fetch(url, {
     method: init.method ?? 'GET',
     headers,

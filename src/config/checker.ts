@@ -18,11 +18,23 @@ export interface CheckContext {
   namespace: string;
 }
 
+/**
+ * Issues kept per checked object. A hostile or generated document can hold millions of bad values:
+ * the first ones are listed, the rest only counted, so checking stays bounded in memory.
+ */
+export const MAX_ISSUES = 100;
+
 /** Collects issues while a value is walked; keeps the current field path as a stack. */
 export class Checker {
+  /** The first MAX_ISSUES issues; `omitted` counts the rest. */
   readonly issues: Issue[] = [];
   readonly context: CheckContext;
   readonly #segments: (string | number)[] = [];
+  /** Issues reported so far, kept or not: what `hasNewError` measures from. */
+  issueCount = 0;
+  /** Issues reported past MAX_ISSUES and not kept. */
+  omitted = 0;
+  #lastErrorAt = -1;
 
   constructor(root: (string | number)[] = [], context: CheckContext = { namespace: 'default' }) {
     this.#segments.push(...root);
@@ -30,7 +42,12 @@ export class Checker {
   }
 
   get hasErrors(): boolean {
-    return this.issues.some((i) => i.severity === 'error');
+    return this.#lastErrorAt >= 0;
+  }
+
+  /** Whether an error was reported at or after the `issueCount` `before`. */
+  hasErrorSince(before: number): boolean {
+    return this.#lastErrorAt >= before;
   }
 
   /** Runs `fn` with `segment` appended to the current path. */
@@ -53,6 +70,12 @@ export class Checker {
   }
 
   #add(severity: Severity, message: string, child: (string | number)[]): void {
+    if (severity === 'error') this.#lastErrorAt = this.issueCount;
+    this.issueCount++;
+    if (this.issues.length >= MAX_ISSUES) {
+      this.omitted++;
+      return;
+    }
     const segments = child.length === 0 ? [...this.#segments] : [...this.#segments, ...child];
     this.issues.push({ path: formatPath(segments), message, severity, segments });
   }
@@ -100,10 +123,9 @@ export function typeError(c: Checker, expected: string, value: unknown): false {
   return false;
 }
 
-/** Whether a refinement added an error since `before` issues. */
+/** Whether a refinement added an error since `before` (a `c.issueCount`). */
 export function hasNewError(c: Checker, before: number): boolean {
-  for (let i = before; i < c.issues.length; i++) if (c.issues[i]?.severity === 'error') return true;
-  return false;
+  return c.hasErrorSince(before);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -7,7 +7,7 @@ import { findKindByApiVersion, isManagedGroup, isUnmanagedIstioKind, KINDS } fro
 import { metadataSchemas } from './metadata.ts';
 import { type ParsedDocument, type ParseFailure, parseSource } from './parse.ts';
 import { describeRef, type ObjectRef, type Resource } from './resource.ts';
-import { Checker, describe, type Issue, isPlainObject, type Severity } from './schema.ts';
+import { Checker, describe, type Issue, isPlainObject, MAX_ISSUES, type Severity } from './schema.ts';
 import { closest } from './suggest.ts';
 
 export interface LoadedResource {
@@ -265,6 +265,14 @@ export function checkObject(
   } else {
     const spec = info.spec;
     c.at('spec', () => spec.check(value.spec, c));
+  }
+  if (c.omitted > 0) {
+    c.issues.push({
+      path: '',
+      segments: [],
+      severity: c.hasErrors ? 'error' : 'warning',
+      message: `… and ${c.omitted} more problems (only the first ${MAX_ISSUES} of an object are listed)`,
+    });
   }
   if (c.hasErrors || ref === undefined) return { resource: undefined, ref, issues: c.issues };
   return { resource: normalise(value, info, namespace), ref, issues: c.issues };

@@ -41,7 +41,7 @@ export function str<const E extends string = string>(
         return false;
       }
       if (refine === undefined) return true;
-      const before = c.issues.length;
+      const before = c.issueCount;
       refine(value, c);
       return !hasNewError(c, before);
     },
@@ -74,7 +74,7 @@ function numberSchema(isInteger: boolean, options: NumberOptions): Schema<number
         return false;
       }
       if (refine === undefined) return true;
-      const before = c.issues.length;
+      const before = c.issueCount;
       refine(value, c);
       return !hasNewError(c, before);
     },

@@ -37,7 +37,7 @@ export function arr<T>(item: Schema<T>, options: ArrayOptions<T> = {}): Schema<T
         });
       }
       if (!ok || refine === undefined) return ok;
-      const before = c.issues.length;
+      const before = c.issueCount;
       refine(value as T[], c);
       return !hasNewError(c, before);
     },
@@ -65,7 +65,7 @@ export function record<V>(valueSchema: Schema<V>, options: RecordOptions<V> = {}
         });
       }
       if (!ok || refine === undefined) return ok;
-      const before = c.issues.length;
+      const before = c.issueCount;
       refine(value as Record<string, V>, c);
       return !hasNewError(c, before);
     },
@@ -133,7 +133,7 @@ export function obj<F extends Fields, R extends keyof F & string = never>(
         }
       }
       if (!ok || refine === undefined) return ok;
-      const before = c.issues.length;
+      const before = c.issueCount;
       refine(value as ObjectOf<F, R>, c);
       return !hasNewError(c, before);
     },

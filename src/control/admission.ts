@@ -20,6 +20,7 @@ import {
   type SkippedKind,
   type Source,
 } from '../config/index.ts';
+import { checkObjectSizes } from './object-size.ts';
 
 export interface AdmittedObject {
   resource: Resource;
@@ -82,6 +83,7 @@ export interface AdmittedSources {
 
 /** Checks every document of every source; one error anywhere refuses them all. */
 export function admitSources(sources: readonly Source[], defaultNamespace: string): AdmittedSources {
+  checkObjectSizes(sources);
   const loaded = loadSources(sources, { defaultNamespace });
   if (loaded.errors.length > 0) {
     throw invalid(loaded.errors.map(formatFinding), loaded.errors.map(findingDetail));

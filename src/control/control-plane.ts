@@ -10,7 +10,9 @@ import type { TLSSocket } from 'node:tls';
 import { CertificateAuthority } from '../identity/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { sendError } from './api/http-io.ts';
+import { HostPolicy } from './api/request-guard.ts';
 import { createApiServer } from './api/server.ts';
+import { ApiTokens, principalOfCertificate } from './auth/index.ts';
 import { JoinTokens } from './identity/index.ts';
 import { Distributor } from './push/distributor.ts';
 import { handleJoinApi } from './push/join-api.ts';
@@ -38,6 +40,10 @@ export interface ControlPlaneOptions {
   };
   /** Lifetime of workload certificates (24 h by default); proxies renew at half of it. */
   workloadCertTtlMs?: number;
+  /** Caps the store's database at this many pages: tests simulate a full disk with it. */
+  storeMaxPages?: number;
+  /** Host names (any port) or NAME:PORT the API answers besides its listen addresses and localhost. */
+  allowedHosts?: string[];
   /** An operator's plug-in CA folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: the CA's own root in `<dataDir>/ca`. */
   caDir?: string;
 }
@@ -57,10 +63,15 @@ export interface ControlPlane {
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { log } = options;
-  const store = new SqliteStore({ path: join(options.dataDir, 'alder.db') });
+  const store = new SqliteStore({
+    path: join(options.dataDir, 'alder.db'),
+    ...(options.storeMaxPages === undefined ? {} : { maxPageCount: options.storeMaxPages }),
+  });
   let ca: CertificateAuthority;
   let tokens: JoinTokens;
+  let apiTokens: ApiTokens;
   try {
+    apiTokens = ApiTokens.open(options.dataDir);
     ca = await CertificateAuthority.open({
       dir: join(options.dataDir, 'ca'),
       trustDomain: 'cluster.local',
@@ -99,6 +110,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ca,
     log: log.with({ component: 'api' }),
     maxBodyBytes: options.maxBodyBytes,
+    apiTokens,
+    hosts: new HostPolicy(options.allowedHosts ?? []),
+    authenticateCertificate: (socket) => principalOfCertificate(socket, ca.trustDomain),
     ...(distributor === undefined ? {} : { distributor }),
   });
   api.server.listen(options.listen.port, options.listen.host);
@@ -109,7 +123,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await store.close();
     throw err;
   }
-  const url = `http://${hostPortOf(api.server.address() as AddressInfo)}`;
+  const apiAddress = api.server.address() as AddressInfo;
+  api.hosts.allowListener(options.listen.host, apiAddress.port);
+  api.hosts.allowListener(apiAddress.address, apiAddress.port);
+  const url = `http://${hostPortOf(apiAddress)}`;
   let meshUrl: string | undefined;
   if (options.mesh !== undefined && distributor !== undefined) {
     try {
@@ -132,7 +149,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       });
       mesh.listen(options.mesh.listen.port, options.mesh.listen.host);
       await once(mesh, 'listening');
-      meshUrl = `https://${hostPortOf(mesh.address() as AddressInfo)}`;
+      const meshAddress = mesh.address() as AddressInfo;
+      api.hosts.allowListener(options.mesh.listen.host, meshAddress.port);
+      api.hosts.allowListener(meshAddress.address, meshAddress.port);
+      for (const name of options.mesh.names ?? []) api.hosts.allowName(name);
+      meshUrl = `https://${hostPortOf(meshAddress)}`;
     } catch (err) {
       distributor.stop();
       api.server.close();

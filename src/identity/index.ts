@@ -1,6 +1,7 @@
 // Public face of workload identity: SPIFFE IDs, keys and CSRs (for proxies), the mesh CA and trust
 // bundles (for the control plane), and chain verification (for both).
 
+export { writeFileAtomic } from './atomic-file.ts';
 export {
   CertificateAuthority,
   type CertificateAuthorityOptions,

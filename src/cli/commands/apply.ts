@@ -74,7 +74,7 @@ Examples:
     }
     if (values.timeout !== undefined && values.wait !== true)
       throw usageError('--timeout goes with --wait', 'apply');
-    const client = clientFor(values.server, io);
+    const client = clientFor(values, io);
     const sources = await readSources(requireFiles(values.filename, 'apply'), io);
     const answer = await client.request<ApplyAnswer>('POST', '/alder/v1/apply', {
       sources,

@@ -42,7 +42,7 @@ ${SERVER_HELP}
     if (verb !== 'show' && verb !== 'rotate')
       throw usageError(`unknown ca command ${JSON.stringify(verb)}: use show or rotate`, 'ca');
     if (verb === 'show' && values.overlap !== undefined) throw usageError('--overlap goes with rotate', 'ca');
-    const client = clientFor(values.server, io);
+    const client = clientFor(values, io);
     const answer =
       verb === 'show'
         ? await client.request<CaAnswer>('GET', '/alder/v1/ca')

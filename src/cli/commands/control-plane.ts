@@ -2,11 +2,12 @@
 // then shuts down gracefully. Logs JSON lines; the first `control plane ready` line carries the URL.
 
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { AlderError, ErrorCode, parseDurationMs } from '../../config/index.ts';
 import { startControlPlane } from '../../control/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
 import { VERSION } from '../../version.ts';
-import type { Command } from '../command.ts';
+import { type Command, defaultDataDir } from '../command.ts';
 import { parseCommandArgs, usageError } from '../usage.ts';
 
 const DEFAULT_LISTEN = '127.0.0.1:15080';
@@ -21,7 +22,7 @@ Stops gracefully on SIGTERM or SIGINT.
 Usage:
   alder control-plane [--listen HOST:PORT] [--mesh-listen HOST:PORT|none] [--mesh-name NAME ...]
                       [--data-dir DIR] [--ca-dir DIR] [--workload-cert-ttl DURATION]
-                      [--max-body-bytes N]
+                      [--max-body-bytes N] [--allowed-host NAME ...]
 
 Options:
   --listen HOST:PORT    address to serve on (default: ${DEFAULT_LISTEN}; port 0 picks one)
@@ -36,6 +37,11 @@ Options:
   --workload-cert-ttl D lifetime of the certificates workloads get (default 24h; proxies renew at
                         half of it)
   --max-body-bytes N    largest request body accepted (default: ${DEFAULT_MAX_BODY_BYTES})
+  --allowed-host NAME   a Host the API answers besides its listen addresses and localhost (NAME for
+                        any port, NAME:PORT for one; repeatable); other Hosts get 421
+
+Every API call but /healthz, /livez, /readyz and /version needs the admin token: the first start
+writes it to DATA-DIR/admin-token (0600), where the CLI on this machine finds it.
 `,
   async run(argv, io) {
     const { values } = parseCommandArgs(
@@ -49,6 +55,7 @@ Options:
         'workload-cert-ttl': { type: 'string' },
         'mesh-name': { type: 'string', multiple: true },
         'max-body-bytes': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
       },
       0,
     );
@@ -73,7 +80,7 @@ Options:
         'control-plane',
       );
     }
-    const dataDir = values['data-dir'] ?? io.env.ALDER_DATA_DIR ?? '.alder';
+    const dataDir = values['data-dir'] ?? defaultDataDir(io.env);
     const log = createLogger({ fields: { component: 'control-plane' } });
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
@@ -83,6 +90,11 @@ Options:
         dataDir,
         maxBodyBytes,
         log,
+        allowedHosts: values['allowed-host'] ?? [],
+        // Tests only: a store that fills up after N pages (SQLite max_page_count), as a full disk does.
+        ...(io.env.ALDER_TEST_STORE_MAX_PAGES === undefined
+          ? {}
+          : { storeMaxPages: Number(io.env.ALDER_TEST_STORE_MAX_PAGES) }),
         ...(caDir === undefined ? {} : { caDir }),
         ...(workloadCertTtlMs === undefined ? {} : { workloadCertTtlMs }),
         ...(meshListen === undefined
@@ -105,6 +117,7 @@ Options:
       url: cp.url,
       ...(cp.meshUrl === undefined ? {} : { meshUrl: cp.meshUrl }),
       dataDir,
+      adminTokenFile: join(dataDir, 'admin-token'),
       store: cp.store.backend,
       ca: cp.ca.mode,
       caFingerprint: cp.ca.fingerprint(),

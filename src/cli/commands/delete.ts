@@ -35,7 +35,7 @@ ${SERVER_HELP}
       'ignore-not-found': { type: 'boolean' },
       ...SERVER_OPTION,
     });
-    const client = clientFor(values.server, io);
+    const client = clientFor(values, io);
     const ignoreNotFound = values['ignore-not-found'] === true;
     const files = values.filename ?? [];
     if (files.length > 0) {

@@ -52,7 +52,7 @@ ${SERVER_HELP}
       throw usageError('a name needs one namespace: use -n, not -A', 'get');
     const kinds = kindArg === 'all' ? [...KINDS] : kindArg.split(',').map(resolveKind);
     const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? 'default');
-    const client = clientFor(values.server, io);
+    const client = clientFor(values, io);
     const found: { info: KindInfo; items: Resource[] }[] = [];
     for (const info of kinds) {
       const base = collectionPath(info, info.namespaced ? namespace : undefined);

@@ -28,7 +28,7 @@ ${SERVER_HELP}
       0,
     );
     const format = outputFormat(values.output, ['json', 'wide'] as const, 'proxy-status');
-    const answer = await fetchProxyStatus(clientFor(values.server, io));
+    const answer = await fetchProxyStatus(clientFor(values, io));
     if (format === 'json') {
       io.out(`${JSON.stringify(answer, null, 2)}\n`);
       return 0;

@@ -40,7 +40,7 @@ certificate, so a joining proxy checks the control plane before it sends the sec
     });
     const format = outputFormat(values.output, ['json'] as const, 'token');
     const [verb, ...rest] = positionals;
-    const client = clientFor(values.server, io);
+    const client = clientFor(values, io);
     if (verb === 'create') {
       if (rest.length > 0) throw usageError(`unexpected argument ${JSON.stringify(rest[0])}`, 'token');
       if (values.namespace === undefined || values['service-account'] === undefined) {

@@ -27,10 +27,7 @@ ${SERVER_HELP}
     let server: { version: string; store: string } | { error: string } | undefined;
     if (!values.client) {
       try {
-        server = await clientFor(values.server, io).request<{ version: string; store: string }>(
-          'GET',
-          '/version',
-        );
+        server = await clientFor(values, io).request<{ version: string; store: string }>('GET', '/version');
       } catch (err) {
         server = { error: (err as Error).message };
       }

@@ -14,6 +14,7 @@ import {
   type Source,
 } from '../../config/index.ts';
 import { admitSources } from '../admission.ts';
+import { checkObjectSizes } from '../object-size.ts';
 import type { Store, WriteOp } from '../store/index.ts';
 import { readBody, send } from './http-io.ts';
 
@@ -104,6 +105,7 @@ export async function handleDelete(
   maxBodyBytes: number,
 ) {
   const batch = await readBatch(req, maxBodyBytes);
+  checkObjectSizes(batch.sources);
   const loaded = loadRefs(batch.sources, { defaultNamespace: batch.namespace });
   if (loaded.errors.length > 0) {
     throw new AlderError(

@@ -23,6 +23,11 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.TokenRefused]: 403,
   [ErrorCode.TokenLimit]: 429,
   [ErrorCode.Forbidden]: 403,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Misdirected]: 421,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.StoreFull]: 507,
+  [ErrorCode.WatchExpired]: 410,
 };
 
 /** Reads the whole body, refusing more than `maxBytes` with 413 before buffering it all. */
@@ -112,5 +117,6 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
         code: ErrorCode.Internal,
         message: 'internal error: see the control plane log',
       };
+  if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="alder"');
   send(req, res, status, body);
 }

@@ -14,12 +14,25 @@ export interface ResourcePath {
   name: string | undefined;
 }
 
+/** One percent-decoded path segment; a malformed escape (`%E0%A4%A`) is the client's mistake: 400. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `path segment ${JSON.stringify(segment)} has a malformed percent-encoding`,
+      { hint: 'encode each byte of a name as %XX with two hex digits, and only whole UTF-8 characters' },
+    );
+  }
+}
+
 /** undefined when the path is not a resource path at all (the caller tries its other routes). */
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
   const parts = pathname
     .split('/')
     .filter((p) => p !== '')
-    .map(decodeURIComponent);
+    .map(decodePathSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts[1] === 'v1') {

@@ -4,9 +4,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AlderError, apiVersionOf, ErrorCode, parseLabelSelector } from '../../config/index.ts';
 import { admitObject } from '../admission.ts';
+import { checkObjectSize } from '../object-size.ts';
 import type { Store, StoredObject, WatchEvent } from '../store/index.ts';
 import { parseObjectBody, readBody, send } from './http-io.ts';
 import type { ResourcePath } from './paths.ts';
+
+/**
+ * Unsent output a watch may hold before it is closed with 410: 4 MiB, less when many watches share
+ * the 64 MiB all of them may hold together, never under 256 KiB.
+ */
+const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
+const WATCH_TOTAL_BUFFER_BYTES = 64 * 1024 * 1024;
+const WATCH_MIN_BUFFER_BYTES = 256 * 1024;
+
+function watchBufferBytes(watches: number): number {
+  return Math.max(
+    WATCH_MIN_BUFFER_BYTES,
+    Math.min(WATCH_BUFFER_BYTES, Math.floor(WATCH_TOTAL_BUFFER_BYTES / Math.max(1, watches))),
+  );
+}
+/** How long a closed watch's last bytes wait for a client that does not read. */
+const WATCH_EXPIRED_GRACE_MS = 60_000;
 
 export interface ResourceContext {
   store: Store;
@@ -90,8 +108,18 @@ async function list(
   });
 }
 
+/** The body of a create or replace: at most one object's size, parsed. */
+async function readObject(req: IncomingMessage, target: ResourcePath, ctx: ResourceContext) {
+  const text = await readBody(req, ctx.maxBodyBytes);
+  checkObjectSize(
+    text,
+    `${req.method} ${target.info.plural}${target.name === undefined ? '' : `/${target.name}`}`,
+  );
+  return parseObjectBody(text);
+}
+
 async function create(req: IncomingMessage, res: ServerResponse, target: ResourcePath, ctx: ResourceContext) {
-  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const body = await readObject(req, target, ctx);
   const admitted = admitObject(body, target.info, target.namespace ?? 'default');
   const { resourceVersion: _ignored, ...metadata } = admitted.resource.metadata;
   const outcome = await ctx.store.write([{ op: 'create', object: { ...admitted.resource, metadata } }]);
@@ -106,7 +134,7 @@ async function replace(
   target: ResourcePath,
   ctx: ResourceContext,
 ) {
-  const body = parseObjectBody(await readBody(req, ctx.maxBodyBytes));
+  const body = await readObject(req, target, ctx);
   const admitted = admitObject(body, target.info, target.namespace ?? '');
   if (admitted.resource.metadata.name !== target.name) {
     throw new AlderError(
@@ -168,9 +196,14 @@ async function watch(
     initial = listed.items;
     fromRevision = listed.resourceVersion;
   }
+  // A watcher that does not read falls behind: past its bound of unsent bytes it is closed with a
+  // 410 ERROR line, as Kubernetes closes slow watchers, and resumes from its last resourceVersion.
+  let initialBytes = 0;
+  let isClosed = false;
   const emit = (event: WatchEvent) => {
-    if (!selector(event.object.metadata.labels)) return;
+    if (isClosed || !selector(event.object.metadata.labels)) return;
     res.write(`${JSON.stringify({ type: event.type, object: served(event.object, target) })}\n`);
+    if (live && res.writableLength > initialBytes + watchBufferBytes(ctx.watches.size)) expire();
   };
   // Subscribing first means a Gone answer can still be a plain 410 before the stream starts.
   const buffered: WatchEvent[] = [];
@@ -183,10 +216,32 @@ async function watch(
   ctx.watches.add(res);
   for (const obj of initial) emit({ type: 'ADDED', object: obj });
   for (const event of buffered) emit(event);
+  // The initial state is the store's size, not the client's lag: the bound counts from after it.
+  initialBytes = res.writableLength;
   live = true;
   const stop = () => {
+    isClosed = true;
     handle.stop();
     ctx.watches.delete(res);
+  };
+  const expire = () => {
+    const unsent = res.writableLength;
+    const limit = watchBufferBytes(ctx.watches.size);
+    isClosed = true;
+    handle.stop(); // stays in ctx.watches until its socket closes: a shutdown cuts it short
+    const status = {
+      kind: 'Status',
+      status: 410,
+      code: ErrorCode.WatchExpired,
+      reason: 'Expired',
+      message: `watch closed: ${unsent} bytes were waiting for this client, over the ${limit} a watch may fall behind (with ${ctx.watches.size} open)`,
+      hint: 'read faster, or watch again from the last resourceVersion you saw',
+    };
+    res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    // A client that never reads again would hold its buffer: let it go after a grace period.
+    const timer = setTimeout(() => res.destroy(), WATCH_EXPIRED_GRACE_MS);
+    timer.unref();
+    res.on('close', () => clearTimeout(timer));
   };
   req.on('close', stop);
   res.on('close', stop);

@@ -2,16 +2,19 @@
 // and readiness. Routes a request, runs its handler, and turns any error into a Status answer.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { AlderError, ErrorCode } from '../../config/index.ts';
 import type { CertificateAuthority } from '../../identity/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { VERSION } from '../../version.ts';
+import type { ApiTokens, Principal } from '../auth/index.ts';
 import type { JoinTokens } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 import { handleApply, handleDelete } from './apply.ts';
 import { CA_PATH, handleCa } from './ca.ts';
 import { send, sendError } from './http-io.ts';
 import { parseResourcePath } from './paths.ts';
+import { guardRequest, HostPolicy, OPEN_PATHS } from './request-guard.ts';
 import { handleResource, type ResourceContext } from './resources.ts';
 import { handleTokens, TOKENS_PATH } from './tokens.ts';
 
@@ -28,12 +31,20 @@ export interface ApiServerOptions {
   tokens?: JoinTokens;
   /** The mesh CA, whose root fingerprint tokens carry. */
   ca?: CertificateAuthority;
+  /** Bearer tokens every path but the health ones needs. */
+  apiTokens: ApiTokens;
+  /** The Host headers answered (421 for others); the caller adds its listeners once bound. */
+  hosts?: HostPolicy;
+  /** On TLS (the mesh port): the principal of the verified client certificate, if any. */
+  authenticateCertificate?: (socket: TLSSocket) => Principal | undefined;
 }
 
 export interface ApiServer {
   server: Server;
   /** The request handler, for the mesh port to serve the API over TLS too. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The Host headers answered: add each listener once it is bound. */
+  hosts: HostPolicy;
   /** Ends open watch streams; the caller then closes the server. */
   endWatches(): void;
   isReady(): boolean;
@@ -43,16 +54,33 @@ export interface ApiServer {
 export function createApiServer(options: ApiServerOptions): ApiServer {
   const { store, log, maxBodyBytes } = options;
   const ctx: ResourceContext = { store, maxBodyBytes, watches: new Set() };
+  const hosts = options.hosts ?? new HostPolicy();
+  const guard = {
+    tokens: options.apiTokens,
+    hosts,
+    ...(options.authenticateCertificate === undefined
+      ? {}
+      : { authenticateCertificate: options.authenticateCertificate }),
+  };
   let ready = false;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://control-plane');
+    const url = requestUrl(req);
     const path = url.pathname;
+    if (!OPEN_PATHS.has(path)) guardRequest(req, guard);
     if (path === '/healthz' || path === '/livez') return send(req, res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      return ready
+      if (!ready) return send(req, res, 503, { status: 'not ready' });
+      const problem = store.writeProblem();
+      return problem === undefined
         ? send(req, res, 200, { status: 'ready', store: store.backend })
-        : send(req, res, 503, { status: 'not ready' });
+        : send(req, res, 503, {
+            status: 'not ready',
+            store: store.backend,
+            code: problem.code,
+            reason: problem.message,
+            hint: problem.hint,
+          });
     }
     if (path === '/version') return send(req, res, 200, { version: VERSION, store: store.backend });
     if (path === '/alder/v1/proxy-status' || path === '/metrics') {
@@ -114,8 +142,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   return {
     server,
     handle,
+    hosts,
     endWatches: () => {
-      for (const res of ctx.watches) res.end();
+      for (const res of ctx.watches) {
+        res.end();
+        // A client that is not reading would keep the server from closing: cut it off.
+        if (res.writableLength > 0) res.destroy();
+      }
       ctx.watches.clear();
     },
     isReady: () => ready,
@@ -123,4 +156,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       ready = value;
     },
   };
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://control-plane');
+  } catch {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `cannot read the request target ${JSON.stringify(req.url)}`,
+    );
+  }
 }

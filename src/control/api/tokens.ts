@@ -9,6 +9,7 @@ import { AlderError, ErrorCode, parseDurationMs } from '../../config/index.ts';
 import type { CertificateAuthority } from '../../identity/index.ts';
 import type { JoinTokens } from '../identity/index.ts';
 import { readBody, send } from './http-io.ts';
+import { decodePathSegment } from './paths.ts';
 
 export const TOKENS_PATH = '/alder/v1/tokens';
 const MAX_TOKEN_BODY_BYTES = 4096;
@@ -27,7 +28,7 @@ export async function handleTokens(
   const tokens = ctx.tokens;
   if (tokens === undefined)
     throw new AlderError(ErrorCode.NotFound, 'this control plane issues no join tokens');
-  const id = path === TOKENS_PATH ? undefined : decodeURIComponent(path.slice(TOKENS_PATH.length + 1));
+  const id = path === TOKENS_PATH ? undefined : decodePathSegment(path.slice(TOKENS_PATH.length + 1));
   if (id === undefined && req.method === 'GET')
     return send(req, res, 200, { kind: 'JoinTokenList', items: tokens.list() });
   if (id === undefined && req.method === 'POST') {

@@ -2,6 +2,7 @@
 // `Store`. The control plane opens it once per process; sqlite-schema.ts opens and locks the file,
 // watch-hub.ts fans events out, stored-object.ts stamps metadata.
 
+import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import {
   AlderError,
@@ -37,6 +38,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Called with whatever a watch listener throws; the default emits a process warning. */
   onListenerError?: (err: unknown) => void;
+  /** Caps the database at this many pages (SQLite `max_page_count`): tests simulate a full disk with it. */
+  maxPageCount?: number;
 }
 
 const defaults = { historyEvents: 10_000, busyTimeoutMs: 1_000 } satisfies Omit<SqliteStoreOptions, 'path'>;
@@ -56,6 +59,7 @@ export class SqliteStore implements Store {
   #revision: number;
   #compacted: number;
   #isClosed = false;
+  #writeProblem: AlderError | undefined;
 
   /** Opens or creates the store at `path`; throws ALDER_STORE_UNAVAILABLE when another store holds it. */
   constructor(options: SqliteStoreOptions) {
@@ -72,6 +76,9 @@ export class SqliteStore implements Store {
       );
     }
     ({ db: this.#db, sql: this.#sql } = openDatabase(path, options.busyTimeoutMs ?? defaults.busyTimeoutMs));
+    if (options.maxPageCount !== undefined) {
+      this.#db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`);
+    }
     this.#revision = this.#meta('revision');
     this.#compacted = this.#meta('compacted');
     this.#hub = new WatchHub(options.onListenerError ?? warnListenerError);
@@ -113,8 +120,11 @@ export class SqliteStore implements Store {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       this.#revision = before.revision;
       this.#compacted = before.compacted;
-      throw this.#storeError('write', err);
+      const error = this.#storeError('write', err);
+      if (error.code === ErrorCode.StoreFull) this.#writeProblem = error;
+      throw error;
     }
+    this.#writeProblem = undefined;
     this.#hub.publish(events);
     return { revision: String(this.#revision), results };
   }
@@ -136,6 +146,10 @@ export class SqliteStore implements Store {
     // the future (another store's history) gets live events only.
     const backlog = from < this.#revision ? this.#replay(from, query) : [];
     return this.#hub.add(query, onEvent, backlog, this.#revision);
+  }
+
+  writeProblem(): AlderError | undefined {
+    return this.#writeProblem;
   }
 
   /** Drops history at or below `revision` (at most the current one); watches from before it get GONE. */
@@ -241,6 +255,18 @@ export class SqliteStore implements Store {
   #storeError(what: string, err: unknown): AlderError {
     if (err instanceof AlderError) return err;
     const reason = err instanceof Error ? err.message : String(err);
+    if (isFull(err)) {
+      const dir = dirname(this.path);
+      return new AlderError(
+        ErrorCode.StoreFull,
+        `sqlite store ${this.path}: ${what}: the disk or the database is full (${reason}); nothing was written`,
+        {
+          hint: `free space on the filesystem of ${dir}, then write again; the control plane reports not ready until a write succeeds`,
+          details: { path: this.path, reason },
+          cause: err,
+        },
+      );
+    }
     const isSqlite = (err as { code?: unknown } | null)?.code === 'ERR_SQLITE_ERROR';
     return new AlderError(
       isSqlite ? ErrorCode.StoreUnavailable : ErrorCode.Internal,
@@ -248,6 +274,17 @@ export class SqliteStore implements Store {
       { details: { path: this.path }, cause: err },
     );
   }
+}
+
+/** SQLITE_FULL (13), or the OS's ENOSPC / EDQUOT under it. */
+function isFull(err: unknown): boolean {
+  const e = err as { errcode?: unknown; code?: unknown; message?: unknown } | null;
+  return (
+    e?.errcode === 13 ||
+    e?.code === 'ENOSPC' ||
+    e?.code === 'EDQUOT' ||
+    (typeof e?.message === 'string' && /database or disk is full|ENOSPC|no space left/i.test(e.message))
+  );
 }
 
 function refOfChecked(object: Resource, index: number): ObjectRef {

@@ -1,7 +1,7 @@
 // The store's contract: every backend (SQLite embedded, etcd later) implements this interface and
 // passes the same suite (store-contract.ts). The API server and the distribution layer use only this.
 
-import type { ObjectRef, Resource } from '../../config/index.ts';
+import type { AlderError, ObjectRef, Resource } from '../../config/index.ts';
 
 /** An object as the store returns it: metadata.resourceVersion, uid and creationTimestamp are set. */
 export type StoredObject = Resource & {
@@ -87,5 +87,10 @@ export interface Store {
    */
   watch(query: WatchQuery, onEvent: (event: WatchEvent) => void): Promise<Watch>;
   currentRevision(): Promise<string>;
+  /**
+   * Why writes fail now (ALDER_STORE_FULL: the disk or database is full), from the failed write until
+   * one succeeds; undefined while writes work. Readiness reports it.
+   */
+  writeProblem(): AlderError | undefined;
   close(): Promise<void>;
 }
