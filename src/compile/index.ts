@@ -3,6 +3,14 @@
 // and labels), compiled once per shape, and the part only it has.
 
 export {
+  AUTO_REGISTRATION_GROUP_ANNOTATION,
+  autoRegisteredEntry,
+  autoRegisteredName,
+  CONNECTED_AT_ANNOTATION,
+  HEALTH_CHECKS_ANNOTATION,
+  type WorkloadJoin,
+} from './auto-register.ts';
+export {
   type CompileOptions,
   compileSharedPart,
   compileSnapshot,

@@ -78,6 +78,13 @@ export {
 export { type ParsedDocument, parseSource } from './parse.ts';
 export { type PortProtocol, protocolOfPort } from './protocol.ts';
 export { compileRe2, type Re2Translation, translateRe2 } from './re2-regexp.ts';
-export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
+export {
+  describeRef,
+  type ObjectMeta,
+  type ObjectRef,
+  type OwnerReference,
+  type Resource,
+  refOf,
+} from './resource.ts';
 export type { Issue, Severity } from './schema.ts';
 export * as schema from './schema.ts';
