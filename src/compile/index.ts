@@ -22,4 +22,5 @@ export {
   type WorkloadPart,
 } from './compile-snapshot.ts';
 export { COMPILED_KINDS, type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
+export { type ProbePlan, probePlanOf } from './probe-spec.ts';
 export { spiffeIdOf } from './spiffe-id.ts';
