@@ -1,4 +1,11 @@
 // Public face of the proxy's agent: the stream to the control plane and what it drives.
 
+export {
+  type ProbeOptions,
+  type ProbeSpec,
+  type ProbeState,
+  type RunningProbe,
+  startProbe,
+} from './probes.ts';
 export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
 export { type ControlPlaneAddress, WorkloadCertificate } from './workload-certificate.ts';

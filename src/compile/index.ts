@@ -3,6 +3,14 @@
 // and labels), compiled once per shape, and the part only it has.
 
 export {
+  AUTO_REGISTRATION_GROUP_ANNOTATION,
+  autoRegisteredEntry,
+  autoRegisteredName,
+  CONNECTED_AT_ANNOTATION,
+  HEALTH_CHECKS_ANNOTATION,
+  type WorkloadJoin,
+} from './auto-register.ts';
+export {
   type CompileOptions,
   compileSharedPart,
   compileSnapshot,
@@ -14,4 +22,5 @@ export {
   type WorkloadPart,
 } from './compile-snapshot.ts';
 export { COMPILED_KINDS, type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
+export { type ProbePlan, probePlanOf } from './probe-spec.ts';
 export { spiffeIdOf } from './spiffe-id.ts';

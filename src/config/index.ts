@@ -31,6 +31,11 @@ export {
 } from './kinds/index.ts';
 export { type MeshConfig, type MeshConfigSpec, resolveMeshConfig } from './kinds/mesh-config.ts';
 export type { PeerAuthenticationSpec } from './kinds/peer-authentication.ts';
+export {
+  PROBE_DEFAULTS,
+  PROBE_HANDLERS,
+  type ReadinessProbe,
+} from './kinds/readiness-probe.ts';
 export type { ServicePort, ServiceSpec } from './kinds/service.ts';
 export type { ServiceEntrySpec, ServicePort as ServiceEntryPort } from './kinds/service-entry.ts';
 export type { IstioEgressListener, IstioIngressListener, SidecarSpec } from './kinds/sidecar.ts';
@@ -54,6 +59,7 @@ export type {
   VirtualServiceSpec,
 } from './kinds/virtual-service.ts';
 export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
+export type { WorkloadGroupSpec } from './kinds/workload-group.ts';
 export { type LabelSelector, parseLabelSelector } from './label-selector.ts';
 export {
   type CheckedObject,
@@ -72,6 +78,13 @@ export {
 export { type ParsedDocument, parseSource } from './parse.ts';
 export { type PortProtocol, protocolOfPort } from './protocol.ts';
 export { compileRe2, type Re2Translation, translateRe2 } from './re2-regexp.ts';
-export { describeRef, type ObjectMeta, type ObjectRef, type Resource, refOf } from './resource.ts';
+export {
+  describeRef,
+  type ObjectMeta,
+  type ObjectRef,
+  type OwnerReference,
+  type Resource,
+  refOf,
+} from './resource.ts';
 export type { Issue, Severity } from './schema.ts';
 export * as schema from './schema.ts';

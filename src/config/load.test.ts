@@ -17,12 +17,6 @@ describe('load: kinds Alder does not manage', () => {
       want: 'skipped',
     },
     {
-      name: "Istio's WorkloadGroup",
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'WorkloadGroup',
-      want: 'skipped',
-    },
-    {
       name: "Istio's ProxyConfig",
       apiVersion: 'networking.istio.io/v1beta1',
       kind: 'ProxyConfig',

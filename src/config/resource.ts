@@ -13,6 +13,17 @@ export interface ObjectMeta {
   uid?: string;
   creationTimestamp?: string;
   generation?: number;
+  /** The objects this one belongs to (an auto-registered WorkloadEntry's WorkloadGroup). */
+  ownerReferences?: OwnerReference[];
+}
+
+/** Kubernetes' OwnerReference: the owner's kind, name and uid; `controller` marks the managing owner. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid?: string;
+  controller?: boolean;
 }
 
 export interface Resource<S = unknown> {

@@ -14,6 +14,7 @@ import { serviceEntry } from './service-entry.ts';
 import { sidecar } from './sidecar.ts';
 import { virtualService } from './virtual-service.ts';
 import { workloadEntry } from './workload-entry.ts';
+import { workloadGroup } from './workload-group.ts';
 
 /** In the order `alder get all` prints them: the mesh, its registry, traffic, then security. */
 export const KINDS: readonly KindInfo[] = [
@@ -21,6 +22,7 @@ export const KINDS: readonly KindInfo[] = [
   service as KindInfo,
   serviceAccount as KindInfo,
   workloadEntry as KindInfo,
+  workloadGroup as KindInfo,
   serviceEntry as KindInfo,
   gateway as KindInfo,
   virtualService as KindInfo,
@@ -35,17 +37,13 @@ export const KINDS: readonly KindInfo[] = [
 const MANAGED_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'mesh.alder.dev']);
 
 /** Istio's kinds in those groups that Alder does not manage: skipped like any unmanaged kind. */
-const UNMANAGED_ISTIO_KINDS = new Set([
-  'networking.istio.io/EnvoyFilter',
-  'networking.istio.io/ProxyConfig',
-  'networking.istio.io/WorkloadGroup',
-]);
+const UNMANAGED_ISTIO_KINDS = new Set(['networking.istio.io/EnvoyFilter', 'networking.istio.io/ProxyConfig']);
 
 export function isManagedGroup(group: string): boolean {
   return MANAGED_GROUPS.has(group);
 }
 
-/** Whether `kind` of `group` is one of Istio's kinds that Alder skips (EnvoyFilter, WorkloadGroup …). */
+/** Whether `kind` of `group` is one of Istio's kinds that Alder skips (EnvoyFilter, ProxyConfig). */
 export function isUnmanagedIstioKind(group: string, kind: string): boolean {
   return UNMANAGED_ISTIO_KINDS.has(`${group}/${kind}`);
 }
