@@ -211,7 +211,7 @@ serve({
     let quietSince = nowMs();
     await until(
       () =>
-        `${proxies.filter((p) => p.ackedRevision < revision).length} proxies short of revision ${revision}`,
+        `${proxies.filter((p) => p.ackedRevision < revision).length} proxies short of revision ${revision}; errors seen: ${JSON.stringify([...new Set(proxies.flatMap((p) => p.errors))].slice(0, 5))}`,
       () => {
         const n = pushCount();
         if (n !== lastPushCount) {

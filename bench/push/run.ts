@@ -87,14 +87,25 @@ async function main(): Promise<number> {
     const certs = makeCerts(dir, accounts);
     const base = { services: opts.services, repeats: opts.repeats, dir, certs, cpuList, cpuProfDir, log };
     const rounds: RoundResult[] = [];
+    const failed: { proxies: number; error: string }[] = [];
+    // A round that fails is reported and the others still run.
+    const round = async (setup: Parameters<typeof runRound>[0]) => {
+      try {
+        rounds.push(await runRound(setup));
+      } catch (err) {
+        const error = (err as Error).message;
+        log(`${setup.proxies} proxies: failed: ${error}`);
+        failed.push({ proxies: setup.proxies, error });
+      }
+    };
     for (const proxies of opts.proxies) {
       const burst = proxies === BURST_PROXIES ? opts.burst : 0;
-      rounds.push(await runRound({ ...base, proxies, burst, doChanges: true }));
+      await round({ ...base, proxies, burst, doChanges: true });
     }
     if (opts.burst > 0 && !opts.proxies.includes(BURST_PROXIES)) {
-      rounds.push(await runRound({ ...base, proxies: BURST_PROXIES, burst: opts.burst, doChanges: false }));
+      await round({ ...base, proxies: BURST_PROXIES, burst: opts.burst, doChanges: false });
     }
-    const markdown = markdownReport(rounds);
+    const markdown = `${markdownReport(rounds)}${failed.map((f) => `\nRound with ${f.proxies} proxies failed: ${f.error}\n`).join('')}`;
     process.stdout.write(`\n${markdown}`);
     const profiles: Record<string, unknown> = {};
     if (cpuProfDir !== undefined) {
@@ -122,6 +133,7 @@ async function main(): Promise<number> {
       },
       options: opts,
       rounds,
+      failed,
       targets: targetChecks(rounds),
       profiles,
       markdown,
@@ -134,7 +146,7 @@ async function main(): Promise<number> {
       `${JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
     );
     log(`wrote ${outFile}`);
-    return 0;
+    return failed.length > 0 ? 1 : 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
