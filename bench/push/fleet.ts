@@ -38,6 +38,7 @@ class SimProxy {
   socket: TLSSocket | undefined;
   pinger: NodeJS.Timeout | undefined;
   firstAckAt: number | undefined;
+  firstPushBytes = 0;
   ackedRevision = 0;
   pushes: PushRecord[] = [];
   errors: string[] = [];
@@ -113,7 +114,10 @@ class SimProxy {
     const push = message.push;
     socket.write(encodeMessage({ ack: { workload: push.workload, nonce: push.nonce } }));
     const ackAt = nowMs();
-    this.firstAckAt ??= ackAt;
+    if (this.firstAckAt === undefined) {
+      this.firstAckAt = ackAt;
+      this.firstPushBytes = Buffer.byteLength(line) + 1;
+    }
     const revision = Number(push.revision);
     if (revision > this.ackedRevision) this.ackedRevision = revision;
     if (this.pushes.length < MAX_RECORDED_PUSHES)
@@ -192,7 +196,10 @@ serve({
       () => proxies.every((p) => p.firstAckAt !== undefined),
       Number(args.timeoutMs),
     );
-    return { lastFirstAckAt: Math.max(...proxies.map((p) => p.firstAckAt ?? 0)) };
+    return {
+      lastFirstAckAt: Math.max(...proxies.map((p) => p.firstAckAt ?? 0)),
+      firstPushBytes: proxies.map((p) => p.firstPushBytes),
+    };
   },
   /** Forgets recorded pushes: what comes next belongs to the change about to be written. */
   mark() {

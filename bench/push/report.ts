@@ -66,12 +66,12 @@ export function markdownReport(rounds: RoundResult[]): string {
   }
   lines.push('');
   lines.push(
-    '| proxies | connect all (s) | every first ACK (s) | CP RSS / proxy (KiB) | CP heap / proxy (KiB) | CP RSS with N (MiB) | CP CPU idle (pings) |',
+    '| proxies | connect all (s) | every first ACK (s) | first push / proxy (KiB) | CP RSS / proxy (KiB) | CP heap / proxy (KiB) | CP RSS with N (MiB) | CP CPU idle (pings) |',
   );
-  lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rounds) {
     lines.push(
-      `| ${fmt(r.proxies)} | ${fmt(r.connectMs / 1000, 1)} | ${fmt(r.allFirstAckMs / 1000, 1)} | ${fmt(r.memory.rssKiBPerProxy, 1)} | ${fmt(r.memory.heapKiBPerProxy, 1)} | ${fmt(r.memory.rssNBytes / 1048576)} | ${fmt(r.idleCpuShare * 100, 1)} % |`,
+      `| ${fmt(r.proxies)} | ${fmt(r.connectMs / 1000, 1)} | ${fmt(r.allFirstAckMs / 1000, 1)} | ${fmt(r.firstPushBytes / 1024)} | ${fmt(r.memory.rssKiBPerProxy, 1)} | ${fmt(r.memory.heapKiBPerProxy, 1)} | ${fmt(r.memory.rssNBytes / 1048576)} | ${fmt(r.idleCpuShare * 100, 1)} % |`,
     );
   }
   const bursts = rounds.filter((r) => r.burst !== undefined);

@@ -69,6 +69,8 @@ export interface RoundResult {
   connectRetries: number;
   /** From the first connection attempt to the last proxy's first ACK. */
   allFirstAckMs: number;
+  /** Median size of a proxy's first push (its whole config). */
+  firstPushBytes: number;
   memory: {
     rss0Bytes: number;
     heap0Bytes: number;
@@ -166,13 +168,14 @@ export async function runRound(s: RoundSetup): Promise<RoundResult> {
     s.log(`${n} proxies: connected in ${(connectMs / 1000).toFixed(1)} s; waiting for every first ACK`);
     const firsts = await Promise.all(
       fleets.map((f) =>
-        f.ask<{ lastFirstAckAt: number }>(
+        f.ask<{ lastFirstAckAt: number; firstPushBytes: number[] }>(
           'firstAcks',
           { timeoutMs: Math.max(60_000, n * 10) },
           Math.max(70_000, n * 11),
         ),
       ),
     );
+    const firstPushBytes = median(firsts.flatMap((x) => x.firstPushBytes));
     const allFirstAckMs = Math.max(...firsts.map((x) => x.lastFirstAckAt)) - started;
     await sleep(1000);
     const full = await cp.ask<Stats>('stats');
@@ -261,6 +264,7 @@ export async function runRound(s: RoundSetup): Promise<RoundResult> {
       connectMs,
       connectRetries: connected.reduce((a, c) => a + c.retries, 0),
       allFirstAckMs,
+      firstPushBytes,
       memory: {
         rss0Bytes: zero.rssBytes,
         heap0Bytes: zero.heapUsedBytes,
