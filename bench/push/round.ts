@@ -160,7 +160,7 @@ export async function runRound(s: RoundSetup): Promise<RoundResult> {
             proxies: specs.filter((_, k) => k % fleetCount === i),
             concurrency: 64,
           },
-          Math.max(60_000, n * 20),
+          Math.max(120_000, n * 60),
         ),
       ),
     );
