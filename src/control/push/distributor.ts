@@ -76,6 +76,8 @@ export class Distributor {
   readonly #mirror = new ConfigMirror();
   readonly #resources = new ProxyResources();
   readonly #sessions = new Map<string, ProxySession>();
+  /** `namespace/name` → open streams that said hello for it: a close checks it in O(1), not a scan of every session. */
+  readonly #streamsOf = new Map<string, number>();
   /** `namespace/name` → why: workloads whose proxy disconnected or whose app fails its probe. */
   readonly #down = new Map<string, string>();
   #generationRevision = 0;
@@ -129,9 +131,13 @@ export class Distributor {
         this.#sessions.delete(s.id);
         this.#log.info('proxy disconnected', { proxy: s.id, workload: workloadName(s.hello), reason });
         const name = workloadName(s.hello);
-        const isStillHeld = [...this.#sessions.values()].some((o) => workloadName(o.hello) === name);
-        if (name !== '' && !isStillHeld)
+        if (name === '') return;
+        const left = (this.#streamsOf.get(name) ?? 1) - 1;
+        if (left > 0) this.#streamsOf.set(name, left);
+        else {
+          this.#streamsOf.delete(name);
           this.#setDown(name, s.saidGoodbye ? 'stopped' : `proxy disconnected: ${reason}`);
+        }
       },
     });
     this.#sessions.set(id, session);
@@ -312,8 +318,10 @@ export class Distributor {
     }
     s.hello = hello;
     s.known = hello.known ?? {};
-    if (s.health?.healthy !== false) this.#setDown(workloadName(hello), undefined);
-    this.#log.info('proxy connected', { proxy: s.id, workload: workloadName(hello), identity: s.spiffeId });
+    const name = workloadName(hello);
+    this.#streamsOf.set(name, (this.#streamsOf.get(name) ?? 0) + 1);
+    if (s.health?.healthy !== false) this.#setDown(name, undefined);
+    this.#log.info('proxy connected', { proxy: s.id, workload: name, identity: s.spiffeId });
     this.#pushTo(s, performance.now());
   }
 
