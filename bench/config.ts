@@ -3,7 +3,7 @@
 // bench/results/config.json. Run: npm run bench:config
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -69,6 +69,8 @@ async function applyFigures(dir: string) {
     });
     child.on('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
   });
+  // The control plane writes its admin token on first start; the API needs it.
+  const adminToken = readFileSync(join(dir, 'cp', 'admin-token'), 'utf8').trim();
   try {
     const latencies: number[] = [];
     for (let i = 0; i < APPLIES; i++) {
@@ -87,7 +89,7 @@ spec:
       const t0 = performance.now();
       const res = await fetch(`${url}/alder/v1/apply`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
         body: JSON.stringify({ sources: [{ name: 'vs.yaml', text }] }),
       });
       await res.arrayBuffer();
