@@ -13,6 +13,7 @@ import { type ControlPlane, startControlPlane } from '../src/control/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { meshCa } from './certs.ts';
 import { okApp } from './connection-kit.ts';
+import { virtualServiceHeader } from './control-plane-kit.ts';
 import { eventually, type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
 import { curl, sidecarEgress, sidecarPort, workloadEntryWith, yamlDocs } from './mesh-fixture.ts';
 import { clientWebYaml } from './mesh-yaml.ts';
@@ -29,18 +30,6 @@ async function store(cp: ControlPlane, yaml: string): Promise<number> {
     loaded.resources.map((r) => ({ op: 'apply' as const, object: r.resource })),
   );
   return Number(out.revision);
-}
-
-function virtualServiceHeader(value: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.svc.cluster.local]
-  http:
-  - headers: {response: {set: {x-route: ${value}}}}
-    route: [{destination: {host: web.shop.svc.cluster.local}}]
-`;
 }
 
 describe('config pushed by the control plane over the stream', () => {
