@@ -76,10 +76,18 @@ export async function startJoinedMesh(o: {
     clientWebYaml({ client: o.client, web: o.web, appPort: app.port }),
     ...(o.yaml === undefined ? [] : [o.yaml]),
   ];
-  const applied = await cli(['apply', '-f', '-'], yaml.join('---\n'));
-  assert.equal(applied.code, 0, `want the mesh applied; stderr: ${applied.stderr}`);
-  proxies.push(await startProxy(proxyArgs('web', await createToken('web'))));
-  proxies.push(await startProxy(proxyArgs('client', await createToken('client'), `${o.client}:15001`)));
+  try {
+    const applied = await cli(['apply', '-f', '-'], yaml.join('---\n'));
+    assert.equal(applied.code, 0, `want the mesh applied; stderr: ${applied.stderr}`);
+    proxies.push(await startProxy(proxyArgs('web', await createToken('web'))));
+    proxies.push(await startProxy(proxyArgs('client', await createToken('client'), `${o.client}:15001`)));
+  } catch (err) {
+    // Half a mesh must not outlive the failure (its processes would hold the test file open).
+    await Promise.all(proxies.map((p) => p.stop()));
+    app.server.close();
+    await cp.stop();
+    throw err;
+  }
   return {
     get cp() {
       return cp;

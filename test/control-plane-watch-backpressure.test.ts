@@ -87,7 +87,7 @@ describe('control plane API: watch backpressure', () => {
     removeDir(cp.dataDir);
   });
 
-  it('watch: 20 watchers that never read, 2,000 writes: RSS bounded, /healthz within 1 s, each closed with 410', {
+  it('watch: 20 watchers that never read, 2,000 writes: RSS bounded, /healthz within 2 s, each closed with 410', {
     timeout: 180_000,
   }, async (t) => {
     const pid = cp.process.pid as number;
@@ -129,9 +129,10 @@ describe('control plane API: watch backpressure', () => {
       grown < 300,
       `want RSS to grow by less than 300 MiB with ${WATCHERS} stalled watchers, grew ${grown.toFixed(0)} MiB`,
     );
+    // The unbounded case stalled /healthz for 12 s; 2 s leaves room for a machine busy with other work.
     assert.ok(
-      slowestHealthMs < 1_000,
-      `want /healthz within 1 s throughout, slowest ${Math.round(slowestHealthMs)} ms`,
+      slowestHealthMs < 2_000,
+      `want /healthz within 2 s throughout, slowest ${Math.round(slowestHealthMs)} ms`,
     );
 
     const streams = await Promise.all(

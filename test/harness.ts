@@ -240,7 +240,9 @@ export async function startProxy(args: string[], launch: ProxyLaunch = {}): Prom
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // a proxy that never got ready must not outlive the test
-      reject(new Error(`proxy not ready within 15s; stderr: ${stderr}`));
+      reject(
+        new Error(`proxy not ready within 15s; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-8))}`),
+      );
     }, 15_000);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {

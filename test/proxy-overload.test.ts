@@ -72,7 +72,11 @@ describe('proxy: overload under a low open-file limit', () => {
         `want a cap under half the descriptor limit, got ${limit}`,
       );
       const held = tcpSocketsOf(pid).filter((s) => s.local === `${WEB}:8080` && s.state === 'ESTABLISHED');
-      assert.ok(held.length <= limit, `want at most ${limit} flood connections held, got ${held.length}`);
+      // A refused connection is accepted and closed at once: one or two may be seen in between.
+      assert.ok(
+        held.length <= limit + 2,
+        `want at most ${limit} flood connections held (+2 being refused), got ${held.length}`,
+      );
       const refused = await stat(web, 'alder_proxy_overload_refused_total{listener="inbound|8080"}');
       t.diagnostic(`cap ${limit}; ${held.length} held; ${refused} refused of ${ATTEMPTS}`);
       assert.ok(

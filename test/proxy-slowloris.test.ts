@@ -103,7 +103,8 @@ describe('proxy: slowloris against every listener kind', () => {
           `want a normal request under 50ms with ${SLOW} slow connections open, median ${median(underAttack).toFixed(1)}ms`,
         );
         const closedAfter = await Promise.all(attack.held.map((h) => h.closed(TIMEOUT_MS + 5_000)));
-        const late = closedAfter.filter((ms) => ms > TIMEOUT_MS + 1_500).length;
+        // 2,000 closes on a busy 2-core machine: timers fire late, so 3 s of slack; never closing is the bug.
+        const late = closedAfter.filter((ms) => ms > TIMEOUT_MS + 3_000).length;
         const early = closedAfter.filter((ms) => ms < TIMEOUT_MS - 250).length;
         t.diagnostic(
           `slow connections closed after ${Math.round(Math.min(...closedAfter))}–${Math.round(Math.max(...closedAfter))}ms`,
@@ -111,7 +112,7 @@ describe('proxy: slowloris against every listener kind', () => {
         assert.equal(
           late,
           0,
-          `want every slow connection closed within ${TIMEOUT_MS}ms + 1.5s, ${late} were later`,
+          `want every slow connection closed within ${TIMEOUT_MS}ms + 3s, ${late} were later`,
         );
         assert.equal(
           early,

@@ -8,4 +8,4 @@ export {
   startProbe,
 } from './probes.ts';
 export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
-export { type ControlPlaneAddress, WorkloadCertificate } from './workload-certificate.ts';
+export { type ControlPlaneAddress, type JoinAs, WorkloadCertificate } from './workload-certificate.ts';

@@ -1,12 +1,13 @@
 // The proxy's agent (istio-agent's role): holds the stream to the control plane, assembles each push
 // into a snapshot the proxy applies through the wire codec, answers ACK or NACK with the proxy's
 // reason, keeps the last good resources on disk and serves them at start when the control plane is
-// away.
+// away. It runs the readiness probe the control plane sends (a WorkloadGroup's) and reports its verdicts.
 
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Logger } from '../telemetry/index.ts';
 import { VERSION } from '../version.ts';
 import {
+  type AutoRegistration,
   applyDelta,
   assembleSnapshot,
   emptyResourceSet,
@@ -19,6 +20,7 @@ import {
   WIRE_VERSION,
   type WorkloadRef,
 } from '../wire/index.ts';
+import { type RunningProbe, startProbe } from './probes.ts';
 import { loadResources, saveResources } from './resource-cache.ts';
 import { StreamClient } from './stream-client.ts';
 
@@ -47,6 +49,8 @@ export interface AgentOptions {
   credentials: Credentials;
   proxy: AgentProxy;
   log: Logger;
+  /** For a member of a WorkloadGroup: said in every hello, so an expired entry is made again. */
+  autoRegister?: AutoRegistration;
 }
 
 export class ProxyAgent {
@@ -73,6 +77,7 @@ export class ProxyAgent {
       if (refused === undefined) {
         this.#held = saved.set;
         this.#revision = saved.revision;
+        this.#followProbe();
         this.#o.log.info('serving the config saved on disk until the control plane answers', {
           revision: saved.revision,
         });
@@ -96,6 +101,7 @@ export class ProxyAgent {
           agent: `alder/${VERSION}`,
           outboundProxy: this.#o.outboundProxy,
           ...(expiry === undefined ? {} : { certificateExpiry: expiry }),
+          ...(this.#o.autoRegister === undefined ? {} : { autoRegister: this.#o.autoRegister }),
         };
       },
       onPush: (push) => this.#onPush(push),
@@ -117,6 +123,8 @@ export class ProxyAgent {
 
   /** Says goodbye to the control plane (the workload leaves rotation at once) and disconnects. */
   async stop(): Promise<void> {
+    this.#probe?.stop();
+    this.#probe = undefined;
     await this.#client?.stop(this.#o.workload);
   }
 
@@ -148,6 +156,7 @@ export class ProxyAgent {
     }
     this.#held = next;
     this.#revision = push.revision;
+    this.#followProbe();
     try {
       saveResources(this.#o.stateDir, this.#o.workload, push.revision, next);
     } catch (err) {
@@ -158,6 +167,34 @@ export class ProxyAgent {
     }
     this.#firstApplied?.();
     return undefined;
+  }
+
+  #probe: RunningProbe | undefined;
+  #probeText = '';
+
+  /** Runs the probe the `proxy` resource names (restarted when it changes); none: the app counts as ready. */
+  #followProbe(): void {
+    const plan = this.#held.proxy.get('proxy')?.body.probe;
+    const text = plan === undefined ? '' : JSON.stringify(plan);
+    if (text === this.#probeText) return;
+    this.#probeText = text;
+    this.#probe?.stop();
+    this.#probe = undefined;
+    if (plan === undefined) {
+      if (this.#health?.healthy === false) this.reportHealth(true, 'no readiness probe');
+      return;
+    }
+    this.#o.log.info('running the readiness probe', { probe: plan });
+    this.#probe = startProbe(plan, {
+      defaultHost: '127.0.0.1',
+      onChange: (state) => {
+        this.#o.log[state.healthy ? 'info' : 'warn']('readiness probe', {
+          healthy: state.healthy,
+          reason: state.reason,
+        });
+        this.reportHealth(state.healthy, state.reason);
+      },
+    });
   }
 
   #useBundle(pem: string): void {

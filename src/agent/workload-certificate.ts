@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
-import type { ProxyTls, WorkloadRef } from '../wire/index.ts';
+import type { AutoRegistration, ProxyTls, WorkloadRef } from '../wire/index.ts';
 import type { Credentials } from './proxy-agent.ts';
 
 const KEY = 'key.pem';
@@ -24,8 +24,21 @@ export interface ControlPlaneAddress {
   port: number;
 }
 
+/** Who the proxy joins as: a WorkloadEntry by name, or a member of a WorkloadGroup. */
+export type JoinAs =
+  | { workload: WorkloadRef }
+  | { group: WorkloadRef; address?: string; labels?: Record<string, string> };
+
+/** Who the saved certificate is for, as identity.json keeps it. */
+interface SavedIdentity {
+  workload: WorkloadRef;
+  /** Set when the workload joined as a member of a WorkloadGroup. */
+  autoRegister?: AutoRegistration;
+}
+
 interface CertificateAnswer {
   workload: WorkloadRef;
+  autoRegister?: AutoRegistration;
   spiffeId: string;
   certificateChain: string;
   trustBundle: string;
@@ -34,28 +47,46 @@ interface CertificateAnswer {
 
 export class WorkloadCertificate implements Credentials {
   readonly files: ProxyTls;
+  /** The WorkloadEntry the certificate was issued for (for a group member: the one made for it). */
+  readonly workload: WorkloadRef;
+  /** Set for a member of a WorkloadGroup: what its proxy says on reconnect to be registered again. */
+  readonly autoRegister: AutoRegistration | undefined;
   readonly #dir: string;
   #pem: { cert: string; key: string; ca: string };
   #renewal: NodeJS.Timeout | undefined;
 
-  private constructor(dir: string, pem: { cert: string; key: string; ca: string }) {
+  private constructor(dir: string, identity: SavedIdentity, pem: { cert: string; key: string; ca: string }) {
     this.#dir = dir;
     this.#pem = pem;
+    this.workload = identity.workload;
+    this.autoRegister = identity.autoRegister;
     this.files = { certFile: join(dir, CHAIN), keyFile: join(dir, KEY), caFile: join(dir, BUNDLE) };
   }
 
-  /** The certificate saved for this workload, if it is still valid for another minute. */
-  static load(dir: string, workload: WorkloadRef): WorkloadCertificate | undefined {
+  /** The certificate saved for this workload (or group member), if it is still valid for another minute. */
+  static load(dir: string, as: JoinAs): WorkloadCertificate | undefined {
     try {
-      const saved = JSON.parse(readFileSync(join(dir, IDENTITY), 'utf8')) as { workload?: WorkloadRef };
-      if (saved.workload?.namespace !== workload.namespace || saved.workload?.name !== workload.name)
-        return undefined;
+      const saved = JSON.parse(readFileSync(join(dir, IDENTITY), 'utf8')) as Partial<SavedIdentity>;
+      const w = saved.workload;
+      if (typeof w?.namespace !== 'string' || typeof w.name !== 'string') return undefined;
+      const isSame =
+        'workload' in as
+          ? saved.autoRegister === undefined &&
+            w.namespace === as.workload.namespace &&
+            w.name === as.workload.name
+          : saved.autoRegister !== undefined &&
+            w.namespace === as.group.namespace &&
+            saved.autoRegister.group === as.group.name &&
+            (as.address === undefined || saved.autoRegister.address === as.address);
+      if (!isSame) return undefined;
       const pem = {
         cert: readFileSync(join(dir, CHAIN), 'utf8'),
         key: readFileSync(join(dir, KEY), 'utf8'),
         ca: readFileSync(join(dir, BUNDLE), 'utf8'),
       };
-      const c = new WorkloadCertificate(dir, pem);
+      const identity: SavedIdentity = { workload: { namespace: w.namespace, name: w.name } };
+      if (saved.autoRegister !== undefined) identity.autoRegister = saved.autoRegister;
+      const c = new WorkloadCertificate(dir, identity, pem);
       const expiry = c.notAfter();
       return expiry !== undefined && expiry.getTime() > Date.now() + 60_000 ? c : undefined;
     } catch {
@@ -72,7 +103,7 @@ export class WorkloadCertificate implements Credentials {
     dir: string,
     cp: ControlPlaneAddress,
     token: string,
-    workload: WorkloadRef,
+    as: JoinAs,
   ): Promise<WorkloadCertificate> {
     const { parseJoinToken, createKeyAndCsr } = await import('../identity/index.ts');
     const { caFingerprint } = parseJoinToken(token);
@@ -92,10 +123,22 @@ export class WorkloadCertificate implements Credentials {
       cp,
       'POST',
       '/alder/v1/join',
-      { token, workload: `${workload.namespace}/${workload.name}`, csr: csrPem },
+      {
+        token,
+        csr: csrPem,
+        ...('workload' in as
+          ? { workload: `${as.workload.namespace}/${as.workload.name}` }
+          : {
+              workloadGroup: `${as.group.namespace}/${as.group.name}`,
+              ...(as.address === undefined ? {} : { address: as.address }),
+              ...(as.labels === undefined ? {} : { labels: as.labels }),
+            }),
+      },
       { ca: bundle },
     )) as CertificateAnswer;
-    return WorkloadCertificate.#save(dir, workload, {
+    const identity: SavedIdentity = { workload: answer.workload };
+    if (answer.autoRegister !== undefined) identity.autoRegister = answer.autoRegister;
+    return WorkloadCertificate.#save(dir, identity, {
       cert: answer.certificateChain,
       key: keyPem,
       ca: answer.trustBundle,
@@ -103,7 +146,8 @@ export class WorkloadCertificate implements Credentials {
   }
 
   /** Renews with the current certificate; the new key and chain replace the old ones on disk. */
-  async renew(cp: ControlPlaneAddress, workload: WorkloadRef): Promise<void> {
+  async renew(cp: ControlPlaneAddress): Promise<void> {
+    const workload = this.workload;
     const { createKeyAndCsr } = await import('../identity/index.ts');
     const spiffeId = this.spiffeId();
     const { keyPem, csrPem } = await createKeyAndCsr(spiffeId);
@@ -114,7 +158,7 @@ export class WorkloadCertificate implements Credentials {
       { workload: `${workload.namespace}/${workload.name}`, csr: csrPem },
       { ca: this.#pem.ca, cert: this.#pem.cert, key: this.#pem.key },
     )) as CertificateAnswer;
-    const next = WorkloadCertificate.#save(this.#dir, workload, {
+    const next = WorkloadCertificate.#save(this.#dir, this.#identity(), {
       cert: answer.certificateChain,
       key: keyPem,
       ca: answer.trustBundle,
@@ -126,12 +170,7 @@ export class WorkloadCertificate implements Credentials {
    * Renews at half of the certificate's life (then retries with back-off until it works), and calls
    * `onRenewed` so the proxy takes the new one for new connections.
    */
-  keepFresh(
-    cp: ControlPlaneAddress,
-    workload: WorkloadRef,
-    log: Logger,
-    onRenewed: () => Promise<void>,
-  ): void {
+  keepFresh(cp: ControlPlaneAddress, log: Logger, onRenewed: () => Promise<void>): void {
     const schedule = (delayMs: number) => {
       clearTimeout(this.#renewal);
       this.#renewal = setTimeout(run, Math.min(Math.max(delayMs, 0), 2 ** 31 - 1));
@@ -139,7 +178,7 @@ export class WorkloadCertificate implements Credentials {
     };
     let failures = 0;
     const run = () => {
-      this.renew(cp, workload).then(
+      this.renew(cp).then(
         async () => {
           failures = 0;
           log.info('certificate renewed', { expires: this.expiry() });
@@ -204,17 +243,24 @@ export class WorkloadCertificate implements Credentials {
     return (to - Date.now()) / 2;
   }
 
+  #identity(): SavedIdentity {
+    return {
+      workload: this.workload,
+      ...(this.autoRegister === undefined ? {} : { autoRegister: this.autoRegister }),
+    };
+  }
+
   static #save(
     dir: string,
-    workload: WorkloadRef,
+    identity: SavedIdentity,
     pem: { cert: string; key: string; ca: string },
   ): WorkloadCertificate {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeWhole(join(dir, KEY), pem.key, 0o600);
     writeWhole(join(dir, CHAIN), pem.cert, 0o644);
     writeWhole(join(dir, BUNDLE), pem.ca, 0o644);
-    writeWhole(join(dir, IDENTITY), JSON.stringify({ workload }), 0o644);
-    return new WorkloadCertificate(dir, pem);
+    writeWhole(join(dir, IDENTITY), JSON.stringify(identity), 0o644);
+    return new WorkloadCertificate(dir, identity, pem);
   }
 }
 

@@ -1,19 +1,10 @@
 // A WorkloadGroup's probe as the proxy's agent runs it: Istio's ReadinessProbe with Kubernetes'
-// defaults applied and its seconds made milliseconds. Pure; the agent's ProbeSpec has this shape.
+// defaults applied and its seconds made milliseconds (the wire's ProbePlan). Pure.
 
 import { PROBE_DEFAULTS, type ReadinessProbe } from '../config/index.ts';
+import type { ProbePlan } from '../wire/index.ts';
 
-export interface ProbePlan {
-  initialDelayMs: number;
-  timeoutMs: number;
-  periodMs: number;
-  successThreshold: number;
-  failureThreshold: number;
-  httpGet?: NonNullable<ReadinessProbe['httpGet']>;
-  tcpSocket?: NonNullable<ReadinessProbe['tcpSocket']>;
-  exec?: NonNullable<ReadinessProbe['exec']>;
-  grpc?: NonNullable<ReadinessProbe['grpc']>;
-}
+export type { ProbePlan };
 
 /** `value` unless unset or 0, which mean the default (Istio and Kubernetes alike). */
 function orDefault(value: number | undefined, fallback: number): number {

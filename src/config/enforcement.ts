@@ -7,10 +7,6 @@ export const NOT_ENFORCED_KINDS: ReadonlyMap<string, string> = new Map([
   ['Gateway', 'Alder runs no gateway proxies in this version, so nothing listens on their servers'],
   ['AuthorizationPolicy', 'proxies do not apply authorization policies in this version'],
   ['RequestAuthentication', 'proxies do not validate request JWTs in this version'],
-  [
-    'WorkloadGroup',
-    'proxies do not join as members of a group in this version, so no WorkloadEntry is registered from it and its probe does not run: apply a WorkloadEntry per workload',
-  ],
 ]);
 
 /** How many objects of one kind no proxy enforces yet, and why. */

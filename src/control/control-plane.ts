@@ -14,6 +14,7 @@ import { HostPolicy } from './api/request-guard.ts';
 import { createApiServer } from './api/server.ts';
 import { ApiTokens, principalOfCertificate } from './auth/index.ts';
 import { JoinTokens } from './identity/index.ts';
+import { AutoRegistry } from './push/auto-registry.ts';
 import { Distributor } from './push/distributor.ts';
 import { handleJoinApi } from './push/join-api.ts';
 import { createMeshServer } from './push/mesh-server.ts';
@@ -40,6 +41,8 @@ export interface ControlPlaneOptions {
   };
   /** Lifetime of workload certificates (24 h by default); proxies renew at half of it. */
   workloadCertTtlMs?: number;
+  /** How long an auto-registered WorkloadEntry outlives its proxy's stream (10 s by default). */
+  autoRegistrationGraceMs?: number;
   /** Caps the store's database at this many pages: tests simulate a full disk with it. */
   storeMaxPages?: number;
   /** Host names (any port) or NAME:PORT the API answers besides its listen addresses and localhost. */
@@ -86,6 +89,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await store.close();
     throw err;
   }
+  const registry = new AutoRegistry({
+    store,
+    log: log.with({ component: 'registry' }),
+    ...(options.autoRegistrationGraceMs === undefined ? {} : { graceMs: options.autoRegistrationGraceMs }),
+  });
   const distributor =
     options.mesh === undefined
       ? undefined
@@ -93,6 +101,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           store,
           log: log.with({ component: 'push' }),
           trustBundle: () => ca.trustBundle(),
+          autoRegistry: registry,
           ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
         });
   let mesh: Server | undefined;
@@ -132,7 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     try {
       await distributor.start();
       const peerIdentity = (socket: TLSSocket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined);
-      const joinContext = { store, ca, tokens, peerIdentity };
+      const joinContext = { store, ca, tokens, registry, peerIdentity };
       const tls =
         options.mesh.tls ?? (await meshCertificate(ca, options.mesh.listen.host, options.mesh.names ?? []));
       mesh = createMeshServer({
@@ -155,6 +164,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       for (const name of options.mesh.names ?? []) api.hosts.allowName(name);
       meshUrl = `https://${hostPortOf(meshAddress)}`;
     } catch (err) {
+      registry.stop();
       distributor.stop();
       api.server.close();
       tokens.close();
@@ -171,6 +181,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const closed = new Promise<void>((resolve) => api.server.close(() => resolve()));
       api.endWatches();
       api.server.closeIdleConnections();
+      registry.stop();
       distributor?.stop();
       if (mesh !== undefined) {
         const meshClosed = new Promise<void>((resolve) => mesh?.close(() => resolve()));

@@ -2,6 +2,7 @@
 
 export type * from './clusters.ts';
 export { decodeSnapshot, encodeSnapshot } from './codec.ts';
+export type * from './probe.ts';
 export * from './resources.ts';
 export type * from './routes.ts';
 export { EGRESS_SCOPE_LIMITS } from './routes.ts';

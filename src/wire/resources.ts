@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster, Endpoint } from './clusters.ts';
+import type { ProbePlan } from './probe.ts';
 import type { RouteTable } from './routes.ts';
 import {
   type Listener,
@@ -25,6 +26,8 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 export interface ProxyResource {
   proxy: ProxyIdentity;
   mesh: MeshSettings;
+  /** The readiness probe the proxy runs against its app (its WorkloadGroup's), if any. */
+  probe?: ProbePlan;
 }
 
 /** The one `bundle` resource: every root the mesh trusts now, PEM (two during a root rotation). */
@@ -75,13 +78,16 @@ export function wireResource<T extends ResourceType>(name: string, body: Resourc
 export function resourcesOf(parts: {
   proxy?: ProxyIdentity;
   mesh?: MeshSettings;
+  probe?: ProbePlan;
   listeners: readonly Listener[];
   clusters: readonly Cluster[];
   routeTables: readonly RouteTable[];
 }): ResourceSet {
   const set = emptyResourceSet();
   if (parts.proxy !== undefined && parts.mesh !== undefined) {
-    set.proxy.set('proxy', wireResource<'proxy'>('proxy', { proxy: parts.proxy, mesh: parts.mesh }));
+    const body: ProxyResource = { proxy: parts.proxy, mesh: parts.mesh };
+    if (parts.probe !== undefined) body.probe = parts.probe;
+    set.proxy.set('proxy', wireResource<'proxy'>('proxy', body));
   }
   for (const c of parts.clusters) {
     const { endpoints, ...rest } = c;

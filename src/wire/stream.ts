@@ -45,6 +45,18 @@ export interface Hello {
   outboundProxy: { address: string; port: number } | null;
   /** When the proxy's certificate expires (ISO 8601), for proxy-status. */
   certificateExpiry?: string;
+  /**
+   * Set when the workload joined as a member of a WorkloadGroup: if its WorkloadEntry expired while
+   * the proxy was away, the control plane makes it again from the group.
+   */
+  autoRegister?: AutoRegistration;
+}
+
+/** How a workload's entry was made from its group: the group's name, its address and own labels. */
+export interface AutoRegistration {
+  group: string;
+  address: string;
+  labels?: Record<string, string>;
 }
 
 /** Control plane → proxy. */

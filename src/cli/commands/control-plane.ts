@@ -22,7 +22,7 @@ Stops gracefully on SIGTERM or SIGINT.
 Usage:
   alder control-plane [--listen HOST:PORT] [--mesh-listen HOST:PORT|none] [--mesh-name NAME ...]
                       [--data-dir DIR] [--ca-dir DIR] [--workload-cert-ttl DURATION]
-                      [--max-body-bytes N] [--allowed-host NAME ...]
+                      [--auto-registration-grace DURATION] [--max-body-bytes N] [--allowed-host NAME ...]
 
 Options:
   --listen HOST:PORT    address to serve on (default: ${DEFAULT_LISTEN}; port 0 picks one)
@@ -36,6 +36,10 @@ Options:
                         as Istio's plug-in CA); default: the mesh's own root in DATA-DIR/ca
   --workload-cert-ttl D lifetime of the certificates workloads get (default 24h; proxies renew at
                         half of it)
+  --auto-registration-grace D
+                        how long the WorkloadEntry of a workload that joined as a member of a
+                        WorkloadGroup outlives its proxy's stream (default 10s); a proxy that
+                        stops cleanly takes its entry with it at once
   --max-body-bytes N    largest request body accepted (default: ${DEFAULT_MAX_BODY_BYTES})
   --allowed-host NAME   a Host the API answers besides its listen addresses and localhost (NAME for
                         any port, NAME:PORT for one; repeatable); other Hosts get 421
@@ -53,6 +57,7 @@ writes it to DATA-DIR/admin-token (0600), where the CLI on this machine finds it
         'ca-dir': { type: 'string' },
         'mesh-listen': { type: 'string' },
         'workload-cert-ttl': { type: 'string' },
+        'auto-registration-grace': { type: 'string' },
         'mesh-name': { type: 'string', multiple: true },
         'max-body-bytes': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
@@ -68,6 +73,14 @@ writes it to DATA-DIR/admin-token (0600), where the CLI on this machine finds it
     if (ttlText !== undefined && workloadCertTtlMs === undefined) {
       throw usageError(
         `--workload-cert-ttl must be a duration such as 24h, got ${JSON.stringify(ttlText)}`,
+        'control-plane',
+      );
+    }
+    const graceText = values['auto-registration-grace'];
+    const autoRegistrationGraceMs = graceText === undefined ? undefined : parseDurationMs(graceText);
+    if (graceText !== undefined && autoRegistrationGraceMs === undefined) {
+      throw usageError(
+        `--auto-registration-grace must be a duration such as 10s, got ${JSON.stringify(graceText)}`,
         'control-plane',
       );
     }
@@ -97,6 +110,7 @@ writes it to DATA-DIR/admin-token (0600), where the CLI on this machine finds it
           : { storeMaxPages: Number(io.env.ALDER_TEST_STORE_MAX_PAGES) }),
         ...(caDir === undefined ? {} : { caDir }),
         ...(workloadCertTtlMs === undefined ? {} : { workloadCertTtlMs }),
+        ...(autoRegistrationGraceMs === undefined ? {} : { autoRegistrationGraceMs }),
         ...(meshListen === undefined
           ? {}
           : { mesh: { listen: meshListen, names: values['mesh-name'] ?? [] } }),

@@ -6,7 +6,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Credentials, WorkloadCertificate as WorkloadCertificateType } from '../../agent/index.ts';
+import type {
+  Credentials,
+  JoinAs,
+  WorkloadCertificate as WorkloadCertificateType,
+} from '../../agent/index.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { dispatch, WorkloadProxy } from '../../proxy/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
@@ -25,6 +29,8 @@ Either is reloaded when it changes. Stops on SIGTERM or SIGINT.
 Usage:
   alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --token TOKEN
               [--state-dir DIR] [--admin HOST:PORT] [--outbound-proxy HOST:PORT|none]
+  alder proxy --control-plane HOST:PORT --workload-group NAMESPACE/NAME --token TOKEN
+              [--address IP] [--label KEY=VALUE ...] [--state-dir DIR] ...
   alder proxy --control-plane HOST:PORT --workload NAMESPACE/NAME --cert FILE --key FILE --ca FILE ...
   alder proxy --snapshot FILE [--admin HOST:PORT]
   alder proxy --config DIR --workload NAMESPACE/NAME [--cert FILE --key FILE --ca FILE]
@@ -39,8 +45,18 @@ Options:
                            hash in the token, makes its key, and gets a certificate for the one
                            identity the token grants; it renews it at half-life. Needed only until
                            the certificate is saved in --state-dir
+  --workload-group NS/NAME with --control-plane: join as a member of this WorkloadGroup; the control
+                           plane makes the workload's WorkloadEntry from the group's template
+                           (named GROUP-ADDRESS), keeps it while the proxy is connected and for a
+                           grace period after (10s by default), and removes it when the proxy stops.
+                           The token must grant the group's service account. The group's probe, if
+                           any, is run against the app (at 127.0.0.1) and a failing app leaves
+                           rotation
+  --address IP             with --workload-group: the workload's address (default: the address the
+                           proxy reaches the control plane from)
+  --label KEY=VALUE        with --workload-group: a label of this workload, over the group's (repeatable)
   --state-dir DIR          with --control-plane: where the key, certificate and last good config are
-                           kept (default .alder/proxy/NAMESPACE-NAME)
+                           kept (default .alder/proxy/NAMESPACE-NAME, of the workload or the group)
   --snapshot FILE          a wire-encoded snapshot (JSON); it names its workload and certificates
   --config DIR             folder of .yaml/.json config (read recursively)
   --workload NS/NAME       with --config or --control-plane: the WorkloadEntry this proxy serves
@@ -67,12 +83,17 @@ Options:
         'control-plane': { type: 'string' },
         'state-dir': { type: 'string' },
         token: { type: 'string' },
+        'workload-group': { type: 'string' },
+        address: { type: 'string' },
+        label: { type: 'string', multiple: true },
       },
       0,
     );
     if (values['control-plane'] !== undefined)
       return runWithControlPlane(values, process.env.ALDER_JOIN_TOKEN);
-    if (values.token !== undefined) throw usageError('--token goes with --control-plane', 'proxy');
+    for (const flag of ['token', 'workload-group', 'address', 'label'] as const) {
+      if (values[flag] !== undefined) throw usageError(`--${flag} goes with --control-plane`, 'proxy');
+    }
     const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
     const log = createLogger({
       fields:
@@ -121,6 +142,9 @@ interface ControlPlaneFlags {
   snapshot?: string | undefined;
   config?: string | undefined;
   token?: string | undefined;
+  'workload-group'?: string | undefined;
+  address?: string | undefined;
+  label?: string[] | undefined;
 }
 
 /** `--control-plane`: the agent holds the stream and drives the proxy. */
@@ -133,7 +157,8 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
   }
   const address = (values['control-plane'] ?? '').replace(/^https:\/\//, '').replace(/\/+$/, '');
   const cp = hostPort(address, '--control-plane');
-  const workload = parseWorkload(values.workload);
+  const as = joinAs(values);
+  const named = 'workload' in as ? as.workload : as.group;
   const tls = tlsFiles(values);
   const token = values.token ?? envToken;
   if (tls !== undefined && values.token !== undefined) {
@@ -142,13 +167,24 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
       'proxy',
     );
   }
+  if (tls !== undefined && 'group' in as) {
+    throw usageError(
+      '--workload-group joins with --token: the control plane registers the workload',
+      'proxy',
+    );
+  }
   const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
-  const log = createLogger({
-    fields: { component: 'proxy', workload: `${workload.namespace}/${workload.name}` },
+  let log = createLogger({
+    fields: {
+      component: 'proxy',
+      ...('workload' in as
+        ? { workload: `${named.namespace}/${named.name}` }
+        : { workloadGroup: `${named.namespace}/${named.name}` }),
+    },
   });
   const outboundProxy = parseOutboundProxy(values['outbound-proxy']);
   const stateDir = resolve(
-    values['state-dir'] ?? join('.alder', 'proxy', `${workload.namespace}-${workload.name}`),
+    values['state-dir'] ?? join('.alder', 'proxy', `${named.namespace}-${named.name}`),
   );
   const { ProxyAgent, fileCredentials, WorkloadCertificate } = await import('../../agent/index.ts');
   let credentials: Credentials;
@@ -156,19 +192,26 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
   if (tls !== undefined) {
     credentials = fileCredentials(tls, (path) => readFileSync(path, 'utf8'));
   } else {
-    certificate = WorkloadCertificate.load(stateDir, workload);
+    certificate = WorkloadCertificate.load(stateDir, as);
     if (certificate === undefined) {
       if (token === undefined) {
         throw usageError(
-          `no certificate for ${workload.namespace}/${workload.name} in ${stateDir}: join with --token TOKEN (from \`alder token create\`), or give --cert, --key and --ca`,
+          `no certificate for ${named.namespace}/${named.name} in ${stateDir}: join with --token TOKEN (from \`alder token create\`), or give --cert, --key and --ca`,
           'proxy',
         );
       }
-      certificate = await WorkloadCertificate.join(stateDir, cp, token, workload);
-      log.info('joined the mesh', { identity: certificate.spiffeId(), expires: certificate.expiry() });
+      certificate = await WorkloadCertificate.join(stateDir, cp, token, as);
+      log.info('joined the mesh', {
+        identity: certificate.spiffeId(),
+        workload: `${certificate.workload.namespace}/${certificate.workload.name}`,
+        expires: certificate.expiry(),
+      });
     }
     credentials = certificate;
+    if ('group' in as)
+      log = log.with({ workload: `${certificate.workload.namespace}/${certificate.workload.name}` });
   }
+  const workload = certificate?.workload ?? named;
   const p = new WorkloadProxy({ admin, log, dispatch });
   const adminUrl = await p.startAdmin(admin.host, admin.port);
   const agent = new ProxyAgent({
@@ -179,9 +222,10 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
     credentials,
     proxy: p,
     log,
+    ...(certificate?.autoRegister === undefined ? {} : { autoRegister: certificate.autoRegister }),
   });
   await agent.start();
-  certificate?.keepFresh(cp, workload, log, () => agent.credentialsChanged());
+  certificate?.keepFresh(cp, log, () => agent.credentialsChanged());
   const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
   const first = await Promise.race([agent.serving.then(() => undefined), stopped]);
   if (first === undefined) {
@@ -198,6 +242,36 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
   await agent.stop();
   await p.close();
   return 0;
+}
+
+/** `--workload NS/NAME`, or `--workload-group NS/NAME` with its address and labels. */
+function joinAs(values: ControlPlaneFlags): JoinAs {
+  const group = values['workload-group'];
+  if (group === undefined) {
+    if (values.address !== undefined || values.label !== undefined) {
+      throw usageError('--address and --label go with --workload-group', 'proxy');
+    }
+    return { workload: parseWorkload(values.workload) };
+  }
+  if (values.workload !== undefined)
+    throw usageError('give --workload or --workload-group, not both', 'proxy');
+  const ref = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(group);
+  if (ref === null)
+    throw usageError('--workload-group must be NAMESPACE/NAME, e.g. default/ratings-vm', 'proxy');
+  if (values.address !== undefined && isIP(values.address) === 0) {
+    throw usageError(`--address must be an IP address, got ${JSON.stringify(values.address)}`, 'proxy');
+  }
+  const labels: Record<string, string> = {};
+  for (const text of values.label ?? []) {
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw usageError(`--label must be KEY=VALUE, got ${JSON.stringify(text)}`, 'proxy');
+    labels[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return {
+    group: { namespace: ref[1] as string, name: ref[2] as string },
+    ...(values.address === undefined ? {} : { address: values.address }),
+    ...(values.label === undefined ? {} : { labels }),
+  };
 }
 
 function parseWorkload(text: string | undefined): { namespace: string; name: string } {

@@ -1,12 +1,14 @@
 // The control plane's in-memory copy of the config proxies are compiled from: every object of the
-// kinds the compiler reads, listed once and then kept current by one store watch. Tells its owner
-// when something changed and at which store revision.
+// kinds the compiler reads (and the WorkloadGroups whose probes proxies run), listed once and then
+// kept current by one store watch. Tells its owner when something changed and at which store revision.
 
 import { COMPILED_KINDS } from '../../compile/index.ts';
 import type { Resource } from '../../config/index.ts';
 import type { Store, StoredObject, Watch, WatchEvent } from '../store/index.ts';
 
-const MIRRORED = new Set<string>(COMPILED_KINDS);
+/** WorkloadGroups are not compiled, but their probes go to their members' proxies. */
+const MIRRORED_KINDS = [...COMPILED_KINDS, 'WorkloadGroup'] as const;
+const MIRRORED = new Set<string>(MIRRORED_KINDS);
 
 function keyOf(o: Resource): string {
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -29,10 +31,15 @@ export class ConfigMirror {
     return this.#resources;
   }
 
+  /** One object, as the copy has it now. */
+  get(kind: string, namespace: string, name: string): StoredObject | undefined {
+    return this.#objects.get(`${kind}/${namespace}/${name}`);
+  }
+
   /** Lists every kind, then follows the store from the revision read before the lists. */
   async start(store: Store, onChange: (revision: number) => void): Promise<void> {
     const from = await store.currentRevision();
-    for (const kind of COMPILED_KINDS) {
+    for (const kind of MIRRORED_KINDS) {
       const { items } = await store.list({ kind });
       for (const o of items) this.#put(o);
     }

@@ -5,7 +5,15 @@
 
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { AlderError, ErrorCode, isAlderError, type Resource } from '../../config/index.ts';
+import { autoRegisteredName, HEALTH_CHECKS_ANNOTATION } from '../../compile/index.ts';
+import {
+  AlderError,
+  ErrorCode,
+  isAlderError,
+  type Resource,
+  type WorkloadGroupSpec,
+} from '../../config/index.ts';
+import { parseSpiffeId } from '../../identity/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
@@ -20,6 +28,7 @@ import {
   type WireResource,
 } from '../../wire/index.ts';
 import type { Store } from '../store/index.ts';
+import type { AutoRegistry } from './auto-registry.ts';
 import { ConfigMirror } from './config-mirror.ts';
 import { ProxyResources } from './proxy-resources.ts';
 import { type InFlight, ProxySession } from './proxy-session.ts';
@@ -34,6 +43,8 @@ export interface DistributorOptions {
   maxDelayMs?: number;
   /** The mesh's trust bundle now (PEM), pushed to every proxy. */
   trustBundle?: () => string;
+  /** Keeps auto-registered WorkloadEntries while their proxies are connected. */
+  autoRegistry?: AutoRegistry;
 }
 
 export interface ProxyStatus {
@@ -73,6 +84,7 @@ export class Distributor {
   readonly #debounceMs: number;
   readonly #maxDelayMs: number;
   readonly #trustBundle: () => string | undefined;
+  readonly #registry: AutoRegistry | undefined;
   readonly #mirror = new ConfigMirror();
   readonly #resources = new ProxyResources();
   readonly #sessions = new Map<string, ProxySession>();
@@ -96,6 +108,7 @@ export class Distributor {
     this.#debounceMs = options.debounceMs ?? 100;
     this.#maxDelayMs = options.maxDelayMs ?? 1000;
     this.#trustBundle = options.trustBundle ?? (() => undefined);
+    this.#registry = options.autoRegistry;
   }
 
   async start(): Promise<void> {
@@ -103,6 +116,8 @@ export class Distributor {
     this.#sweeper.unref();
     await this.#mirror.start(this.#store, () => this.#changed());
     this.#update();
+    const entries = this.#mirror.resources().filter((r) => r.kind === 'WorkloadEntry');
+    this.#registry?.adopt(entries, (workload) => this.#streamsOf.has(workload));
   }
 
   /** Something besides the store changed (the trust bundle): every proxy gets it. */
@@ -137,6 +152,9 @@ export class Distributor {
         else {
           this.#streamsOf.delete(name);
           this.#setDown(name, s.saidGoodbye ? 'stopped' : `proxy disconnected: ${reason}`);
+          const hello = s.hello as Hello;
+          const entry = this.#mirror.get('WorkloadEntry', hello.workload.namespace, hello.workload.name);
+          this.#registry?.disconnected(entry, s.saidGoodbye);
         }
       },
     });
@@ -233,6 +251,12 @@ export class Distributor {
           });
     this.#resources.update(compiled, this.#trustBundle(), withheld);
     this.#generationRevision = this.#mirror.revision;
+    // A workload whose entry is gone and whose proxy is away is forgotten (the map stays bounded).
+    for (const name of this.#down.keys()) {
+      const [namespace, entryName] = name.split('/') as [string, string];
+      if (!this.#streamsOf.has(name) && this.#mirror.get('WorkloadEntry', namespace, entryName) === undefined)
+        this.#down.delete(name);
+    }
   }
 
   /** Marks a workload out of (reason) or back in (undefined) every caller's endpoints. */
@@ -320,9 +344,63 @@ export class Distributor {
     s.known = hello.known ?? {};
     const name = workloadName(hello);
     this.#streamsOf.set(name, (this.#streamsOf.get(name) ?? 0) + 1);
-    if (s.health?.healthy !== false) this.#setDown(name, undefined);
+    this.#registry?.connected(name);
+    const entry = this.#mirror.get('WorkloadEntry', hello.workload.namespace, hello.workload.name);
+    if (entry === undefined && hello.autoRegister !== undefined) this.#registerAgain(s, hello);
+    const isProbed = entry?.metadata.annotations?.[HEALTH_CHECKS_ANNOTATION] === 'true';
+    if (isProbed && s.health === undefined) this.#setDown(name, 'waiting for its first readiness probe');
+    else if (s.health?.healthy !== false) this.#setDown(name, undefined);
     this.#log.info('proxy connected', { proxy: s.id, workload: name, identity: s.spiffeId });
     this.#pushTo(s, performance.now());
+  }
+
+  /**
+   * A member of a WorkloadGroup reconnected after its entry expired (a long outage, or a control
+   * plane that restarted): the entry is made again from its group, for the identity it proved.
+   */
+  #registerAgain(s: ProxySession, hello: Hello): void {
+    const join = hello.autoRegister as NonNullable<Hello['autoRegister']>;
+    const namespace = hello.workload.namespace;
+    const refuse = (message: string) => {
+      s.lastError = message;
+      s.sendMessage({ error: { code: ErrorCode.Forbidden, message } });
+      s.close(message);
+    };
+    const group = this.#mirror.get('WorkloadGroup', namespace, String(join.group)) as
+      | Resource<WorkloadGroupSpec>
+      | undefined;
+    if (group === undefined) {
+      refuse(
+        `WorkloadGroup ${namespace}/${join.group} is gone: workload ${workloadName(hello)} cannot register again`,
+      );
+      return;
+    }
+    const id = parseSpiffeId(s.spiffeId);
+    const serviceAccount = group.spec?.template.serviceAccount || 'default';
+    if (id?.namespace !== namespace || id.serviceAccount !== serviceAccount) {
+      refuse(
+        `the proxy's certificate names ${s.spiffeId}, but WorkloadGroup ${namespace}/${join.group} runs as service account ${serviceAccount}`,
+      );
+      return;
+    }
+    const address = String(join.address);
+    if (autoRegisteredName(group.metadata.name, address) !== hello.workload.name) {
+      refuse(
+        `${workloadName(hello)} is not the name WorkloadGroup ${namespace}/${join.group} gives address ${address}`,
+      );
+      return;
+    }
+    s.isRegistering = true;
+    const labels = typeof join.labels === 'object' && join.labels !== null ? join.labels : {};
+    this.#registry?.register(group, { address, labels }).then(
+      () => {
+        s.isRegistering = false;
+      },
+      (err: unknown) => {
+        s.isRegistering = false;
+        refuse(`cannot register ${workloadName(hello)} again: ${(err as Error).message}`);
+      },
+    );
   }
 
   #pushTo(s: ProxySession, changeSeenAt = this.#changeSeenAt): void {
@@ -346,6 +424,8 @@ export class Distributor {
       s.workloadAddress = desired.entry.spec?.address ?? '';
       delta = diffResources(s.known, desired.set);
     } catch (err) {
+      // Its entry is being written: the push follows when the store's change reaches the mirror.
+      if (s.isRegistering) return;
       const message = isAlderError(err) ? err.message : `cannot compile: ${(err as Error).message}`;
       if (s.lastError !== message) this.#log.warn('cannot configure proxy', { proxy: s.id, error: message });
       s.lastError = message;

@@ -4,14 +4,17 @@
 // its object from the previous generation, so its encoded form is made once for every proxy.
 
 import {
+  AUTO_REGISTRATION_GROUP_ANNOTATION,
   compileSharedPart,
   compileWorkloadPart,
   findWorkloadEntry,
   type IndexedConfig,
   indexConfig,
   namespaceOf,
+  type ProbePlan,
+  probePlanOf,
 } from '../../compile/index.ts';
-import type { Resource, WorkloadEntrySpec } from '../../config/index.ts';
+import type { Resource, WorkloadEntrySpec, WorkloadGroupSpec } from '../../config/index.ts';
 import {
   emptyResourceSet,
   type MeshSettings,
@@ -35,6 +38,8 @@ export class ProxyResources {
   /** `namespace/name` → WorkloadEntry, for this generation. */
   #entries: Map<string, Resource<WorkloadEntrySpec>> | undefined;
   #withheld: readonly Resource[] = [];
+  /** `namespace/name` → WorkloadGroup, for this generation. */
+  #groups: Map<string, Resource<WorkloadGroupSpec>> | undefined;
   #resources: readonly Resource[] = [];
   #shapes = new Map<string, Shape>();
   #previous = new Map<string, Shape>();
@@ -43,8 +48,8 @@ export class ProxyResources {
 
   #bundle: WireResource<'bundle'> | undefined;
 
-  /** A new config generation (or trust bundle): shapes are compiled again on first use. */
   /**
+   * A new config generation (or trust bundle): shapes are compiled again on first use.
    * `resources` are compiled; `withheld` are WorkloadEntries left out of every caller's endpoints
    * (their proxy is gone or their app unhealthy) whose own proxies are still configured.
    */
@@ -60,6 +65,11 @@ export class ProxyResources {
     if (bundle?.version !== this.#bundle?.version) this.#bundle = bundle;
     this.#config = undefined;
     this.#entries = undefined;
+    this.#groups = new Map(
+      resources
+        .filter((r) => r.kind === 'WorkloadGroup')
+        .map((g) => [`${namespaceOf(g)}/${g.metadata.name}`, g as Resource<WorkloadGroupSpec>]),
+    );
     this.#previous = this.#shapes;
     this.#shapes = new Map();
     this.compiledShapes = 0;
@@ -90,9 +100,11 @@ export class ProxyResources {
       this.#shapes.set(shape, shared);
       this.compiledShapes++;
     }
+    const probe = this.#probeOf(entry);
     const mine = resourcesOf({
       proxy: own.proxy,
       mesh: shared.mesh,
+      ...(probe === undefined ? {} : { probe }),
       listeners: own.listeners,
       clusters: [],
       routeTables: [],
@@ -105,6 +117,14 @@ export class ProxyResources {
     }
     if (this.#bundle !== undefined) set.bundle.set(this.#bundle.name, this.#bundle);
     return { set, entry, shape };
+  }
+
+  /** The probe of the group an auto-registered entry was made from. */
+  #probeOf(entry: Resource<WorkloadEntrySpec>): ProbePlan | undefined {
+    const group = entry.metadata.annotations?.[AUTO_REGISTRATION_GROUP_ANNOTATION];
+    if (group === undefined) return undefined;
+    const probe = this.#groups?.get(`${namespaceOf(entry)}/${group}`)?.spec?.probe;
+    return probe === undefined ? undefined : probePlanOf(probe);
   }
 }
 

@@ -55,6 +55,8 @@ export class ProxySession {
   lastError: string | undefined;
   refusedSignature: string | undefined;
   health: { healthy: boolean; reason: string } | undefined;
+  /** Its auto-registered WorkloadEntry is being written again (the proxy reconnected after it expired). */
+  isRegistering = false;
   /** The proxy said it is stopping: its workload leaves rotation without waiting. */
   saidGoodbye = false;
   /** The WorkloadEntry's address, once the proxy is configured. */
