@@ -196,6 +196,18 @@ describe('workloads that join as members of a WorkloadGroup', () => {
     member = await startProxy(memberArgs());
     await waitFor('the entry made again', async () => (await entry()) !== undefined, 5000);
     await waitFor('the returned member in rotation', async () => (await memberEndpoints()) > 0, 5000);
+    // It resumed from the config on its disk: types nothing was pushed for are in sync all the same.
+    await waitFor(
+      'every resource type of the returned member SYNCED in proxy-status',
+      async () => {
+        const { items } = JSON.parse((await mesh.cli(['proxy-status', '-o', 'json'])).stdout) as {
+          items: { workload: string; types: Record<string, { state: string }> }[];
+        };
+        const row = items.find((r) => r.workload === `shop/${MEMBER_ENTRY}`);
+        return row !== undefined && Object.values(row.types).every((t) => t.state === 'SYNCED');
+      },
+      5000,
+    );
   });
 
   it('takes a killed member out of rotation within 5 s and expires its entry after the grace period', async () => {

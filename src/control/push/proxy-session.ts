@@ -140,8 +140,9 @@ export class ProxySession {
       for (const name of d.remove) delete had[name];
       for (const r of d.upsert) had[r.name] = r.version;
       this.known[type] = had;
-      this.states.set(type, { state: 'SYNCED' });
     }
+    // A type the push did not carry already held what the proxy should have when it was computed.
+    for (const type of RESOURCE_TYPES) this.states.set(type, { state: 'SYNCED' });
     this.syncedRevision = Math.max(this.syncedRevision, push.revision);
     this.lastError = undefined;
     this.refusedSignature = undefined;
@@ -150,7 +151,7 @@ export class ProxySession {
   /** Nothing to send: the proxy holds what it should (a refused change may have been undone). */
   inSync(revision: number): void {
     this.syncedRevision = Math.max(this.syncedRevision, revision);
-    for (const type of this.states.keys()) this.states.set(type, { state: 'SYNCED' });
+    for (const type of RESOURCE_TYPES) this.states.set(type, { state: 'SYNCED' });
     this.lastError = undefined;
     this.refusedSignature = undefined;
   }
