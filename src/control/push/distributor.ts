@@ -158,6 +158,8 @@ export class Distributor {
           ...(st?.error === undefined ? {} : { error: st.error }),
         };
       }
+      // A route table's virtual hosts are resources of their own (VHDS); ROUTES speaks for both.
+      if (types.route !== undefined) types.route = withWorseState(types.route, types.vhost);
       rows.push({
         id: s.id,
         workload: workloadName(s.hello),
@@ -393,6 +395,15 @@ function signatureOf(delta: ResourceDelta): string {
     for (const n of d.remove) h.update(`${type}-${n}\n`);
   }
   return h.digest('base64url');
+}
+
+type TypeStatus = NonNullable<ProxyStatus['types'][ResourceType]>;
+const STATE_RANK = { SYNCED: 0, STALE: 1, NACKED: 2 } as const;
+
+/** `a` with `b`'s state and error when `b`'s state is worse (NACKED, then STALE). */
+function withWorseState(a: TypeStatus, b: TypeStatus | undefined): TypeStatus {
+  if (b === undefined || STATE_RANK[b.state] <= STATE_RANK[a.state]) return a;
+  return { version: a.version, state: b.state, ...(b.error === undefined ? {} : { error: b.error }) };
 }
 
 function workloadName(hello: Hello | undefined): string {
