@@ -18,8 +18,11 @@ const ENDPOINT_FIELDS = [
 ] as const satisfies readonly (keyof Endpoint)[];
 export type EndpointField = (typeof ENDPOINT_FIELDS)[number];
 
+/** Values a field takes when neither `shared` nor `fields` has it: the compiler's defaults. */
+const DEFAULTS: Partial<Record<EndpointField, unknown>> = { locality: '', weight: 1 };
+
 export interface EndpointRows {
-  /** Fields with the same value in every endpoint. */
+  /** Fields with the same value in every endpoint, but for the defaults (empty locality, weight 1). */
   shared: Partial<Endpoint>;
   /** The other fields, in the order of each row's values. */
   fields: EndpointField[];
@@ -42,8 +45,9 @@ export function toEndpointRows(endpoints: readonly Endpoint[]): EndpointRows {
   if (first !== undefined) {
     for (const f of ENDPOINT_FIELDS) {
       const value = first[f];
-      if (value !== undefined && endpoints.every((e) => sameValue(e[f], value))) shared[f] = value;
-      else if (endpoints.some((e) => e[f] !== undefined)) fields.push(f);
+      if (value !== undefined && endpoints.every((e) => sameValue(e[f], value))) {
+        if (value !== DEFAULTS[f]) shared[f] = value;
+      } else if (endpoints.some((e) => e[f] !== undefined)) fields.push(f);
     }
   }
   const rows = endpoints.map((e) => fields.map((f) => e[f] ?? null));
@@ -72,7 +76,7 @@ export function fromEndpointRows(body: EndpointRows, cluster: string): Endpoint[
     const e: Partial<Record<EndpointField, unknown>> = {};
     for (const f of ENDPOINT_FIELDS) {
       const k = column.get(f);
-      const value = k === undefined ? shared[f] : row[k];
+      const value = k === undefined ? (shared[f] ?? DEFAULTS[f]) : row[k];
       if (value !== undefined && value !== null) e[f] = value;
     }
     return e as Endpoint;

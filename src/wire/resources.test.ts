@@ -215,6 +215,11 @@ describe('endpoint rows', () => {
       wantFields: ['address', 'workload', 'weight', 'tunnelPort'],
     },
     {
+      name: 'a locality and weight other than the defaults, shared',
+      endpoints: [endpoint(1, { locality: 'eu/a', weight: 3 }), endpoint(2, { locality: 'eu/a', weight: 3 })],
+      wantFields: ['address', 'workload'],
+    },
+    {
       name: 'labels that differ',
       endpoints: [endpoint(1), endpoint(2, { labels: { app: 'reviews', version: 'v2' } })],
       wantFields: ['address', 'labels', 'workload'],
