@@ -10,6 +10,7 @@ import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
   type Hello,
+  type KnownVersions,
   type ProxyMessage,
   RESOURCE_TYPES,
   type ResourceDelta,
@@ -319,7 +320,7 @@ export class Distributor {
       return;
     }
     s.hello = hello;
-    s.known = hello.known ?? {};
+    s.known = knownOf(hello.known);
     const name = workloadName(hello);
     this.#streamsOf.set(name, (this.#streamsOf.get(name) ?? 0) + 1);
     if (s.health?.healthy !== false) this.#setDown(name, undefined);
@@ -395,6 +396,21 @@ function signatureOf(delta: ResourceDelta): string {
     for (const n of d.remove) h.update(`${type}-${n}\n`);
   }
   return h.digest('base64url');
+}
+
+/** What a hello says the proxy holds, kept only where it is names → version strings (it is the proxy's word). */
+function knownOf(said: unknown): KnownVersions {
+  const known: KnownVersions = {};
+  if (typeof said !== 'object' || said === null) return known;
+  for (const type of RESOURCE_TYPES) {
+    const m: unknown = (said as Record<string, unknown>)[type];
+    if (typeof m !== 'object' || m === null) continue;
+    const versions: Record<string, string> = {};
+    for (const [name, version] of Object.entries(m))
+      if (typeof version === 'string') versions[name] = version;
+    known[type] = versions;
+  }
+  return known;
 }
 
 type TypeStatus = NonNullable<ProxyStatus['types'][ResourceType]>;

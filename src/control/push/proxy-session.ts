@@ -9,6 +9,7 @@ import {
   type KnownVersions,
   LineReader,
   MAX_PROXY_LINE_BYTES,
+  PING_LINE,
   type PlaneMessage,
   type ProxyMessage,
   RESOURCE_TYPES,
@@ -28,6 +29,8 @@ export interface InFlight {
   /** When the oldest change this push carries reached the control plane (ms, performance.now()). */
   changeSeenAt: number;
 }
+
+const PING_BYTES = Buffer.from(PING_LINE);
 
 /** A proxy whose unsent output passes this is not reading: it is dropped and reconnects. */
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
@@ -75,6 +78,12 @@ export class ProxySession {
     this.address = peer.address;
     const lines = new LineReader(MAX_PROXY_LINE_BYTES);
     socket.on('data', (chunk: Buffer) => {
+      // Pings are most of what proxies send (10,000 proxies: 5,000 a second) and only prove the
+      // proxy is there: a chunk that is exactly one ping skips the line reader and JSON.parse.
+      if (chunk.length === PING_BYTES.length && !lines.isMidLine && chunk.equals(PING_BYTES)) {
+        this.lastSeen = performance.now();
+        return;
+      }
       let got: string[];
       try {
         got = lines.push(chunk);
@@ -134,7 +143,8 @@ export class ProxySession {
     for (const type of RESOURCE_TYPES) {
       const d = push.delta[type] as TypeDelta | undefined;
       if (d === undefined) continue;
-      const had = { ...(this.known[type] ?? {}) };
+      // In place: `known` is this session's own (its hello's, or built here), nothing else holds it.
+      const had = this.known[type] ?? {};
       for (const name of d.remove) delete had[name];
       for (const r of d.upsert) had[r.name] = r.version;
       this.known[type] = had;
