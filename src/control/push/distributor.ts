@@ -365,16 +365,31 @@ export class Distributor {
     const signature = signatureOf(delta);
     if (signature === s.refusedSignature) return; // refused as is: wait for a change
     const nonce = String(++this.#nonce);
-    const parts: string[] = [];
-    for (const type of types) {
+    // The line as parts: the resources' encodings are shared by every proxy that gets them, and
+    // are not copied into one string per proxy (see line-writer.ts).
+    const header = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{`;
+    const line = [header];
+    let lineChars = header.length;
+    for (const [i, type] of types.entries()) {
       const d = delta[type] as TypeDelta;
-      const part = `"${type}":{"upsert":[${d.upsert.map(encode).join(',')}],"remove":${JSON.stringify(d.remove)}}`;
-      parts.push(part);
-      this.metrics.countPush(type, part.length);
+      const open = `${i === 0 ? '' : ','}"${type}":{"upsert":[`;
+      const close = `],"remove":${JSON.stringify(d.remove)}}`;
+      let chars = open.length + close.length + Math.max(0, d.upsert.length - 1);
+      line.push(open);
+      for (const [k, r] of d.upsert.entries()) {
+        const text = encode(r);
+        if (k > 0) line.push(',');
+        line.push(text);
+        chars += text.length;
+      }
+      line.push(close);
+      lineChars += chars;
+      this.metrics.countPush(type, chars);
     }
-    const line = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{${parts.join(',')}}}}\n`;
+    line.push('}}}\n');
+    lineChars += 4;
     this.metrics.pushMessages++;
-    this.metrics.pushMessageBytes += line.length;
+    this.metrics.pushMessageBytes += lineChars;
     const push: InFlight = {
       nonce,
       revision: this.#generationRevision,

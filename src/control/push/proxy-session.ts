@@ -17,6 +17,7 @@ import {
   type ResourceType,
   type TypeDelta,
 } from '../../wire/index.ts';
+import { LineWriter } from './line-writer.ts';
 
 export type TypeState = 'SYNCED' | 'STALE' | 'NACKED';
 
@@ -46,6 +47,7 @@ export class ProxySession {
   readonly address: string;
   readonly connectedAt = new Date();
   readonly #socket: Duplex;
+  readonly #writer: LineWriter;
   hello: Hello | undefined;
   /** Names → versions per type, as the proxy has acknowledged them. */
   known: KnownVersions = {};
@@ -74,6 +76,7 @@ export class ProxySession {
   ) {
     this.id = id;
     this.#socket = socket;
+    this.#writer = new LineWriter(socket);
     this.spiffeId = peer.spiffeId;
     this.address = peer.address;
     const lines = new LineReader(MAX_PROXY_LINE_BYTES);
@@ -119,14 +122,17 @@ export class ProxySession {
     return !this.#closed;
   }
 
-  /** Sends a line; a proxy that stopped reading is dropped rather than buffered without bound. */
-  send(line: string): void {
+  /**
+   * Sends a line, whole or as parts to be joined; a proxy that stopped reading is dropped rather
+   * than buffered without bound.
+   */
+  send(line: string | readonly string[]): void {
     if (this.#closed) return;
-    if (this.#socket.writableLength > MAX_UNSENT_BYTES) {
+    if (this.#writer.unsentChars > MAX_UNSENT_BYTES) {
       this.close('the proxy is not reading its stream');
       return;
     }
-    this.#socket.write(line);
+    this.#writer.write(line);
   }
 
   sendMessage(message: PlaneMessage): void {
