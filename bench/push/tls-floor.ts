@@ -126,7 +126,7 @@ try {
   });
   const server = { key: certs.server.key, cert: certs.server.cert, ca: certs.server.ca };
   process.stdout.write(
-    `| server | connections | RSS / conn idle (KiB) | RSS / conn after ${values['write-kib']} KiB written${chunkBytes > 0 ? ` in ${values['chunk-kib']} KiB pieces` : ''} ${inFlight > 0 ? `, ${inFlight} at a time` : ''} (KiB) | heap / conn (KiB) | pings / s | CPU (one core) | µs / ping |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`,
+    `| server | connections | RSS / conn idle (KiB) | RSS / conn after ${values['write-kib']} KiB written${chunkBytes > 0 ? ` in ${values['chunk-kib']} KiB pieces` : ''}${inFlight > 0 ? `, ${inFlight} at a time` : ''} (KiB) | heap / conn (KiB) | pings / s | CPU (one core) | µs / ping |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`,
   );
   for (const mode of values.mode.split(',')) {
     for (const n of counts) {
