@@ -65,6 +65,8 @@ serve({
     return {
       rssBytes: m.rss,
       heapUsedBytes: m.heapUsed,
+      heapTotalBytes: m.heapTotal,
+      externalBytes: m.external,
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       connected: status.length,

@@ -10,6 +10,7 @@ import {
   LineReader,
   MAX_PLANE_LINE_BYTES,
   PING_INTERVAL_MS,
+  PING_LINE,
   type PlaneMessage,
   STREAM_PATH,
   STREAM_PROTOCOL,
@@ -17,7 +18,7 @@ import {
 } from '../../src/wire/index.ts';
 import { nowMs, serve } from './ipc.ts';
 
-const PING = encodeMessage({ ping: {} });
+const PING = PING_LINE;
 /** Pushes a proxy remembers between marks; a burst of 100 writes needs far fewer. */
 const MAX_RECORDED_PUSHES = 1000;
 

@@ -74,6 +74,10 @@ export interface RoundResult {
   memory: {
     rss0Bytes: number;
     heap0Bytes: number;
+    /** V8's heap as reserved (used or not) with 0 and N, and memory outside it that V8 knows of (Buffers) with N. */
+    heapTotal0Bytes: number;
+    heapTotalNBytes: number;
+    externalNBytes: number;
     rssNBytes: number;
     heapNBytes: number;
     rssKiBPerProxy: number;
@@ -95,6 +99,8 @@ export interface RoundResult {
 interface Stats {
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
   cpuUserUs: number;
   cpuSystemUs: number;
   connected: number;
@@ -268,6 +274,9 @@ export async function runRound(s: RoundSetup): Promise<RoundResult> {
       memory: {
         rss0Bytes: zero.rssBytes,
         heap0Bytes: zero.heapUsedBytes,
+        heapTotal0Bytes: zero.heapTotalBytes,
+        heapTotalNBytes: full.heapTotalBytes,
+        externalNBytes: full.externalBytes,
         rssNBytes: full.rssBytes,
         heapNBytes: full.heapUsedBytes,
         rssKiBPerProxy: (full.rssBytes - zero.rssBytes) / 1024 / n,

@@ -1,6 +1,7 @@
 // What the proxy holds from the control plane, by type and name, and its copy on disk: written
 // after every accepted push (temp file, then rename: never a torn file), read at start so that a
-// proxy restarted while the control plane is away serves its last good config.
+// proxy restarted while the control plane is away serves its last good config. The file names the
+// wire version it was written with; a file of another version (an upgrade) is ignored, not misread.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   RESOURCE_TYPES,
   type ResourceSet,
   type ResourceType,
+  WIRE_VERSION,
   type WireResource,
   type WorkloadRef,
 } from '../wire/index.ts';
@@ -16,6 +18,8 @@ import {
 const FILE = 'resources.json';
 
 interface CacheFile {
+  /** Absent in files written before wire version 4. */
+  wireVersion?: number;
   workload: WorkloadRef;
   revision: string;
   resources: Partial<Record<ResourceType, WireResource[]>>;
@@ -23,7 +27,7 @@ interface CacheFile {
 
 export function saveResources(dir: string, workload: WorkloadRef, revision: string, set: ResourceSet): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file: CacheFile = { workload, revision, resources: {} };
+  const file: CacheFile = { wireVersion: WIRE_VERSION, workload, revision, resources: {} };
   for (const type of RESOURCE_TYPES) {
     file.resources[type] = [...(set[type] as Map<string, WireResource>).values()];
   }
@@ -33,7 +37,10 @@ export function saveResources(dir: string, workload: WorkloadRef, revision: stri
   renameSync(tmp, path);
 }
 
-/** The saved resources of this workload, or undefined (none saved, another workload's, unreadable). */
+/**
+ * The saved resources of this workload, or undefined: none saved, another workload's, unreadable,
+ * or written by another wire version (the proxy then starts empty and the control plane sends all).
+ */
 export function loadResources(
   dir: string,
   workload: WorkloadRef,
@@ -44,12 +51,15 @@ export function loadResources(
   } catch {
     return undefined;
   }
+  if (typeof file !== 'object' || file === null || file.wireVersion !== WIRE_VERSION) return undefined;
   if (file.workload?.namespace !== workload.namespace || file.workload?.name !== workload.name)
     return undefined;
   const set = emptyResourceSet();
   for (const type of RESOURCE_TYPES) {
     const m = set[type] as Map<string, WireResource>;
-    for (const r of file.resources[type] ?? []) m.set(r.name, r);
+    const saved: unknown = file.resources?.[type];
+    if (!Array.isArray(saved)) continue;
+    for (const r of saved as WireResource[]) if (typeof r?.name === 'string') m.set(r.name, r);
   }
   return { revision: String(file.revision ?? '0'), set };
 }

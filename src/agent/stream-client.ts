@@ -10,6 +10,7 @@ import {
   LineReader,
   MAX_PLANE_LINE_BYTES,
   PING_INTERVAL_MS,
+  PING_LINE,
   type PlaneMessage,
   type Push,
   STREAM_PATH,
@@ -34,7 +35,7 @@ export interface StreamClientOptions {
   connectTimeoutMs?: number;
 }
 
-const PING = encodeMessage({ ping: {} });
+const PING = PING_LINE;
 
 export class StreamClient {
   readonly #o: StreamClientOptions;

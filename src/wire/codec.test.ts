@@ -25,7 +25,7 @@ const DEFAULT_ORIGIN = { kind: 'default' as const, virtualServices: [], paths: [
 
 /** A snapshot using every field of the wire format, as the compiler would write it. */
 const good: Snapshot = {
-  wireVersion: 3,
+  wireVersion: 4,
   version: 'abc',
   proxy: {
     namespace: 'shop',
@@ -269,7 +269,7 @@ describe('snapshot codec', () => {
       mutate: (s) => {
         s.wireVersion = 2;
       },
-      want: /wireVersion: must be between 3 and 3, got 2/,
+      want: /wireVersion: must be between 4 and 4, got 2/,
     },
     {
       name: 'an outbound port without a route table',

@@ -1,11 +1,14 @@
 // A snapshot as typed, named, versioned resources, the unit the control plane's stream moves (as
-// xDS moves listeners, routes, clusters and endpoints): a change to one service's endpoints sends
-// that cluster's endpoints and nothing else. The proxy assembles the resources back into a snapshot.
+// xDS moves listeners, routes, virtual hosts, clusters and endpoints): a change to one service's
+// endpoints sends that cluster's endpoints and nothing else, a VirtualService edit the virtual hosts
+// it changed. The proxy assembles the resources back into a snapshot.
 
 import { createHash } from 'node:crypto';
-import type { Cluster, Endpoint } from './clusters.ts';
+import type { Cluster } from './clusters.ts';
+import { type EndpointRows, fromEndpointRows, toEndpointRows } from './endpoint-rows.ts';
 import type { ProbePlan } from './probe.ts';
-import type { RouteTable } from './routes.ts';
+import { joinRouteTable, type RouteTableResource, splitRouteTable } from './route-resources.ts';
+import type { RouteTable, VirtualHost } from './routes.ts';
 import {
   type Listener,
   type MeshSettings,
@@ -19,7 +22,15 @@ import {
  * In the order a proxy applies them: the identity and the mesh's trust bundle (as SDS's ROOTCA),
  * then what listeners and routes refer to.
  */
-export const RESOURCE_TYPES = ['proxy', 'bundle', 'cluster', 'endpoints', 'route', 'listener'] as const;
+export const RESOURCE_TYPES = [
+  'proxy',
+  'bundle',
+  'cluster',
+  'endpoints',
+  'vhost',
+  'route',
+  'listener',
+] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** The one `proxy` resource: who the proxy is and the mesh-wide settings. */
@@ -40,8 +51,12 @@ export interface ResourceBodies {
   bundle: BundleResource;
   /** A cluster without its endpoints (they are the `endpoints` resource of the same name). */
   cluster: Cluster;
-  endpoints: Endpoint[];
-  route: RouteTable;
+  /** A cluster's endpoints, shared fields written once (endpoint-rows.ts). */
+  endpoints: EndpointRows;
+  /** One virtual host of one route table, named `table/host:port` (route-resources.ts). */
+  vhost: VirtualHost;
+  /** A route table naming its `vhost` resources in order. */
+  route: RouteTableResource;
   listener: Listener;
 }
 
@@ -61,6 +76,7 @@ export function emptyResourceSet(): ResourceSet {
     bundle: new Map(),
     cluster: new Map(),
     endpoints: new Map(),
+    vhost: new Map(),
     route: new Map(),
     listener: new Map(),
   };
@@ -92,9 +108,13 @@ export function resourcesOf(parts: {
   for (const c of parts.clusters) {
     const { endpoints, ...rest } = c;
     set.cluster.set(c.name, wireResource<'cluster'>(c.name, { ...rest, endpoints: [] }));
-    set.endpoints.set(c.name, wireResource<'endpoints'>(c.name, endpoints));
+    set.endpoints.set(c.name, wireResource<'endpoints'>(c.name, toEndpointRows(endpoints)));
   }
-  for (const t of parts.routeTables) set.route.set(t.name, wireResource<'route'>(t.name, t));
+  for (const t of parts.routeTables) {
+    const { table, hosts } = splitRouteTable(t);
+    for (const [name, vh] of hosts) set.vhost.set(name, wireResource<'vhost'>(name, vh));
+    set.route.set(t.name, wireResource<'route'>(t.name, table));
+  }
   for (const l of parts.listeners) set.listener.set(l.name, wireResource<'listener'>(l.name, l));
   return set;
 }
@@ -106,9 +126,11 @@ export function resourcesOf(parts: {
 export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tlsVersion = ''): Snapshot {
   const own = set.proxy.get('proxy');
   if (own === undefined) throw new Error('the control plane has sent no proxy resource yet');
-  const clusters = [...set.cluster.values()].map(
-    (c): Cluster => ({ ...c.body, endpoints: set.endpoints.get(c.name)?.body ?? [] }),
-  );
+  const clusters = [...set.cluster.values()].map((c): Cluster => {
+    const rows = set.endpoints.get(c.name)?.body;
+    return { ...c.body, endpoints: rows === undefined ? [] : fromEndpointRows(rows, c.name) };
+  });
+  const virtualHostOf = (name: string) => set.vhost.get(name)?.body;
   const digest = createHash('sha256');
   for (const type of RESOURCE_TYPES) {
     for (const r of set[type].values()) digest.update(`${type}/${r.name}@${r.version}\n`);
@@ -121,7 +143,7 @@ export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tl
     mesh: own.body.mesh,
     listeners: [...set.listener.values()].map((l) => l.body),
     clusters,
-    routeTables: [...set.route.values()].map((r) => r.body),
+    routeTables: [...set.route.values()].map((r): RouteTable => joinRouteTable(r.body, virtualHostOf)),
     tls,
   };
 }

@@ -7,8 +7,12 @@
 import type { Cluster } from './clusters.ts';
 import type { RouteTable } from './routes.ts';
 
-/** Bumped when a change to these types would make an older proxy misread a snapshot. */
-export const WIRE_VERSION = 3 as const;
+/**
+ * Bumped when a change to these types, or to the resources the stream moves (resources.ts), would
+ * make an older proxy misread what it gets. 4: route tables name their virtual hosts (`vhost`
+ * resources) and endpoints travel as rows.
+ */
+export const WIRE_VERSION = 4 as const;
 
 /** Istio's protocol names for a port, as the compiler resolved them. */
 export type WireProtocol =

@@ -32,6 +32,8 @@ export type ProxyMessage =
   | { goodbye: { workload: WorkloadRef } };
 
 export const PING_INTERVAL_MS = 2000;
+/** A ping as proxies send it, one line: a control plane may recognise it without parsing. */
+export const PING_LINE = '{"ping":{}}\n';
 export const STREAM_SILENCE_MS = 4000;
 
 export interface Hello {
@@ -87,6 +89,11 @@ export class LineReader {
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
+  }
+
+  /** Part of a line is held, waiting for its end. */
+  get isMidLine(): boolean {
+    return this.#pendingBytes > 0;
   }
 
   /** The complete lines in `chunk` (with what came before); throws once past the bound. */

@@ -18,6 +18,7 @@ import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
   type Hello,
+  type KnownVersions,
   type ProxyMessage,
   RESOURCE_TYPES,
   type ResourceDelta,
@@ -176,6 +177,8 @@ export class Distributor {
           ...(st?.error === undefined ? {} : { error: st.error }),
         };
       }
+      // A route table's virtual hosts are resources of their own (VHDS); ROUTES speaks for both.
+      if (types.route !== undefined) types.route = withWorseState(types.route, types.vhost);
       rows.push({
         id: s.id,
         workload: workloadName(s.hello),
@@ -341,7 +344,7 @@ export class Distributor {
       return;
     }
     s.hello = hello;
-    s.known = hello.known ?? {};
+    s.known = knownOf(hello.known);
     const name = workloadName(hello);
     this.#streamsOf.set(name, (this.#streamsOf.get(name) ?? 0) + 1);
     this.#registry?.connected(name);
@@ -442,16 +445,31 @@ export class Distributor {
     const signature = signatureOf(delta);
     if (signature === s.refusedSignature) return; // refused as is: wait for a change
     const nonce = String(++this.#nonce);
-    const parts: string[] = [];
-    for (const type of types) {
+    // The line as parts: the resources' encodings are shared by every proxy that gets them, and
+    // are not copied into one string per proxy (see line-writer.ts).
+    const header = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{`;
+    const line = [header];
+    let lineChars = header.length;
+    for (const [i, type] of types.entries()) {
       const d = delta[type] as TypeDelta;
-      const part = `"${type}":{"upsert":[${d.upsert.map(encode).join(',')}],"remove":${JSON.stringify(d.remove)}}`;
-      parts.push(part);
-      this.metrics.countPush(type, part.length);
+      const open = `${i === 0 ? '' : ','}"${type}":{"upsert":[`;
+      const close = `],"remove":${JSON.stringify(d.remove)}}`;
+      let chars = open.length + close.length + Math.max(0, d.upsert.length - 1);
+      line.push(open);
+      for (const [k, r] of d.upsert.entries()) {
+        const text = encode(r);
+        if (k > 0) line.push(',');
+        line.push(text);
+        chars += text.length;
+      }
+      line.push(close);
+      lineChars += chars;
+      this.metrics.countPush(type, chars);
     }
-    const line = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{${parts.join(',')}}}}\n`;
+    line.push('}}}\n');
+    lineChars += 4;
     this.metrics.pushMessages++;
-    this.metrics.pushMessageBytes += line.length;
+    this.metrics.pushMessageBytes += lineChars;
     const push: InFlight = {
       nonce,
       revision: this.#generationRevision,
@@ -473,6 +491,30 @@ function signatureOf(delta: ResourceDelta): string {
     for (const n of d.remove) h.update(`${type}-${n}\n`);
   }
   return h.digest('base64url');
+}
+
+/** What a hello says the proxy holds, kept only where it is names → version strings (it is the proxy's word). */
+function knownOf(said: unknown): KnownVersions {
+  const known: KnownVersions = {};
+  if (typeof said !== 'object' || said === null) return known;
+  for (const type of RESOURCE_TYPES) {
+    const m: unknown = (said as Record<string, unknown>)[type];
+    if (typeof m !== 'object' || m === null) continue;
+    const versions: Record<string, string> = {};
+    for (const [name, version] of Object.entries(m))
+      if (typeof version === 'string') versions[name] = version;
+    known[type] = versions;
+  }
+  return known;
+}
+
+type TypeStatus = NonNullable<ProxyStatus['types'][ResourceType]>;
+const STATE_RANK = { SYNCED: 0, STALE: 1, NACKED: 2 } as const;
+
+/** `a` with `b`'s state and error when `b`'s state is worse (NACKED, then STALE). */
+function withWorseState(a: TypeStatus, b: TypeStatus | undefined): TypeStatus {
+  if (b === undefined || STATE_RANK[b.state] <= STATE_RANK[a.state]) return a;
+  return { version: a.version, state: b.state, ...(b.error === undefined ? {} : { error: b.error }) };
 }
 
 function workloadName(hello: Hello | undefined): string {
