@@ -12,11 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { type JoinedMesh, startJoinedMesh } from './control-plane-kit.ts';
 import { eventually, type RunningProxy, removeDir, startProxy, tempDir } from './harness.ts';
 
-const CLIENT = '127.0.93.1';
-const WEB = '127.0.93.2';
-const MEMBER = '127.0.93.5';
+const CLIENT = '127.0.94.1';
+const WEB = '127.0.94.2';
+const MEMBER = '127.0.94.5';
 const MEMBER_ENTRY = `web-vm-${MEMBER}`;
-const GRACE_MS = 2000;
+const GRACE_MS = 4000;
 
 /** An app health endpoint whose answer the test sets. */
 async function healthApp(): Promise<{ server: Server; port: number; status: { code: number } }> {
@@ -145,12 +145,12 @@ describe('workloads that join as members of a WorkloadGroup', () => {
     const r = await mesh.cli([
       'proxy',
       ...['--control-plane', `127.0.0.1:${mesh.meshPort}`, '--workload-group', 'shop/web-vm'],
-      ...['--address', '127.0.93.9', '--token', clientToken, '--state-dir', `${dir}/state-intruder`],
+      ...['--address', '127.0.94.9', '--token', clientToken, '--state-dir', `${dir}/state-intruder`],
     ]);
     assert.notEqual(r.code, 0, 'want the join refused');
     assert.match(r.stderr, /web/, `want the refusal to name the identity the group needs; got ${r.stderr}`);
     assert.equal(
-      (await mesh.cli(['get', 'workloadentry', 'web-vm-127.0.93.9', '-n', 'shop'])).code,
+      (await mesh.cli(['get', 'workloadentry', 'web-vm-127.0.94.9', '-n', 'shop'])).code,
       1,
       'want no entry registered for the refused join',
     );
@@ -221,7 +221,11 @@ describe('workloads that join as members of a WorkloadGroup', () => {
     );
     const took = performance.now() - killedAt;
     assert.ok(took < 5000, `want the killed member out within 5 s, took ${took.toFixed(0)} ms`);
-    assert.ok((await entry()) !== undefined, 'want the entry kept during the grace period');
+    // Checked only while well inside the grace period (a busy machine can take long to get here).
+    const present = (await entry()) !== undefined;
+    if (performance.now() - killedAt < GRACE_MS - 1000) {
+      assert.ok(present, 'want the entry kept during the grace period');
+    }
     await waitFor('the entry expired', async () => (await entry()) === undefined, GRACE_MS + 5000);
     assert.ok(performance.now() - killedAt >= GRACE_MS - 100, 'want the entry kept for the grace period');
   });

@@ -6,6 +6,8 @@ import { COMPILED_KINDS } from './config-index.ts';
 /** Kinds that neither shape a snapshot nor need enforcing, and why. */
 const NOTHING_TO_ENFORCE: Record<string, string> = {
   ServiceAccount: 'an identity: the WorkloadEntry names the account its proxy runs as',
+  WorkloadGroup:
+    'acted on by the control plane: members join with it (src/control/push/auto-registry.ts) and its probe goes in their proxy resource',
 };
 
 describe('compile: the kinds it reads', () => {
