@@ -3,14 +3,27 @@
 
 import type { ApiClient } from './client.ts';
 
+/** The table's columns: the types each stands for (ROUTES is the route tables and their virtual hosts). */
 export const RESOURCE_COLUMNS = [
-  ['proxy', 'PROXY'],
-  ['bundle', 'BUNDLE'],
-  ['cluster', 'CLUSTERS'],
-  ['endpoints', 'ENDPOINTS'],
-  ['route', 'ROUTES'],
-  ['listener', 'LISTENERS'],
+  [['proxy'], 'PROXY'],
+  [['bundle'], 'BUNDLE'],
+  [['cluster'], 'CLUSTERS'],
+  [['endpoints'], 'ENDPOINTS'],
+  [['route', 'vhost'], 'ROUTES'],
+  [['listener'], 'LISTENERS'],
 ] as const;
+
+const SEVERITY = ['-', 'SYNCED', 'STALE', 'NACKED'];
+
+/** A column's state: the worst of its types' (NACKED over STALE over SYNCED). */
+export function columnState(row: ProxyStatusRow, types: readonly string[]): string {
+  let worst = '-';
+  for (const t of types) {
+    const state = row.types[t]?.state ?? '-';
+    if (SEVERITY.indexOf(state) > SEVERITY.indexOf(worst)) worst = state;
+  }
+  return worst;
+}
 
 export interface ProxyStatusRow {
   id: string;

@@ -2,7 +2,7 @@
 // in sync (istioctl proxy-status's view, per resource type).
 
 import { type Command, clientFor, SERVER_HELP, SERVER_OPTION } from '../command.ts';
-import { fetchProxyStatus, nackReasons, RESOURCE_COLUMNS } from '../proxy-sync.ts';
+import { columnState, fetchProxyStatus, nackReasons, RESOURCE_COLUMNS } from '../proxy-sync.ts';
 import { formatAge, formatTable } from '../table.ts';
 import { outputFormat, parseCommandArgs } from '../usage.ts';
 
@@ -53,7 +53,7 @@ ${SERVER_HELP}
       .map((r) => [
         r.workload,
         r.address,
-        ...RESOURCE_COLUMNS.map(([t]) => r.types[t]?.state ?? '-'),
+        ...RESOURCE_COLUMNS.map(([types]) => columnState(r, types)),
         r.syncedRevision,
         r.certificateExpiry === undefined
           ? '-'
