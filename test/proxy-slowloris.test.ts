@@ -98,9 +98,11 @@ describe('proxy: slowloris against every listener kind', () => {
           openNow > SLOW / 2,
           `want the latency measured while the slow connections are open, ${openNow} were`,
         );
+        // A proxy the slow connections starve answers in seconds; 200 ms leaves room for a machine
+        // running other test files at the same time (quiet, the median is a few ms).
         assert.ok(
-          median(underAttack) < 50,
-          `want a normal request under 50ms with ${SLOW} slow connections open, median ${median(underAttack).toFixed(1)}ms`,
+          median(underAttack) < 200,
+          `want a normal request under 200ms with ${SLOW} slow connections open, median ${median(underAttack).toFixed(1)}ms`,
         );
         const closedAfter = await Promise.all(attack.held.map((h) => h.closed(TIMEOUT_MS + 5_000)));
         // 2,000 closes on a busy 2-core machine: timers fire late, so 3 s of slack; never closing is the bug.
