@@ -18,7 +18,7 @@ function row(types: ProxyStatusRow['types']): ProxyStatusRow {
 
 describe('proxy-status columns', () => {
   it('proxy-status: ROUTES shows the worst of the route tables and their virtual hosts', () => {
-    const types = ['route', 'vhost'];
+    const types = ['route', 'vhost'] as const;
     const synced = { state: 'SYNCED' as const, version: 'a' };
     assert.equal(columnState(row({ route: synced, vhost: synced }), types), 'SYNCED');
     assert.equal(columnState(row({ route: synced, vhost: { ...synced, state: 'STALE' } }), types), 'STALE');

@@ -1,7 +1,10 @@
 // What `alder proxy-status` shows and `alder apply --wait` waits on: every connected proxy's
 // per-type state (SYNCED, STALE, NACKED), the store revision it runs, and its last error.
 
+import type { ProxyStatusAnswer, ProxyStatusRow, ResourceType } from '../wire/index.ts';
 import type { ApiClient } from './client.ts';
+
+export type { ProxyStatusAnswer, ProxyStatusRow };
 
 /** The table's columns: the types each stands for (ROUTES is the route tables and their virtual hosts). */
 export const RESOURCE_COLUMNS = [
@@ -16,37 +19,13 @@ export const RESOURCE_COLUMNS = [
 const SEVERITY = ['-', 'SYNCED', 'STALE', 'NACKED'];
 
 /** A column's state: the worst of its types' (NACKED over STALE over SYNCED). */
-export function columnState(row: ProxyStatusRow, types: readonly string[]): string {
+export function columnState(row: ProxyStatusRow, types: readonly ResourceType[]): string {
   let worst = '-';
   for (const t of types) {
     const state = row.types[t]?.state ?? '-';
     if (SEVERITY.indexOf(state) > SEVERITY.indexOf(worst)) worst = state;
   }
   return worst;
-}
-
-export interface ProxyStatusRow {
-  id: string;
-  workload: string;
-  address: string;
-  peer: string;
-  identity: string;
-  agent: string;
-  connectedAt: string;
-  syncedRevision: string;
-  types: Record<
-    string,
-    { state: 'SYNCED' | 'STALE' | 'NACKED'; version: string; error?: string } | undefined
-  >;
-  lastError?: string;
-  certificateExpiry?: string;
-  health?: { healthy: boolean; reason: string };
-}
-
-export interface ProxyStatusAnswer {
-  /** The store revision the control plane has computed pushes from. */
-  revision: string;
-  items: ProxyStatusRow[];
 }
 
 export function fetchProxyStatus(client: ApiClient): Promise<ProxyStatusAnswer> {

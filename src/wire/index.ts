@@ -3,6 +3,7 @@
 export type * from './clusters.ts';
 export { decodeSnapshot, encodeSnapshot } from './codec.ts';
 export type * from './probe.ts';
+export type * from './proxy-status.ts';
 export * from './resources.ts';
 export type * from './routes.ts';
 export { EGRESS_SCOPE_LIMITS } from './routes.ts';

@@ -20,11 +20,13 @@ import {
   type Hello,
   type KnownVersions,
   type ProxyMessage,
+  type ProxyStatusRow,
   RESOURCE_TYPES,
   type ResourceDelta,
   type ResourceType,
   STREAM_SILENCE_MS,
   type TypeDelta,
+  type TypeStatus,
   WIRE_VERSION,
   type WireResource,
 } from '../../wire/index.ts';
@@ -48,24 +50,7 @@ export interface DistributorOptions {
   autoRegistry?: AutoRegistry;
 }
 
-export interface ProxyStatus {
-  id: string;
-  workload: string;
-  /** The workload's mesh address (its WorkloadEntry's). */
-  address: string;
-  /** Where the proxy's stream comes from. */
-  peer: string;
-  identity: string;
-  agent: string;
-  connectedAt: string;
-  syncedRevision: string;
-  types: Partial<
-    Record<ResourceType, { state: 'SYNCED' | 'STALE' | 'NACKED'; version: string; error?: string }>
-  >;
-  lastError?: string;
-  certificateExpiry?: string;
-  health?: { healthy: boolean; reason: string };
-}
+export type ProxyStatus = ProxyStatusRow;
 
 const encoded = new WeakMap<WireResource, string>();
 
@@ -508,7 +493,6 @@ function knownOf(said: unknown): KnownVersions {
   return known;
 }
 
-type TypeStatus = NonNullable<ProxyStatus['types'][ResourceType]>;
 const STATE_RANK = { SYNCED: 0, STALE: 1, NACKED: 2 } as const;
 
 /** `a` with `b`'s state and error when `b`'s state is worse (NACKED, then STALE). */
