@@ -156,6 +156,35 @@ describe('workloads that join as members of a WorkloadGroup', () => {
     );
   });
 
+  it('keeps the token’s use when a join is refused for its labels', async () => {
+    const once = await mesh.createToken('web', ['--uses', '1']);
+    const id = once.split('.')[1] as string;
+    const r = await mesh.cli([
+      'proxy',
+      ...['--control-plane', `127.0.0.1:${mesh.meshPort}`, '--workload-group', 'shop/web-vm'],
+      ...[
+        '--address',
+        '127.0.94.8',
+        '--label',
+        'bad key=x',
+        '--token',
+        once,
+        '--state-dir',
+        `${dir}/state-bad`,
+      ],
+    ]);
+    assert.notEqual(r.code, 0, 'want the join refused');
+    assert.match(r.stderr, /bad key/, `want the refusal to name the label; got ${r.stderr}`);
+    const listed = JSON.parse((await mesh.cli(['token', 'ls', '-o', 'json'])).stdout) as {
+      items: { id: string; usesLeft: number | null }[];
+    };
+    assert.equal(
+      listed.items.find((t) => t.id === id)?.usesLeft,
+      1,
+      'want the one use still left after a refused join',
+    );
+  });
+
   it('takes the member out of rotation within 5 s when its app fails the probe, and back when it passes', async () => {
     const failedAt = performance.now();
     health.status.code = 503;

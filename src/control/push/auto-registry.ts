@@ -66,6 +66,19 @@ export class AutoRegistry {
     group: Resource<WorkloadGroupSpec>,
     join: WorkloadJoin,
   ): Promise<Resource<WorkloadEntrySpec>> {
+    const entry = await this.prepare(group, join);
+    await this.store(entry, group);
+    return entry;
+  }
+
+  /**
+   * The entry a workload joining `group` would get, checked (valid, and not in the place of an entry
+   * a person wrote) but not stored: a join checks this before it spends a use of its token.
+   */
+  async prepare(
+    group: Resource<WorkloadGroupSpec>,
+    join: WorkloadJoin,
+  ): Promise<Resource<WorkloadEntrySpec>> {
     const entry = autoRegisteredEntry(group, join);
     const namespace = entry.metadata.namespace ?? 'default';
     const checked = checkObject(entry as unknown as Record<string, unknown>, this.#entryKind);
@@ -91,14 +104,19 @@ export class AutoRegistry {
         },
       );
     }
+    return entry;
+  }
+
+  /** Stores a prepared entry (creates it, or refreshes the one the workload had). */
+  async store(entry: Resource<WorkloadEntrySpec>, group: Resource<WorkloadGroupSpec>): Promise<void> {
+    const namespace = entry.metadata.namespace ?? 'default';
     this.connected(`${namespace}/${entry.metadata.name}`);
     await this.#store.write([{ op: 'apply', object: entry }]);
     this.#log.info('workload registered', {
       workload: `${namespace}/${entry.metadata.name}`,
       group: `${namespace}/${group.metadata.name}`,
-      address: join.address,
+      address: entry.spec?.address,
     });
-    return entry;
   }
 
   /** The workload's proxy is connected: its entry stays. */

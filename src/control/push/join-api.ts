@@ -143,9 +143,11 @@ async function joinGroup(
     });
   }
   const identity = { namespace, serviceAccount: group.spec?.template.serviceAccount || 'default' };
+  // Checked before the token is spent: a join refused for its labels or address keeps the use.
+  const entry = await ctx.registry.prepare(group, { address, labels });
   ctx.tokens.consume(token, identity);
   const issued = await ctx.ca.issueWorkload(csr, identity);
-  const entry = await ctx.registry.register(group, { address, labels });
+  await ctx.registry.store(entry, group);
   const out = answer(ctx, { namespace, name: entry.metadata.name }, issued);
   out.autoRegister = { group: groupName, address, ...(Object.keys(labels).length > 0 ? { labels } : {}) };
   return out;
