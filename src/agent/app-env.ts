@@ -1,0 +1,55 @@
+// The environment `alder run` gives an app: its HTTP client sends through the proxy's forward proxy
+// (HTTP_PROXY, which most clients read; NODE_USE_ENV_PROXY=1 makes Node's own fetch and http read
+// it), loopback stays direct (NO_PROXY), and each upstream the workload reaches on a port of its own
+// (a Sidecar egress port) is named ALDER_UPSTREAM_<SERVICE>_<PORT>=host:port.
+
+import { basename } from 'node:path';
+
+export interface Upstream {
+  /** The service's short name or host (`ratings`, `ratings.shop.svc.cluster.local`). */
+  service: string;
+  port: number;
+  /** Where the app connects to reach it. */
+  address: string;
+  localPort: number;
+}
+
+export interface MeshEnvironment {
+  /** The proxy's forward proxy for HTTP (null: none). */
+  outboundProxy: { address: string; port: number } | null;
+  upstreams?: readonly Upstream[];
+  /** The app's command: a Node app gets NODE_USE_ENV_PROXY=1. */
+  command: string;
+}
+
+/** The variables to lay over the app's inherited environment. */
+export function meshEnvironment(o: MeshEnvironment): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (o.outboundProxy !== null) {
+    const url = `http://${hostForUrl(o.outboundProxy.address)}:${o.outboundProxy.port}`;
+    env.HTTP_PROXY = url;
+    env.http_proxy = url;
+    env.NO_PROXY = 'localhost,127.0.0.1,::1';
+    env.no_proxy = env.NO_PROXY;
+    if (isNodeCommand(o.command)) env.NODE_USE_ENV_PROXY = '1';
+  }
+  for (const u of o.upstreams ?? []) {
+    env[upstreamVariable(u.service, u.port)] = `${hostForUrl(u.address)}:${u.localPort}`;
+  }
+  return env;
+}
+
+/** `ALDER_UPSTREAM_RATINGS_9080` for ratings (or ratings.shop.svc.cluster.local) port 9080. */
+export function upstreamVariable(service: string, port: number): string {
+  const short = service.split('.')[0] ?? service;
+  return `ALDER_UPSTREAM_${short.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${port}`;
+}
+
+function isNodeCommand(command: string): boolean {
+  const name = basename(command);
+  return name === 'node' || name === 'nodejs' || /^node\d+$/.test(name);
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
