@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { AutoRegistration, ProxyTls, WorkloadRef } from '../wire/index.ts';
+import { createKeyAndCsrApart } from './csr-process.ts';
 import type { Credentials } from './proxy-agent.ts';
 
 const KEY = 'key.pem';
@@ -105,7 +106,7 @@ export class WorkloadCertificate implements Credentials {
     token: string,
     as: JoinAs,
   ): Promise<WorkloadCertificate> {
-    const { parseJoinToken, createKeyAndCsr } = await import('../identity/index.ts');
+    const { parseJoinToken } = await import('../identity/join-token-format.ts');
     const { caFingerprint } = parseJoinToken(token);
     const bundleAnswer = (await call(cp, 'GET', '/alder/v1/trust-bundle', undefined, {})) as {
       trustBundle: string;
@@ -118,7 +119,7 @@ export class WorkloadCertificate implements Credentials {
         { hint: 'check --control-plane, or create a token on this control plane with `alder token create`' },
       );
     }
-    const { keyPem, csrPem } = await createKeyAndCsr();
+    const { keyPem, csrPem } = await createKeyAndCsrApart();
     const answer = (await call(
       cp,
       'POST',
@@ -148,9 +149,8 @@ export class WorkloadCertificate implements Credentials {
   /** Renews with the current certificate; the new key and chain replace the old ones on disk. */
   async renew(cp: ControlPlaneAddress): Promise<void> {
     const workload = this.workload;
-    const { createKeyAndCsr } = await import('../identity/index.ts');
     const spiffeId = this.spiffeId();
-    const { keyPem, csrPem } = await createKeyAndCsr(spiffeId);
+    const { keyPem, csrPem } = await createKeyAndCsrApart(spiffeId);
     const answer = (await call(
       cp,
       'POST',
