@@ -66,6 +66,14 @@ Options:
                            /stats and the rest for callers on this host only
   --outbound-proxy ADDR    with --config or --control-plane: where apps send HTTP_PROXY traffic (default 127.0.0.1:15001;
                            none to disable)
+
+Ports the proxy takes:
+  admin          --admin, default 127.0.0.1:15000
+  outbound       --outbound-proxy, default 127.0.0.1:15001 (apps' HTTP_PROXY)
+  tunnel         the workload's address, port 15008: HBONE from other proxies (MeshConfig
+                 hbone.port; a WorkloadEntry's ports.hbone for workloads sharing an address)
+  inbound        the workload's address, on each port of the Services that select it
+  egress         a Sidecar's egress listeners, where their bind says
 `,
   async run(argv) {
     const { values } = parseCommandArgs(
