@@ -50,7 +50,9 @@ export class ProxySession {
   readonly #writer: LineWriter;
   hello: Hello | undefined;
   /** Names → versions per type, as the proxy has acknowledged them. */
-  known: KnownVersions = {};
+  #known: KnownVersions = {};
+  /** versionOf's answers, until what the proxy holds of the type changes. */
+  readonly #digests = new Map<ResourceType, string>();
   inFlight: InFlight | undefined;
   /** A change arrived while a push was in flight: compute again on its answer. */
   isDirty = false;
@@ -152,10 +154,11 @@ export class ProxySession {
       const d = push.delta[type] as TypeDelta | undefined;
       if (d === undefined) continue;
       // In place: `known` is this session's own (its hello's, or built here), nothing else holds it.
-      const had = this.known[type] ?? {};
+      this.#digests.delete(type);
+      const had = this.#known[type] ?? {};
       for (const name of d.remove) delete had[name];
       for (const r of d.upsert) had[r.name] = r.version;
-      this.known[type] = had;
+      this.#known[type] = had;
     }
     // A type the push did not carry already held what the proxy should have when it was computed.
     for (const type of RESOURCE_TYPES) this.states.set(type, { state: 'SYNCED' });
@@ -181,9 +184,24 @@ export class ProxySession {
 
   /** Per type: the digest of what the proxy holds, for proxy-status. */
   versionOf(type: ResourceType): string {
-    const m = this.known[type] ?? {};
+    const cached = this.#digests.get(type);
+    if (cached !== undefined) return cached;
+    const m = this.#known[type] ?? {};
     const h = createHash('sha256');
     for (const name of Object.keys(m).sort()) h.update(`${name}@${m[name]}\n`);
-    return h.digest('base64url').slice(0, 12);
+    const digest = h.digest('base64url').slice(0, 12);
+    this.#digests.set(type, digest);
+    return digest;
+  }
+
+  /** What the proxy holds, per type: names → versions. */
+  get known(): KnownVersions {
+    return this.#known;
+  }
+
+  /** What the proxy said it holds when it connected. */
+  set known(held: KnownVersions) {
+    this.#known = held;
+    this.#digests.clear();
   }
 }
