@@ -20,6 +20,7 @@ import {
   WIRE_VERSION,
 } from '../src/wire/index.ts';
 import { meshCa } from './certs.ts';
+import { virtualServiceHeader } from './control-plane-kit.ts';
 import { eventually, removeDir, tempDir } from './harness.ts';
 
 const PROXIES = 100;
@@ -103,18 +104,6 @@ function entries(): string {
   return docs.join('---\n');
 }
 
-function routeWithTimeout(seconds: number): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.svc.cluster.local]
-  http:
-  - timeout: ${seconds}s
-    route: [{destination: {host: web.shop.svc.cluster.local}}]
-`;
-}
-
 describe('a burst of applies with 100 proxies connected', () => {
   let dir: string;
   let cp: ControlPlane;
@@ -173,7 +162,7 @@ describe('a burst of applies with 100 proxies connected', () => {
 
   it(`delivers ${WRITES} separate applies to each proxy as a few pushes, ending at the last revision`, async (t) => {
     const before = streams.map((s) => s.pushes);
-    for (let i = 1; i <= WRITES; i++) await apply(routeWithTimeout(i));
+    for (let i = 1; i <= WRITES; i++) await apply(virtualServiceHeader(`burst-${i}`));
     const last = cp.distributor?.revision ?? 0;
     const storeRevision = Number(await cp.store.currentRevision());
     await eventually(

@@ -7,6 +7,7 @@
 import {
   AUTO_REGISTRATION_GROUP_ANNOTATION,
   autoRegisteredEntry,
+  autoRegisteredName,
   type WorkloadJoin,
 } from '../../compile/index.ts';
 import {
@@ -20,7 +21,9 @@ import {
   type WorkloadEntrySpec,
   type WorkloadGroupSpec,
 } from '../../config/index.ts';
+import { parseSpiffeId } from '../../identity/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
+import type { Hello } from '../../wire/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD is 10 s. */
@@ -117,6 +120,41 @@ export class AutoRegistry {
       group: `${namespace}/${group.metadata.name}`,
       address: entry.spec?.address,
     });
+  }
+
+  /**
+   * Makes again the entry of a member that reconnected after it expired, from what its hello says
+   * (`autoRegister`), for the identity its certificate proves and only under the name the group
+   * gives that address. Rejects with the reason otherwise.
+   */
+  async registerAgain(group: Resource<WorkloadGroupSpec>, hello: Hello, spiffeId: string): Promise<void> {
+    const { namespace, name } = hello.workload;
+    const id = parseSpiffeId(spiffeId);
+    const serviceAccount = group.spec?.template.serviceAccount || 'default';
+    const where = `WorkloadGroup ${namespace}/${group.metadata.name}`;
+    if (id?.namespace !== namespace || id.serviceAccount !== serviceAccount) {
+      throw new AlderError(
+        ErrorCode.Forbidden,
+        `the proxy's certificate names ${spiffeId}, but ${where} runs as service account ${serviceAccount}`,
+      );
+    }
+    const address = String(hello.autoRegister?.address);
+    if (autoRegisteredName(group.metadata.name, address) !== name) {
+      throw new AlderError(
+        ErrorCode.Forbidden,
+        `${namespace}/${name} is not the name ${where} gives address ${address}`,
+      );
+    }
+    const said = hello.autoRegister?.labels;
+    const labels = typeof said === 'object' && said !== null ? said : {};
+    try {
+      await this.register(group, { address, labels });
+    } catch (err) {
+      throw new AlderError(
+        ErrorCode.Forbidden,
+        `cannot register ${namespace}/${name} again: ${(err as Error).message}`,
+      );
+    }
   }
 
   /** The workload's proxy is connected: its entry stays. */

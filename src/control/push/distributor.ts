@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { autoRegisteredName, HEALTH_CHECKS_ANNOTATION } from '../../compile/index.ts';
+import { HEALTH_CHECKS_ANNOTATION } from '../../compile/index.ts';
 import {
   AlderError,
   ErrorCode,
@@ -13,7 +13,6 @@ import {
   type Resource,
   type WorkloadGroupSpec,
 } from '../../config/index.ts';
-import { parseSpiffeId } from '../../identity/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
@@ -26,7 +25,6 @@ import {
   type ResourceType,
   STREAM_SILENCE_MS,
   type TypeDelta,
-  type TypeStatus,
   WIRE_VERSION,
   type WireResource,
 } from '../../wire/index.ts';
@@ -150,34 +148,8 @@ export class Distributor {
   status(): ProxyStatus[] {
     const rows: ProxyStatus[] = [];
     for (const s of this.#sessions.values()) {
-      if (s.hello === undefined) continue;
-      const types: ProxyStatus['types'] = {};
-      for (const type of RESOURCE_TYPES) {
-        const st = s.states.get(type);
-        // Sent and not answered yet is STALE, even over an earlier refusal: the answer may clear it.
-        const isSent = s.inFlight?.delta[type] !== undefined;
-        types[type] = {
-          state: isSent || st === undefined ? 'STALE' : st.state,
-          version: s.versionOf(type),
-          ...(st?.error === undefined ? {} : { error: st.error }),
-        };
-      }
-      // A route table's virtual hosts are resources of their own (VHDS); ROUTES speaks for both.
-      if (types.route !== undefined) types.route = withWorseState(types.route, types.vhost);
-      rows.push({
-        id: s.id,
-        workload: workloadName(s.hello),
-        address: s.workloadAddress,
-        peer: s.address,
-        identity: s.spiffeId,
-        agent: s.hello.agent,
-        connectedAt: s.connectedAt.toISOString(),
-        syncedRevision: String(s.syncedRevision),
-        types,
-        ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
-        ...(s.hello.certificateExpiry === undefined ? {} : { certificateExpiry: s.hello.certificateExpiry }),
-        ...(s.health === undefined ? {} : { health: s.health }),
-      });
+      const row = s.statusRow();
+      if (row !== undefined) rows.push(row);
     }
     return rows;
   }
@@ -347,46 +319,30 @@ export class Distributor {
    * plane that restarted): the entry is made again from its group, for the identity it proved.
    */
   #registerAgain(s: ProxySession, hello: Hello): void {
-    const join = hello.autoRegister as NonNullable<Hello['autoRegister']>;
-    const namespace = hello.workload.namespace;
     const refuse = (message: string) => {
       s.lastError = message;
       s.sendMessage({ error: { code: ErrorCode.Forbidden, message } });
       s.close(message);
     };
-    const group = this.#mirror.get('WorkloadGroup', namespace, String(join.group)) as
+    const namespace = hello.workload.namespace;
+    const groupName = String(hello.autoRegister?.group);
+    const group = this.#mirror.get('WorkloadGroup', namespace, groupName) as
       | Resource<WorkloadGroupSpec>
       | undefined;
-    if (group === undefined) {
+    if (group === undefined || this.#registry === undefined) {
       refuse(
-        `WorkloadGroup ${namespace}/${join.group} is gone: workload ${workloadName(hello)} cannot register again`,
-      );
-      return;
-    }
-    const id = parseSpiffeId(s.spiffeId);
-    const serviceAccount = group.spec?.template.serviceAccount || 'default';
-    if (id?.namespace !== namespace || id.serviceAccount !== serviceAccount) {
-      refuse(
-        `the proxy's certificate names ${s.spiffeId}, but WorkloadGroup ${namespace}/${join.group} runs as service account ${serviceAccount}`,
-      );
-      return;
-    }
-    const address = String(join.address);
-    if (autoRegisteredName(group.metadata.name, address) !== hello.workload.name) {
-      refuse(
-        `${workloadName(hello)} is not the name WorkloadGroup ${namespace}/${join.group} gives address ${address}`,
+        `WorkloadGroup ${namespace}/${groupName} is gone: workload ${workloadName(hello)} cannot register again`,
       );
       return;
     }
     s.isRegistering = true;
-    const labels = typeof join.labels === 'object' && join.labels !== null ? join.labels : {};
-    this.#registry?.register(group, { address, labels }).then(
+    this.#registry.registerAgain(group, hello, s.spiffeId).then(
       () => {
         s.isRegistering = false;
       },
       (err: unknown) => {
         s.isRegistering = false;
-        refuse(`cannot register ${workloadName(hello)} again: ${(err as Error).message}`);
+        refuse((err as Error).message);
       },
     );
   }
@@ -491,14 +447,6 @@ function knownOf(said: unknown): KnownVersions {
     known[type] = versions;
   }
   return known;
-}
-
-const STATE_RANK = { SYNCED: 0, STALE: 1, NACKED: 2 } as const;
-
-/** `a` with `b`'s state and error when `b`'s state is worse (NACKED, then STALE). */
-function withWorseState(a: TypeStatus, b: TypeStatus | undefined): TypeStatus {
-  if (b === undefined || STATE_RANK[b.state] <= STATE_RANK[a.state]) return a;
-  return { version: a.version, state: b.state, ...(b.error === undefined ? {} : { error: b.error }) };
 }
 
 function workloadName(hello: Hello | undefined): string {

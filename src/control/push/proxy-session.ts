@@ -12,6 +12,7 @@ import {
   PING_LINE,
   type PlaneMessage,
   type ProxyMessage,
+  type ProxyStatusRow,
   RESOURCE_TYPES,
   type ResourceDelta,
   type ResourceType,
@@ -192,6 +193,37 @@ export class ProxySession {
     const digest = h.digest('base64url').slice(0, 12);
     this.#digests.set(type, digest);
     return digest;
+  }
+
+  /** This proxy's row of `alder proxy-status`; undefined before its hello. */
+  statusRow(): ProxyStatusRow | undefined {
+    const hello = this.hello;
+    if (hello === undefined) return undefined;
+    const types: ProxyStatusRow['types'] = {};
+    for (const type of RESOURCE_TYPES) {
+      const st = this.states.get(type);
+      // Sent and not answered yet is STALE, even over an earlier refusal: the answer may clear it.
+      const isSent = this.inFlight?.delta[type] !== undefined;
+      types[type] = {
+        state: isSent || st === undefined ? 'STALE' : st.state,
+        version: this.versionOf(type),
+        ...(st?.error === undefined ? {} : { error: st.error }),
+      };
+    }
+    return {
+      id: this.id,
+      workload: `${hello.workload.namespace}/${hello.workload.name}`,
+      address: this.workloadAddress,
+      peer: this.address,
+      identity: this.spiffeId,
+      agent: hello.agent,
+      connectedAt: this.connectedAt.toISOString(),
+      syncedRevision: String(this.syncedRevision),
+      types,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(hello.certificateExpiry === undefined ? {} : { certificateExpiry: hello.certificateExpiry }),
+      ...(this.health === undefined ? {} : { health: this.health }),
+    };
   }
 
   /** What the proxy holds, per type: names → versions. */
