@@ -77,6 +77,7 @@ class Stream {
             this.errors.push(m.error.message);
             continue;
           }
+          if (!('push' in m)) continue;
           this.pushes++;
           this.revision = Math.max(this.revision, Number(m.push.revision));
           socket.write(encodeMessage({ ack: { workload: m.push.workload, nonce: m.push.nonce } }));

@@ -112,6 +112,7 @@ class SimProxy {
       this.errors.push(`${message.error.code}: ${message.error.message}`);
       return;
     }
+    if (!('push' in message)) return;
     const push = message.push;
     socket.write(encodeMessage({ ack: { workload: push.workload, nonce: push.nonce } }));
     const ackAt = nowMs();

@@ -8,4 +8,5 @@ export {
   startProbe,
 } from './probes.ts';
 export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
+export { Sidecar, type SidecarOptions } from './sidecar.ts';
 export { type ControlPlaneAddress, type JoinAs, WorkloadCertificate } from './workload-certificate.ts';

@@ -10,6 +10,7 @@ import {
   type AutoRegistration,
   applyDelta,
   assembleSnapshot,
+  type Drained,
   emptyResourceSet,
   encodeMessage,
   encodeSnapshot,
@@ -105,6 +106,9 @@ export class ProxyAgent {
         };
       },
       onPush: (push) => this.#onPush(push),
+      onDrained: (d) => {
+        this.#onDrained?.(d);
+      },
       onError: (e) => this.#o.log.error('the control plane cannot configure this proxy', { ...e }),
       onState: (state, detail) => {
         if (state === 'connected') {
@@ -112,6 +116,7 @@ export class ProxyAgent {
           const h = this.#health;
           if (h !== undefined)
             this.#client?.send(encodeMessage({ health: { workload: this.#o.workload, ...h } }));
+          if (this.#isDraining) this.#client?.send(encodeMessage({ drain: { workload: this.#o.workload } }));
         } else
           this.#o.log.warn('lost the control plane; serving the last config and reconnecting', {
             reason: detail,
@@ -126,6 +131,32 @@ export class ProxyAgent {
     this.#probe?.stop();
     this.#probe = undefined;
     await this.#client?.stop(this.#o.workload);
+  }
+
+  #isDraining = false;
+  #onDrained: ((d: Drained) => void) | undefined;
+
+  /**
+   * Takes the workload out of every caller's rotation while this proxy stays connected (its outbound
+   * keeps working): resolves when the control plane says every other proxy has acknowledged that,
+   * or with undefined after `timeoutMs` (the control plane away, or slow proxies).
+   */
+  drain(timeoutMs: number): Promise<Drained | undefined> {
+    this.#isDraining = true;
+    this.#probe?.stop();
+    this.#probe = undefined;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#onDrained = undefined;
+        resolve(undefined);
+      }, timeoutMs);
+      this.#onDrained = (d) => {
+        clearTimeout(timer);
+        this.#onDrained = undefined;
+        resolve(d);
+      };
+      this.#client?.send(encodeMessage({ drain: { workload: this.#o.workload } }));
+    });
   }
 
   /** Reports the app's health (from its probe); the control plane takes it out of rotation when unhealthy. */
@@ -174,7 +205,9 @@ export class ProxyAgent {
 
   /** Runs the probe the `proxy` resource names (restarted when it changes); none: the app counts as ready. */
   #followProbe(): void {
-    const plan = this.#held.proxy.get('proxy')?.body.probe;
+    if (this.#isDraining) return;
+    const own = this.#held.proxy.get('proxy')?.body;
+    const plan = own?.probe;
     const text = plan === undefined ? '' : JSON.stringify(plan);
     if (text === this.#probeText) return;
     this.#probeText = text;
@@ -186,7 +219,7 @@ export class ProxyAgent {
     }
     this.#o.log.info('running the readiness probe', { probe: plan });
     this.#probe = startProbe(plan, {
-      defaultHost: '127.0.0.1',
+      defaultHost: own?.proxy.appAddress ?? '127.0.0.1',
       onChange: (state) => {
         this.#o.log[state.healthy ? 'info' : 'warn']('readiness probe', {
           healthy: state.healthy,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { emptyResourceSet, wireResource } from '../wire/index.ts';
+import { emptyResourceSet, WIRE_VERSION, wireResource } from '../wire/index.ts';
 import { loadResources, saveResources } from './resource-cache.ts';
 
 const WORKLOAD = { namespace: 'shop', name: 'web' };
@@ -46,7 +46,7 @@ describe('resource cache', () => {
     writeFileSync(
       join(dir, 'resources.json'),
       JSON.stringify({
-        wireVersion: 4,
+        wireVersion: WIRE_VERSION,
         workload: WORKLOAD,
         revision: '3',
         resources: { route: 'x', bundle: [null] },

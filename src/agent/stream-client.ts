@@ -5,6 +5,7 @@
 
 import { connect, type TLSSocket } from 'node:tls';
 import {
+  type Drained,
   encodeMessage,
   type Hello,
   LineReader,
@@ -27,6 +28,8 @@ export interface StreamClientOptions {
   /** Applies a push; resolves with undefined when accepted, or the reason it was refused. */
   onPush(push: Push): Promise<string | undefined>;
   onError(message: { code: string; message: string; hint?: string }): void;
+  /** The control plane's answer to a drain. */
+  onDrained?(drained: Drained): void;
   onState(state: 'connected' | 'disconnected', detail: string): void;
   /** First and longest wait between attempts (default 250 ms and 15 s). */
   minBackoffMs?: number;
@@ -169,6 +172,10 @@ export class StreamClient {
     }
     if ('error' in message) {
       this.#o.onError(message.error);
+      return;
+    }
+    if ('drained' in message) {
+      this.#o.onDrained?.(message.drained);
       return;
     }
     const push = message.push;

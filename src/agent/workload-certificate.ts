@@ -11,7 +11,13 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
-import type { AutoRegistration, ProxyTls, WorkloadRef } from '../wire/index.ts';
+import {
+  type AutoRegistration,
+  type ProxyTls,
+  type RunRegistration,
+  runGroupName,
+  type WorkloadRef,
+} from '../wire/index.ts';
 import { createKeyAndCsrApart } from './csr-process.ts';
 import type { Credentials } from './proxy-agent.ts';
 
@@ -25,10 +31,14 @@ export interface ControlPlaneAddress {
   port: number;
 }
 
-/** Who the proxy joins as: a WorkloadEntry by name, or a member of a WorkloadGroup. */
+/**
+ * Who the proxy joins as: a WorkloadEntry by name, a member of a WorkloadGroup, or the workload
+ * `alder run` starts (a member of the group the control plane makes for its service and version).
+ */
 export type JoinAs =
   | { workload: WorkloadRef }
-  | { group: WorkloadRef; address?: string; labels?: Record<string, string> };
+  | { group: WorkloadRef; address?: string; labels?: Record<string, string> }
+  | { run: RunRegistration; address: string; labels?: Record<string, string>; appAddress?: string };
 
 /** Who the saved certificate is for, as identity.json keeps it. */
 interface SavedIdentity {
@@ -70,15 +80,22 @@ export class WorkloadCertificate implements Credentials {
       const saved = JSON.parse(readFileSync(join(dir, IDENTITY), 'utf8')) as Partial<SavedIdentity>;
       const w = saved.workload;
       if (typeof w?.namespace !== 'string' || typeof w.name !== 'string') return undefined;
+      const group =
+        'run' in as
+          ? { namespace: as.run.namespace, name: runGroupName(as.run) }
+          : 'group' in as
+            ? as.group
+            : undefined;
       const isSame =
         'workload' in as
           ? saved.autoRegister === undefined &&
             w.namespace === as.workload.namespace &&
             w.name === as.workload.name
           : saved.autoRegister !== undefined &&
-            w.namespace === as.group.namespace &&
-            saved.autoRegister.group === as.group.name &&
-            (as.address === undefined || saved.autoRegister.address === as.address);
+            w.namespace === group?.namespace &&
+            saved.autoRegister.group === group.name &&
+            (as.address === undefined || saved.autoRegister.address === as.address) &&
+            (!('run' in as) || saved.autoRegister.appAddress === as.appAddress);
       if (!isSame) return undefined;
       const pem = {
         cert: readFileSync(join(dir, CHAIN), 'utf8'),
@@ -127,13 +144,7 @@ export class WorkloadCertificate implements Credentials {
       {
         token,
         csr: csrPem,
-        ...('workload' in as
-          ? { workload: `${as.workload.namespace}/${as.workload.name}` }
-          : {
-              workloadGroup: `${as.group.namespace}/${as.group.name}`,
-              ...(as.address === undefined ? {} : { address: as.address }),
-              ...(as.labels === undefined ? {} : { labels: as.labels }),
-            }),
+        ...joinBody(as),
       },
       { ca: bundle },
     )) as CertificateAnswer;
@@ -366,4 +377,16 @@ function call(
     );
     req.end(payload);
   });
+}
+
+/** What the join request says about who joins. */
+function joinBody(as: JoinAs): Record<string, unknown> {
+  if ('workload' in as) return { workload: `${as.workload.namespace}/${as.workload.name}` };
+  return {
+    ...('run' in as
+      ? { run: as.run, ...(as.appAddress === undefined ? {} : { appAddress: as.appAddress }) }
+      : { workloadGroup: `${as.group.namespace}/${as.group.name}` }),
+    ...(as.address === undefined ? {} : { address: as.address }),
+    ...(as.labels === undefined ? {} : { labels: as.labels }),
+  };
 }

@@ -10,6 +10,11 @@ export const AUTO_REGISTRATION_GROUP_ANNOTATION = 'istio.io/autoRegistrationGrou
 export const CONNECTED_AT_ANNOTATION = 'istio.io/connectedAt';
 /** Set when the group has a probe: the entry's health comes from its proxy's reports. */
 export const HEALTH_CHECKS_ANNOTATION = 'proxy.istio.io/health-checks-enabled';
+/**
+ * Where the workload's app listens when not at 127.0.0.1: `alder run` gives each workload of a shared
+ * host an address for its app, so apps may share a port number. Inbound listeners forward there.
+ */
+export const APP_ADDRESS_ANNOTATION = 'alder.dev/app-address';
 
 const MAX_NAME_LENGTH = 253;
 
@@ -26,6 +31,8 @@ export interface WorkloadJoin {
   name?: string;
   /** When its proxy connected; now when unset. */
   connectedAt?: Date;
+  /** Where its app listens, when it has an address of its own (APP_ADDRESS_ANNOTATION). */
+  appAddress?: string;
 }
 
 /**
@@ -51,6 +58,7 @@ export function autoRegisteredEntry(
     [CONNECTED_AT_ANNOTATION]: (join.connectedAt ?? new Date()).toISOString(),
   };
   if (spec?.probe !== undefined) annotations[HEALTH_CHECKS_ANNOTATION] = 'true';
+  if (join.appAddress) annotations[APP_ADDRESS_ANNOTATION] = join.appAddress;
 
   const owner = { apiVersion: group.apiVersion, kind: group.kind, name: group.metadata.name };
   const uid = group.metadata.uid;

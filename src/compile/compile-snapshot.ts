@@ -4,6 +4,7 @@
 // --config DIR` calls it locally. Each concern lives in a module of its own; this one wires them.
 
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { AlderError, ErrorCode, type Resource, type WorkloadEntrySpec } from '../config/index.ts';
 import type {
   Cluster,
@@ -16,6 +17,7 @@ import type {
   VirtualHost,
 } from '../wire/index.ts';
 import { WIRE_VERSION } from '../wire/index.ts';
+import { APP_ADDRESS_ANNOTATION } from './auto-register.ts';
 import { buildClusters, emptyCluster, tunnelPortOf } from './clusters.ts';
 import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 import { msOf } from './durations.ts';
@@ -162,6 +164,7 @@ function identityOf(entry: Resource<WorkloadEntrySpec>, config: IndexedConfig): 
     serviceAccount,
     spiffeId: spiffeIdOf(config.mesh.trustDomain, namespace, serviceAccount),
     address: entry.spec?.address ?? '',
+    ...appAddressOf(entry),
     labels: { ...(entry.spec?.labels ?? {}) },
     locality: entry.spec?.locality ?? '',
   };
@@ -213,4 +216,10 @@ function missingClusters(
     for (const t of vh.tcpRoutes) for (const d of t.destinations) want(d.cluster, vh);
   }
   return out;
+}
+
+/** The entry's app address (APP_ADDRESS_ANNOTATION), when it names an IP address. */
+function appAddressOf(entry: Resource<WorkloadEntrySpec>): { appAddress?: string } {
+  const at = entry.metadata.annotations?.[APP_ADDRESS_ANNOTATION];
+  return at !== undefined && isIP(at) !== 0 ? { appAddress: at } : {};
 }

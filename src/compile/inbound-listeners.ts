@@ -1,6 +1,6 @@
 // Inbound listeners: one per port this workload serves for the Services that select it, with the
 // mTLS mode PeerAuthentication gives that port and the app address (a Sidecar ingress
-// defaultEndpoint, else 127.0.0.1 on the same port).
+// defaultEndpoint, else the app's address on the same port).
 
 import {
   AlderError,
@@ -35,7 +35,7 @@ export function inboundListeners(
         existing.services.push(fqdn);
         continue;
       }
-      const app = appEndpoint(sidecar, at);
+      const app = appEndpoint(sidecar, at, proxy.appAddress ?? '127.0.0.1');
       byPort.set(at, {
         kind: 'inbound',
         name: `inbound|${at}`,
@@ -69,17 +69,18 @@ function endpointPort(port: ServicePort, entry: Resource<WorkloadEntrySpec>): nu
 
 /**
  * Where port `at` forwards to: its Sidecar ingress defaultEndpoint (`127.0.0.1:8080` → address and
- * port), else 127.0.0.1 on the same port. Throws on an endpoint it cannot forward to (a unix socket
+ * port), else the app's address (127.0.0.1 unless the entry names one) on the same port. Throws on an endpoint it cannot forward to (a unix socket
  * that validation would refuse), rather than forward somewhere else.
  */
 function appEndpoint(
   sidecar: Resource<SidecarSpec> | undefined,
   at: number,
+  appAddress: string,
 ): { address: string; port: number } {
   const index = sidecar?.spec?.ingress?.findIndex((i) => i.port?.number === at) ?? -1;
   const endpoint = sidecar?.spec?.ingress?.[index]?.defaultEndpoint;
   if (sidecar === undefined || endpoint === undefined || endpoint === '')
-    return { address: '127.0.0.1', port: at };
+    return { address: appAddress, port: at };
   const m = /^(.*):(\d+)$/.exec(endpoint);
   if (m === null || endpoint.startsWith('unix:')) {
     const why = endpoint.startsWith('unix:') ? 'unix domain sockets are not supported' : 'not HOST:PORT';

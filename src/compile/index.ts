@@ -3,6 +3,7 @@
 // and labels), compiled once per shape, and the part only it has.
 
 export {
+  APP_ADDRESS_ANNOTATION,
   AUTO_REGISTRATION_GROUP_ANNOTATION,
   autoRegisteredEntry,
   autoRegisteredName,
@@ -23,4 +24,13 @@ export {
 } from './compile-snapshot.ts';
 export { COMPILED_KINDS, type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
 export { type ProbePlan, probePlanOf } from './probe-spec.ts';
+export {
+  CREATED_BY_ANNOTATION,
+  CREATED_BY_RUN,
+  type RunRegistration,
+  runConflicts,
+  runGroup,
+  runGroupName,
+  runService,
+} from './run-registration.ts';
 export { spiffeIdOf } from './spiffe-id.ts';

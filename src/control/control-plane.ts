@@ -141,7 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     try {
       await distributor.start();
       const peerIdentity = (socket: TLSSocket) => (socket.authorized ? spiffeIdOfPeer(socket) : undefined);
-      const joinContext = { store, ca, tokens, registry, peerIdentity };
+      const joinContext = { store, ca, tokens, registry, peerIdentity, log };
       const tls =
         options.mesh.tls ?? (await meshCertificate(ca, options.mesh.listen.host, options.mesh.names ?? []));
       mesh = createMeshServer({

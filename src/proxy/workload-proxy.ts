@@ -162,6 +162,14 @@ export class WorkloadProxy {
     this.stats.set('alder_proxy_snapshot_stale', {}, 0);
   }
 
+  /**
+   * Stops taking traffic for the workload (its inbound ports and tunnel) while the outbound side goes
+   * on: connections open get up to `graceMs` to finish. Resolves when the last has closed.
+   */
+  drainInbound(graceMs: number): Promise<void> {
+    return this.#listeners.stopAccepting(['inbound', 'tunnel'], graceMs);
+  }
+
   /** Stops serving: open connections get `graceMs` to finish (default 1 s), then are cut. */
   async close(graceMs = 1000): Promise<void> {
     await this.#listeners.close(graceMs);

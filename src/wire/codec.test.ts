@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeSnapshot, encodeSnapshot } from './codec.ts';
-import type { Snapshot } from './snapshot.ts';
+import { type Snapshot, WIRE_VERSION } from './snapshot.ts';
 
 const ALL = 'outbound|9080||reviews.shop.svc.cluster.local';
 const V1 = 'outbound|9080|v1|reviews.shop.svc.cluster.local';
@@ -25,7 +25,7 @@ const DEFAULT_ORIGIN = { kind: 'default' as const, virtualServices: [], paths: [
 
 /** A snapshot using every field of the wire format, as the compiler would write it. */
 const good: Snapshot = {
-  wireVersion: 4,
+  wireVersion: WIRE_VERSION,
   version: 'abc',
   proxy: {
     namespace: 'shop',

@@ -19,6 +19,7 @@ export const snapshotSchema = s.obj(
         serviceAccount: name,
         spiffeId: name,
         address: name,
+        appAddress: name,
         labels,
         locality: s.str(),
       },

@@ -10,9 +10,10 @@ import type { RouteTable } from './routes.ts';
 /**
  * Bumped when a change to these types, or to the resources the stream moves (resources.ts), would
  * make an older proxy misread what it gets. 4: route tables name their virtual hosts (`vhost`
- * resources) and endpoints travel as rows.
+ * resources) and endpoints travel as rows. 5: a proxy may have an app address of its own, and a
+ * proxy leaving drains (`drain`, answered by `drained`).
  */
-export const WIRE_VERSION = 4 as const;
+export const WIRE_VERSION = 5 as const;
 
 /** Istio's protocol names for a port, as the compiler resolved them. */
 export type WireProtocol =
@@ -53,6 +54,11 @@ export interface ProxyIdentity {
   spiffeId: string;
   /** The workload's mesh-facing address (where inbound listeners bind). */
   address: string;
+  /**
+   * Where the app listens, when not 127.0.0.1: a workload under `alder run` on a host shared with
+   * others has an address of its own for its app (its WorkloadEntry's alder.dev/app-address).
+   */
+  appAddress?: string;
   labels: Record<string, string>;
   /** `region/zone/subzone`, for locality-aware load balancing; empty when unknown. */
   locality: string;

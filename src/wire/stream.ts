@@ -29,7 +29,12 @@ export type ProxyMessage =
   /** Sent every PING_INTERVAL_MS: a control plane that hears nothing for STREAM_SILENCE_MS drops the stream. */
   | { ping: Record<string, never> }
   /** The proxy is stopping: its workload leaves callers' rotation now. */
-  | { goodbye: { workload: WorkloadRef } };
+  | { goodbye: { workload: WorkloadRef } }
+  /**
+   * The workload's app is about to stop: it leaves callers' rotation while its proxy stays connected
+   * (its outbound keeps working); the control plane answers `drained` once every other proxy has it.
+   */
+  | { drain: { workload: WorkloadRef } };
 
 export const PING_INTERVAL_MS = 2000;
 /** A ping as proxies send it, one line: a control plane may recognise it without parsing. */
@@ -59,10 +64,40 @@ export interface AutoRegistration {
   group: string;
   address: string;
   labels?: Record<string, string>;
+  /** Where its app listens, when it has an address of its own (`alder run`). */
+  appAddress?: string;
+}
+
+/** What `alder run` says about the workload it starts, when it joins. */
+export interface RunRegistration {
+  namespace: string;
+  service: string;
+  serviceAccount: string;
+  /** The `version` label, and the group's name suffix. */
+  version?: string;
+  /** The ports the app serves, named as Istio names them (`http-web`, `grpc`, `tcp-redis`). */
+  ports: readonly { name: string; port: number }[];
+}
+
+/** The WorkloadGroup a run joins: `reviews-v2` for reviews at version v2, `reviews` without one. */
+export function runGroupName(run: { service: string; version?: string }): string {
+  return run.version ? `${run.service}-${run.version}` : run.service;
 }
 
 /** Control plane → proxy. */
-export type PlaneMessage = { push: Push } | { error: { code: string; message: string; hint?: string } };
+export type PlaneMessage =
+  | { push: Push }
+  | { error: { code: string; message: string; hint?: string } }
+  | { drained: Drained };
+
+/** The answer to `drain`: how many proxies took the workload out of their endpoints in time. */
+export interface Drained {
+  workload: WorkloadRef;
+  /** Proxies that acknowledged the config without the workload. */
+  synced: number;
+  /** Proxies that had not when the control plane stopped waiting (their ids). */
+  pending: string[];
+}
 
 export interface Push {
   workload: WorkloadRef;

@@ -3,14 +3,9 @@
 // Logs JSON lines; the `proxy ready` line carries the admin URL and the bound listeners.
 
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import type {
-  Credentials,
-  JoinAs,
-  WorkloadCertificate as WorkloadCertificateType,
-} from '../../agent/index.ts';
+import type { JoinAs } from '../../agent/index.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { dispatch, WorkloadProxy } from '../../proxy/index.ts';
 import { createLogger } from '../../telemetry/index.ts';
@@ -182,7 +177,7 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
     );
   }
   const admin = hostPort(values.admin ?? '127.0.0.1:15000', '--admin');
-  let log = createLogger({
+  const log = createLogger({
     fields: {
       component: 'proxy',
       ...('workload' in as
@@ -194,66 +189,36 @@ async function runWithControlPlane(values: ControlPlaneFlags, envToken: string |
   const stateDir = resolve(
     values['state-dir'] ?? join('.alder', 'proxy', `${named.namespace}-${named.name}`),
   );
-  const { ProxyAgent, fileCredentials, WorkloadCertificate } = await import('../../agent/index.ts');
-  let credentials: Credentials;
-  let certificate: WorkloadCertificateType | undefined;
-  if (tls !== undefined) {
-    credentials = fileCredentials(tls, (path) => readFileSync(path, 'utf8'));
-  } else {
-    certificate = WorkloadCertificate.load(stateDir, as);
-    if (certificate === undefined) {
-      if (token === undefined) {
-        throw usageError(
-          `no certificate for ${named.namespace}/${named.name} in ${stateDir}: join with --token TOKEN (from \`alder token create\`), or give --cert, --key and --ca`,
-          'proxy',
-        );
-      }
-      certificate = await WorkloadCertificate.join(stateDir, cp, token, as);
-      log.info('joined the mesh', {
-        identity: certificate.spiffeId(),
-        workload: `${certificate.workload.namespace}/${certificate.workload.name}`,
-        expires: certificate.expiry(),
-      });
-    }
-    credentials = certificate;
-    if ('group' in as)
-      log = log.with({ workload: `${certificate.workload.namespace}/${certificate.workload.name}` });
-  }
-  const workload = certificate?.workload ?? named;
-  const p = new WorkloadProxy({ admin, log, dispatch });
-  const adminUrl = await p.startAdmin(admin.host, admin.port);
-  const agent = new ProxyAgent({
+  const { Sidecar } = await import('../../agent/index.ts');
+  const sidecar = await Sidecar.start({
     controlPlane: cp,
-    workload,
-    outboundProxy: outboundProxy === null ? null : { address: outboundProxy.host, port: outboundProxy.port },
+    as,
+    token,
+    tls,
     stateDir,
-    credentials,
-    proxy: p,
+    admin,
+    outboundProxy: outboundProxy === null ? null : { address: outboundProxy.host, port: outboundProxy.port },
     log,
-    ...(certificate?.autoRegister === undefined ? {} : { autoRegister: certificate.autoRegister }),
   });
-  await agent.start();
-  certificate?.keepFresh(cp, log, () => agent.credentialsChanged());
+  const { proxy: p, workload } = sidecar;
   const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
-  const first = await Promise.race([agent.serving.then(() => undefined), stopped]);
+  const first = await Promise.race([sidecar.serving.then(() => undefined), stopped]);
   if (first === undefined) {
-    log.info('proxy ready', {
-      admin: adminUrl,
+    sidecar.log.info('proxy ready', {
+      admin: sidecar.adminUrl,
       version: p.runtime?.snapshot.version,
       workload: `${workload.namespace}/${workload.name}`,
       listeners: p.listenerAddresses(),
     });
   }
   const signal = first ?? (await stopped);
-  log.info('shutting down', { signal: String(signal[0] ?? '') });
-  certificate?.stop();
-  await agent.stop();
-  await p.close();
+  sidecar.log.info('shutting down', { signal: String(signal[0] ?? '') });
+  await sidecar.stop();
   return 0;
 }
 
 /** `--workload NS/NAME`, or `--workload-group NS/NAME` with its address and labels. */
-function joinAs(values: ControlPlaneFlags): JoinAs {
+function joinAs(values: ControlPlaneFlags): Exclude<JoinAs, { run: unknown }> {
   const group = values['workload-group'];
   if (group === undefined) {
     if (values.address !== undefined || values.label !== undefined) {

@@ -150,6 +150,18 @@ export class JoinTokens {
    * wrong-identity) otherwise; a refused token loses no use.
    */
   consume(tokenText: string, wanted: WorkloadIdentity): TokenInfo {
+    return this.#use(tokenText, wanted, true);
+  }
+
+  /**
+   * Checks that a token would grant `wanted` now, without spending a use: a join that writes config
+   * for the workload (`alder run` making its Service) checks first, then consumes.
+   */
+  check(tokenText: string, wanted: WorkloadIdentity): TokenInfo {
+    return this.#use(tokenText, wanted, false);
+  }
+
+  #use(tokenText: string, wanted: WorkloadIdentity, isSpent: boolean): TokenInfo {
     const parsed = parseJoinToken(tokenText);
     const now = this.#now();
     return this.#transaction(() => {
@@ -184,7 +196,7 @@ export class JoinTokens {
           'use a token created for this namespace and service account',
         );
       }
-      if (row.uses_left !== null)
+      if (isSpent && row.uses_left !== null)
         this.#db.prepare('UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ?').run(row.id);
       return this.#info(this.#row(row.id) as Row, now);
     });

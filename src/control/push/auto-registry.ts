@@ -4,6 +4,7 @@
 // network cut keeps the workload's name and place), then goes, so a crash leaves nothing stale. A
 // proxy that says goodbye takes its entry with it at once. An entry a person wrote is never touched.
 
+import { isIP } from 'node:net';
 import {
   AUTO_REGISTRATION_GROUP_ANNOTATION,
   autoRegisteredEntry,
@@ -147,8 +148,13 @@ export class AutoRegistry {
     }
     const said = hello.autoRegister?.labels;
     const labels = typeof said === 'object' && said !== null ? said : {};
+    const appAddress = hello.autoRegister?.appAddress;
     try {
-      await this.register(group, { address, labels });
+      await this.register(group, {
+        address,
+        labels,
+        ...(typeof appAddress === 'string' && isIP(appAddress) !== 0 ? { appAddress } : {}),
+      });
     } catch (err) {
       throw new AlderError(
         ErrorCode.Forbidden,

@@ -50,6 +50,16 @@ export interface DistributorOptions {
 
 export type ProxyStatus = ProxyStatusRow;
 
+/** Longest a drain waits for the other proxies before it answers with those still pending. */
+export const DRAIN_WAIT_MS = 10_000;
+
+/** A workload draining: answered once every other proxy holds `generation` (which leaves it out). */
+interface DrainWaiter {
+  session: ProxySession;
+  generation: number;
+  timer: NodeJS.Timeout;
+}
+
 const encoded = new WeakMap<WireResource, string>();
 
 function encode(r: WireResource): string {
@@ -77,6 +87,9 @@ export class Distributor {
   /** `namespace/name` → why: workloads whose proxy disconnected or whose app fails its probe. */
   readonly #down = new Map<string, string>();
   #generationRevision = 0;
+  /** Counts computations: a proxy that holds generation g holds every change computed up to it. */
+  #generation = 0;
+  readonly #drains = new Set<DrainWaiter>();
   /** When the oldest change not yet computed reached us. */
   #pendingSince: number | undefined;
   #changeSeenAt = 0;
@@ -112,6 +125,8 @@ export class Distributor {
   stop(): void {
     clearInterval(this.#sweeper);
     clearTimeout(this.#timer);
+    for (const w of this.#drains) clearTimeout(w.timer);
+    this.#drains.clear();
     this.#mirror.stop();
     for (const s of this.#sessions.values()) s.close('control plane stopping');
   }
@@ -128,6 +143,8 @@ export class Distributor {
       onMessage: (s, m) => this.#onMessage(s, m),
       onClose: (s, reason) => {
         this.#sessions.delete(s.id);
+        for (const w of this.#drains) if (w.session === s) this.#endDrain(w);
+        this.#checkDrains();
         this.#log.info('proxy disconnected', { proxy: s.id, workload: workloadName(s.hello), reason });
         const name = workloadName(s.hello);
         if (name === '') return;
@@ -171,7 +188,9 @@ export class Distributor {
     this.#changeSeenAt = this.#pendingSince ?? performance.now();
     this.#pendingSince = undefined;
     this.#update();
+    this.#generation++;
     for (const s of this.#sessions.values()) if (s.hello !== undefined) this.#pushTo(s);
+    this.#checkDrains();
     this.#log.debug('config generation pushed', {
       revision: this.#generationRevision,
       shapes: this.#resources.compiledShapes,
@@ -249,8 +268,10 @@ export class Distributor {
       if (push === undefined || push.nonce !== m.ack.nonce) return;
       s.inFlight = undefined;
       s.acknowledge(push);
+      s.syncedGeneration = Math.max(s.syncedGeneration, push.generation);
       this.metrics.observeConvergence((performance.now() - push.changeSeenAt) / 1000);
       this.#again(s);
+      this.#checkDrains();
       return;
     }
     if ('nack' in m) {
@@ -265,7 +286,7 @@ export class Distributor {
       return;
     }
     if ('health' in m) {
-      if (s.hello === undefined) return;
+      if (s.hello === undefined || s.isDraining) return;
       s.health = { healthy: Boolean(m.health.healthy), reason: String(m.health.reason).slice(0, 1024) };
       this.#setDown(workloadName(s.hello), s.health.healthy ? undefined : `unhealthy: ${s.health.reason}`);
       return;
@@ -275,7 +296,71 @@ export class Distributor {
       s.saidGoodbye = true;
       return;
     }
+    if ('drain' in m) {
+      this.#onDrain(s);
+      return;
+    }
     s.close('unknown stream message');
+  }
+
+  /**
+   * The workload's app is stopping: it leaves every caller's endpoints, and its proxy hears
+   * `drained` once every other proxy has acknowledged config without it (or DRAIN_WAIT_MS passed).
+   */
+  #onDrain(s: ProxySession): void {
+    if (s.hello === undefined || s.isDraining) return;
+    s.isDraining = true;
+    const name = workloadName(s.hello);
+    const wasDown = this.#down.has(name);
+    this.#down.delete(name);
+    this.#down.set(name, 'draining: its app is stopping');
+    if (!wasDown) {
+      this.#log.info('workload out of rotation', { workload: name, reason: 'draining' });
+      this.#changed();
+    }
+    // Its absence is in the next generation, or already in this one when it was out before.
+    const generation = wasDown ? this.#generation : this.#generation + 1;
+    const waiter: DrainWaiter = {
+      session: s,
+      generation,
+      timer: setTimeout(() => this.#endDrain(waiter), DRAIN_WAIT_MS),
+    };
+    this.#drains.add(waiter);
+    this.#checkDrains();
+  }
+
+  /** Answers each drain whose generation every other configured proxy holds. */
+  #checkDrains(): void {
+    for (const w of this.#drains) {
+      if (this.#pendingFor(w).length === 0) this.#endDrain(w);
+    }
+  }
+
+  #pendingFor(w: DrainWaiter): string[] {
+    if (this.#generation < w.generation) return ['(not computed yet)'];
+    const pending: string[] = [];
+    for (const s of this.#sessions.values()) {
+      if (s !== w.session && s.hello !== undefined && s.syncedGeneration < w.generation) pending.push(s.id);
+    }
+    return pending;
+  }
+
+  #endDrain(w: DrainWaiter): void {
+    if (!this.#drains.delete(w)) return;
+    clearTimeout(w.timer);
+    const hello = w.session.hello as Hello;
+    const pending = this.#pendingFor(w);
+    const synced = [...this.#sessions.values()].filter(
+      (s) => s !== w.session && s.hello !== undefined,
+    ).length;
+    w.session.sendMessage({
+      drained: { workload: hello.workload, synced: synced - pending.length, pending },
+    });
+    this.#log.info('workload drained from callers', {
+      workload: workloadName(hello),
+      synced: synced - pending.length,
+      pending: pending.length,
+    });
   }
 
   #again(s: ProxySession): void {
@@ -381,6 +466,7 @@ export class Distributor {
     const types = RESOURCE_TYPES.filter((t) => delta[t] !== undefined);
     if (types.length === 0) {
       s.inSync(this.#generationRevision);
+      s.syncedGeneration = this.#generation;
       return;
     }
     const signature = signatureOf(delta);
@@ -417,6 +503,7 @@ export class Distributor {
       delta,
       signature,
       changeSeenAt,
+      generation: this.#generation,
     };
     s.inFlight = push;
     s.send(line);

@@ -8,13 +8,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
+  type RunRegistration,
+  runConflicts,
+  runGroup,
+  runGroupName,
+  runService,
+  type WorkloadJoin,
+} from '../../compile/index.ts';
+import {
   AlderError,
+  checkObject,
   ErrorCode,
+  findKindByName,
+  type KindInfo,
   type Resource,
+  type ServiceSpec,
   type WorkloadEntrySpec,
   type WorkloadGroupSpec,
 } from '../../config/index.ts';
 import { type CertificateAuthority, parseSpiffeId } from '../../identity/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { AutoRegistration } from '../../wire/index.ts';
 import { readBody, send } from '../api/http-io.ts';
 import type { JoinTokens } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
@@ -32,11 +46,12 @@ export interface JoinContext {
   ca: CertificateAuthority;
   tokens: JoinTokens;
   registry: AutoRegistry;
+  log?: Logger;
   /** The SPIFFE ID of the request's verified client certificate, if any. */
   peerIdentity(socket: TLSSocket): string | undefined;
 }
 
-/** What a joining proxy sends: `workload` or `workloadGroup`. */
+/** What a joining proxy sends: `workload`, `workloadGroup`, or `run` (`alder run`). */
 export interface JoinRequest {
   token: string;
   /** `namespace/name` of the WorkloadEntry this proxy serves. */
@@ -47,6 +62,13 @@ export interface JoinRequest {
   address?: string;
   /** With workloadGroup: the workload's own labels, over the group's. */
   labels?: Record<string, string>;
+  /** With workloadGroup or run: where the app listens, when it has an address of its own. */
+  appAddress?: string;
+  /**
+   * `alder run`: the service the workload serves. The control plane makes the Service when the
+   * namespace has none of that name, and the WorkloadGroup SERVICE[-VERSION]; the workload joins it.
+   */
+  run?: RunRegistration;
   /** A PKCS#10 CSR for no name or for the identity the token grants. */
   csr: string;
 }
@@ -54,7 +76,7 @@ export interface JoinRequest {
 export interface CertificateAnswer {
   workload: { namespace: string; name: string };
   /** For a member of a WorkloadGroup: how its entry was made, which its proxy says again on reconnect. */
-  autoRegister?: { group: string; address: string; labels?: Record<string, string> };
+  autoRegister?: AutoRegistration;
   spiffeId: string;
   /** The leaf, then intermediates. */
   certificateChain: string;
@@ -77,11 +99,13 @@ export async function handleJoinApi(
   if (req.method !== 'POST') throw new AlderError(ErrorCode.MethodNotAllowed, `use POST on ${path}`);
   const body = parseJson(await readBody(req, MAX_JOIN_BYTES));
   const answer =
-    path === JOIN_PATH
-      ? body.workloadGroup === undefined
-        ? await join(body, ctx)
-        : await joinGroup(body, req.socket.remoteAddress, ctx)
-      : await renew(body, ctx.peerIdentity(req.socket as TLSSocket), ctx);
+    path !== JOIN_PATH
+      ? await renew(body, ctx.peerIdentity(req.socket as TLSSocket), ctx)
+      : body.run !== undefined
+        ? await joinRun(body, req.socket.remoteAddress, ctx)
+        : body.workloadGroup === undefined
+          ? await join(body, ctx)
+          : await joinGroup(body, req.socket.remoteAddress, ctx);
   send(req, res, 200, answer);
   return true;
 }
@@ -116,8 +140,6 @@ async function joinGroup(
   peerAddress: string | undefined,
   ctx: JoinContext,
 ): Promise<CertificateAnswer> {
-  const token = stringField(body, 'token');
-  const csr = stringField(body, 'csr');
   if (body.workload !== undefined) {
     throw new AlderError(ErrorCode.RequestInvalid, 'give workload or workloadGroup, not both');
   }
@@ -126,14 +148,7 @@ async function joinGroup(
     throw new AlderError(ErrorCode.RequestInvalid, 'workloadGroup must be NAMESPACE/NAME of a WorkloadGroup');
   }
   const [, namespace, groupName] = ref as unknown as [string, string, string];
-  const address = body.address === undefined ? unmapped(peerAddress ?? '') : stringField(body, 'address');
-  if (isIP(address) === 0) {
-    throw new AlderError(
-      ErrorCode.RequestInvalid,
-      `address must be an IP address, got ${JSON.stringify(address)}`,
-    );
-  }
-  const labels = labelsField(body.labels);
+  const member = memberOf(body, peerAddress);
   const group = (await ctx.store.get({ kind: 'WorkloadGroup', namespace, name: groupName })) as
     | Resource<WorkloadGroupSpec>
     | undefined;
@@ -142,15 +157,177 @@ async function joinGroup(
       hint: 'apply the WorkloadGroup first (alder get workloadgroups -A lists them)',
     });
   }
+  return joinMember(group, member, body, ctx);
+}
+
+/**
+ * `alder run`: checks the token, makes the Service (when the namespace has none of that name) and
+ * the run's WorkloadGroup (when missing), then joins the group. What exists must fit the run: its
+ * ports, labels and service account; nothing is written when it does not.
+ */
+async function joinRun(
+  body: Record<string, unknown>,
+  peerAddress: string | undefined,
+  ctx: JoinContext,
+): Promise<CertificateAnswer> {
+  if (body.workload !== undefined || body.workloadGroup !== undefined) {
+    throw new AlderError(ErrorCode.RequestInvalid, 'give run alone, without workload or workloadGroup');
+  }
+  const run = runField(body.run);
+  const member = memberOf(body, peerAddress);
+  const token = stringField(body, 'token');
+  ctx.tokens.check(token, { namespace: run.namespace, serviceAccount: run.serviceAccount });
+  const [service, existing] = (await Promise.all([
+    ctx.store.get({ kind: 'Service', namespace: run.namespace, name: run.service }),
+    ctx.store.get({ kind: 'WorkloadGroup', namespace: run.namespace, name: runGroupName(run) }),
+  ])) as [Resource<ServiceSpec> | undefined, Resource<WorkloadGroupSpec> | undefined];
+  const conflicts = runConflicts(run, service, existing);
+  if (conflicts.length > 0) {
+    throw new AlderError(ErrorCode.StoreAlreadyExists, conflicts.join('; '), {
+      hint: 'run with the ports, labels and service account of what exists, or change it with alder apply',
+    });
+  }
+  const group = existing ?? runGroup(run);
+  const missing: Resource[] = [
+    ...(service === undefined ? [runService(run)] : []),
+    ...(existing ? [] : [group]),
+  ];
+  for (const object of missing) checkMade(object);
+  // The member's entry is checked before anything is written.
+  await ctx.registry.prepare(group, member);
+  if (missing.length > 0) {
+    const written = await ctx.store.write(missing.map((object) => ({ op: 'apply' as const, object })));
+    ctx.log?.info('made for alder run', { objects: written.results.map((r) => r.ref) });
+  }
+  const stored = (await ctx.store.get({
+    kind: 'WorkloadGroup',
+    namespace: run.namespace,
+    name: group.metadata.name,
+  })) as Resource<WorkloadGroupSpec> | undefined;
+  return joinMember(stored ?? group, member, body, ctx);
+}
+
+/** Joins `group` as `member`: the entry is checked, then the token spent, the certificate issued and the entry stored. */
+async function joinMember(
+  group: Resource<WorkloadGroupSpec>,
+  member: WorkloadJoin & { address: string; labels: Record<string, string> },
+  body: Record<string, unknown>,
+  ctx: JoinContext,
+): Promise<CertificateAnswer> {
+  const token = stringField(body, 'token');
+  const csr = stringField(body, 'csr');
+  const namespace = group.metadata.namespace ?? 'default';
   const identity = { namespace, serviceAccount: group.spec?.template.serviceAccount || 'default' };
   // Checked before the token is spent: a join refused for its labels or address keeps the use.
-  const entry = await ctx.registry.prepare(group, { address, labels });
+  const entry = await ctx.registry.prepare(group, member);
   ctx.tokens.consume(token, identity);
   const issued = await ctx.ca.issueWorkload(csr, identity);
   await ctx.registry.store(entry, group);
   const out = answer(ctx, { namespace, name: entry.metadata.name }, issued);
-  out.autoRegister = { group: groupName, address, ...(Object.keys(labels).length > 0 ? { labels } : {}) };
+  out.autoRegister = {
+    group: group.metadata.name,
+    address: member.address,
+    ...(Object.keys(member.labels).length > 0 ? { labels: member.labels } : {}),
+    ...(member.appAddress === undefined ? {} : { appAddress: member.appAddress }),
+  };
   return out;
+}
+
+/** The joining workload's address (default: where the request comes from), labels and app address. */
+function memberOf(
+  body: Record<string, unknown>,
+  peerAddress: string | undefined,
+): WorkloadJoin & { address: string; labels: Record<string, string> } {
+  const address = body.address === undefined ? unmapped(peerAddress ?? '') : stringField(body, 'address');
+  if (isIP(address) === 0) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `address must be an IP address, got ${JSON.stringify(address)}`,
+    );
+  }
+  const appAddress = body.appAddress === undefined ? undefined : stringField(body, 'appAddress');
+  if (appAddress !== undefined && isIP(appAddress) === 0) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `appAddress must be an IP address, got ${JSON.stringify(appAddress)}`,
+    );
+  }
+  return {
+    address,
+    labels: labelsField(body.labels),
+    ...(appAddress === undefined ? {} : { appAddress }),
+  };
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_RUN_PORTS = 32;
+
+/** The `run` object of a join, checked field by field. */
+function runField(value: unknown): RunRegistration {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AlderError(ErrorCode.RequestInvalid, 'run must be an object');
+  }
+  const v = value as Record<string, unknown>;
+  const text = (field: string, optional = false): string | undefined => {
+    const t = v[field];
+    if (t === undefined && optional) return undefined;
+    if (typeof t !== 'string' || !LABEL.test(t) || t.length > 63) {
+      throw new AlderError(
+        ErrorCode.RequestInvalid,
+        `run.${field} must be a DNS label (lowercase letters, digits and '-'), got ${JSON.stringify(t)}`,
+      );
+    }
+    return t;
+  };
+  const ports = v.ports ?? [];
+  if (!Array.isArray(ports) || ports.length > MAX_RUN_PORTS) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `run.ports must be a list of at most ${MAX_RUN_PORTS} ports`,
+    );
+  }
+  const seen = new Set<number>();
+  const checked = ports.map((p: unknown, i) => {
+    const port = p as { name?: unknown; port?: unknown };
+    if (typeof port?.name !== 'string' || !LABEL.test(port.name) || port.name.length > 15) {
+      throw new AlderError(
+        ErrorCode.RequestInvalid,
+        `run.ports[${i}].name must be a port name such as http-web`,
+      );
+    }
+    if (typeof port.port !== 'number' || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) {
+      throw new AlderError(ErrorCode.RequestInvalid, `run.ports[${i}].port must be a port number`);
+    }
+    if (seen.has(port.port))
+      throw new AlderError(ErrorCode.RequestInvalid, `run.ports: port ${port.port} twice`);
+    seen.add(port.port);
+    return { name: port.name, port: port.port };
+  });
+  const version = text('version', true);
+  return {
+    namespace: text('namespace') as string,
+    service: text('service') as string,
+    serviceAccount: text('serviceAccount') as string,
+    ...(version === undefined ? {} : { version }),
+    ports: checked,
+  };
+}
+
+/** An object `alder run` makes is checked as `alder apply` would check it. */
+function checkMade(object: Resource): void {
+  const kind = findKindByName(object.kind) as KindInfo;
+  const errors = checkObject(object as unknown as Record<string, unknown>, kind).issues.filter(
+    (i) => i.severity === 'error',
+  );
+  if (errors.length > 0) {
+    throw new AlderError(
+      ErrorCode.RequestInvalid,
+      `the ${object.kind} for this run is not valid: ${errors
+        .slice(0, 5)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
 }
 
 /** An IPv4 peer as Node shows it on a dual-stack socket (`::ffff:10.0.0.1`) is 10.0.0.1. */

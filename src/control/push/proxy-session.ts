@@ -30,6 +30,8 @@ export interface InFlight {
   signature: string;
   /** When the oldest change this push carries reached the control plane (ms, performance.now()). */
   changeSeenAt: number;
+  /** The distributor's generation the push was computed in. */
+  generation: number;
 }
 
 const PING_BYTES = Buffer.from(PING_LINE);
@@ -67,6 +69,10 @@ export class ProxySession {
   isRegistering = false;
   /** The proxy said it is stopping: its workload leaves rotation without waiting. */
   saidGoodbye = false;
+  /** Its app is stopping: the workload stays out of rotation whatever its probe says. */
+  isDraining = false;
+  /** The newest generation of the distributor this proxy holds (acknowledged, or nothing changed for it). */
+  syncedGeneration = 0;
   /** The WorkloadEntry's address, once the proxy is configured. */
   workloadAddress = '';
   /** When the proxy last sent anything (performance.now()). */

@@ -19,6 +19,7 @@ export type ConnectionHandler = (socket: Socket, spec: Listener, ctx: ProxyConte
 
 interface Bound {
   name: string;
+  kind: Listener['kind'];
   server: Server;
   address: string;
   port: number;
@@ -35,6 +36,8 @@ export class ListenerSet {
   readonly #budget: ConnectionBudget;
   readonly #warn: ThrottledLog;
   #bound = new Map<string, Bound>();
+  /** Kinds of listener no longer bound, whatever later snapshots say (a draining workload's inbound). */
+  readonly #stopped = new Set<Listener['kind']>();
 
   /** Settles the connection limits (a bad ALDER_PROXY_* value throws here, as the proxy starts). */
   constructor(ctx: ProxyContext, handle: ConnectionHandler) {
@@ -68,7 +71,11 @@ export class ListenerSet {
 
   /** Binds what the runtime adds and closes what it drops; on a bind failure, changes nothing. */
   async apply(runtime: Runtime): Promise<void> {
-    const wanted = new Map(runtime.snapshot.listeners.map((l) => [`${l.name}@${l.address}:${l.port}`, l]));
+    const wanted = new Map(
+      runtime.snapshot.listeners
+        .filter((l) => !this.#stopped.has(l.kind))
+        .map((l) => [`${l.name}@${l.address}:${l.port}`, l]),
+    );
     const added: Bound[] = [];
     try {
       for (const [key, spec] of wanted) {
@@ -89,6 +96,17 @@ export class ListenerSet {
 
   addresses(): { name: string; address: string; port: number }[] {
     return [...this.#bound.values()].map(({ name, address, port }) => ({ name, address, port }));
+  }
+
+  /**
+   * Stops accepting on listeners of `kinds`, now and in later snapshots; their open connections get
+   * up to `graceMs` to finish. Resolves when the last has closed.
+   */
+  async stopAccepting(kinds: readonly Listener['kind'][], graceMs: number): Promise<void> {
+    for (const kind of kinds) this.#stopped.add(kind);
+    const going = [...this.#bound].filter(([, b]) => this.#stopped.has(b.kind));
+    for (const [key] of going) this.#bound.delete(key);
+    await Promise.all(going.map(([, b]) => drain(b, graceMs)));
   }
 
   /** Stops accepting, lets open connections finish for up to `graceMs`, then cuts the rest. */
@@ -138,7 +156,7 @@ export class ListenerSet {
       this.#warn.warn(`accept:${spec.name}`, 'accept failed', { listener: spec.name, code: err.code }),
     );
     const port = (server.address() as { port: number }).port;
-    return { name: spec.name, server, address: spec.address, port, sockets };
+    return { name: spec.name, kind: spec.kind, server, address: spec.address, port, sockets };
   }
 
   /** Over the budget: the connection is closed before anything reads it. */
