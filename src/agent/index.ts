@@ -1,5 +1,7 @@
 // Public face of the proxy's agent: the stream to the control plane and what it drives.
 
+export { meshEnvironment, type Upstream, upstreamVariable } from './app-env.ts';
+export { AppProcess, exitStatus } from './app-process.ts';
 export {
   type ProbeOptions,
   type ProbeSpec,
@@ -8,5 +10,6 @@ export {
   startProbe,
 } from './probes.ts';
 export { type AgentOptions, type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
+export { appAddressFor, isLoopback, pickWorkloadAddress } from './run-addresses.ts';
 export { Sidecar, type SidecarOptions } from './sidecar.ts';
 export { type ControlPlaneAddress, type JoinAs, WorkloadCertificate } from './workload-certificate.ts';

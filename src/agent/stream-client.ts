@@ -156,6 +156,7 @@ export class StreamClient {
         this.#isUpgraded = false;
       }
       if (this.#socket === socket) this.#socket = undefined;
+      if (this.#stopped) return;
       const why = (socket.errored as Error | null)?.message ?? 'stream closed';
       this.#o.onState('disconnected', why);
       this.#retry();

@@ -41,6 +41,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/proxy.ts')).proxy,
   },
   {
+    name: 'run',
+    summary: 'run a program as a workload of the mesh, behind its own proxy',
+    load: async () => (await import('./commands/run.ts')).run,
+  },
+  {
     name: 'ca',
     summary: "show the mesh CA's roots, or rotate the root",
     load: async () => (await import('./commands/ca.ts')).ca,

@@ -453,8 +453,9 @@ export class Distributor {
       s.workloadAddress = desired.entry.spec?.address ?? '';
       delta = diffResources(s.known, desired.set);
     } catch (err) {
-      // Its entry is being written: the push follows when the store's change reaches the mirror.
-      if (s.isRegistering) return;
+      // Its entry is being written, or written and not computed yet (a proxy that joined a moment
+      // ago): the push follows when the change is computed.
+      if (s.isRegistering || this.#pendingSince !== undefined) return;
       const message = isAlderError(err) ? err.message : `cannot compile: ${(err as Error).message}`;
       if (s.lastError !== message) this.#log.warn('cannot configure proxy', { proxy: s.id, error: message });
       s.lastError = message;

@@ -188,10 +188,9 @@ async function joinRun(
     });
   }
   const group = existing ?? runGroup(run);
-  const missing: Resource[] = [
-    ...(service === undefined ? [runService(run)] : []),
-    ...(existing ? [] : [group]),
-  ];
+  // A program that serves no port (a batch job) needs an identity, not a Service.
+  const isServiceMissing = service === undefined && run.ports.length > 0;
+  const missing: Resource[] = [...(isServiceMissing ? [runService(run)] : []), ...(existing ? [] : [group])];
   for (const object of missing) checkMade(object);
   // The member's entry is checked before anything is written.
   await ctx.registry.prepare(group, member);

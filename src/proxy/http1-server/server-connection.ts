@@ -19,7 +19,7 @@ import {
   serializeResponseHead,
   webSocketAccept,
 } from '../http1/index.ts';
-import { relay } from '../l4/index.ts';
+import { onCloseWhenIdle, relay } from '../l4/index.ts';
 import { type LocalReply, localReply, Reply, replyOfError, withStatus } from '../local-reply/index.ts';
 import { type Downstream, Exchange, type RouteDecision, type TunnelServer } from '../router/index.ts';
 import { connectionLimits } from '../runtime/index.ts';
@@ -94,6 +94,7 @@ export class Http1ServerConnection implements Downstream {
       this.#exchange?.abort();
       this.#exchange = undefined;
     });
+    onCloseWhenIdle(socket, () => this.#closeWhenIdle());
     // The mTLS gate may hand over a paused socket (it peeked at the first bytes).
     socket.resume();
   }
@@ -151,6 +152,12 @@ export class Http1ServerConnection implements Downstream {
   #release(): void {
     this.#isHeld = false;
     this.#drive();
+  }
+
+  /** The listener is draining: the response in progress is the last, and an idle connection ends now. */
+  #closeWhenIdle(): void {
+    this.#isKeepAlive = false;
+    if (this.#exchange === undefined && this.#head === undefined && !this.#isHeadStarted) this.#socket.end();
   }
 
   /** Re-arms request_headers_timeout: the next head must be complete within it. */

@@ -10,6 +10,7 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { closeWhenIdle, onCloseWhenIdle } from '../l4/index.ts';
 import { connectionLimits } from '../runtime/index.ts';
 
 /** ALPN an inbound HTTP/2 port offers: h2, and http/1.1 for peers on the HTTP/1 path (HTTP_PROXY). */
@@ -66,14 +67,19 @@ export function serveSession(socket: Socket | TLSSocket, onStream: OnStream): vo
   }, connectionLimits().requestHeadersTimeoutMs);
   live.once('remoteSettings', () => clearTimeout(settings));
   live.once('close', () => clearTimeout(settings));
-  let openStreams = 0;
+  const open = new Set<ServerHttp2Stream>();
   live.setTimeout(SESSION_IDLE_MS, () => {
-    if (openStreams === 0) live.close();
+    if (open.size === 0) live.close();
+  });
+  // Asked to close once idle: GOAWAY, and each open stream's own connection (a tunnel's) likewise.
+  onCloseWhenIdle(socket, () => {
+    if (!live.closed) live.close();
+    for (const stream of open) closeWhenIdle(stream);
   });
   live.on('error', () => live.destroy());
   live.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
-    openStreams++;
-    stream.once('close', () => openStreams--);
+    open.add(stream);
+    stream.once('close', () => open.delete(stream));
     onStream(stream, headers, flags);
   });
 }

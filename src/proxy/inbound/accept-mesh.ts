@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { layeredOver } from '../l4/index.ts';
 import type { MeshTls } from '../tls/index.ts';
 import { spiffeIdOfCertificate } from '../tls/index.ts';
 
@@ -83,6 +84,7 @@ export function acceptMesh(
       ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
     });
     const tlsSocket = secure;
+    layeredOver(tlsSocket, socket);
     tlsSocket.once('secure', () => {
       // A TLSSocket built by hand does not act on rejectUnauthorized (only tls.Server's connection
       // listener does): the chain check's verdict must be read and enforced here, or a certificate

@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { Listener } from '../../wire/index.ts';
+import { closeWhenIdle } from '../l4/index.ts';
 import {
   connectionLimits,
   type ProxyContext,
@@ -176,6 +177,7 @@ export class ListenerSet {
 
 function drain(b: Bound, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
+    if (graceMs > 0) for (const s of b.sockets) closeWhenIdle(s);
     const timer = setTimeout(() => {
       for (const s of b.sockets) s.destroy();
     }, graceMs);

@@ -1,0 +1,135 @@
+// `alder run` in tests: a control plane, join tokens, and workloads started as a user starts them
+// (`alder run ... -- node test/apps/mesh-app.ts MODE`), with their logs (stderr, JSON) and the app's
+// output (stdout) kept for assertions.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  ALDER,
+  alder,
+  type CliResult,
+  ROOT,
+  type RunningControlPlane,
+  startControlPlane,
+} from './harness.ts';
+
+export const MESH_APP = join(ROOT, 'test', 'apps', 'mesh-app.ts');
+
+export interface RunningWorkload {
+  process: ChildProcess;
+  /** The JSON lines alder run logged (stderr). */
+  logs: Record<string, unknown>[];
+  /** What the app printed (stdout). */
+  output(): string;
+  /** Resolves with the exit code (or 128 + signal) once alder run has exited. */
+  exited: Promise<number>;
+  /** Everything seen, for failure messages. */
+  transcript(): string;
+}
+
+export function startRun(args: string[], env: Record<string, string> = {}): RunningWorkload {
+  const child = spawn(process.execPath, [ALDER, 'run', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const logs: Record<string, unknown>[] = [];
+  let out = '';
+  let err = '';
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    partial += d.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a plain error line: kept in the transcript
+      }
+    }
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15))),
+  );
+  return {
+    process: child,
+    logs,
+    output: () => out,
+    exited,
+    transcript: () => `--- stdout\n${out}\n--- stderr\n${err}`,
+  };
+}
+
+/** Resolves when the app has printed `text`; fails with the transcript after `ms` or if alder run exits. */
+export async function waitForOutput(w: RunningWorkload, text: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let hasExited = false;
+  void w.exited.then(() => {
+    hasExited = true;
+  });
+  while (!w.output().includes(text)) {
+    if (hasExited)
+      assert.fail(`want the app to print ${JSON.stringify(text)}; alder run exited\n${w.transcript()}`);
+    if (Date.now() > deadline)
+      assert.fail(`want the app to print ${JSON.stringify(text)} within ${ms}ms\n${w.transcript()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Stops a workload if it still runs (SIGKILL after 15 s): for t.after. */
+export async function ensureStopped(w: RunningWorkload): Promise<void> {
+  if (w.process.exitCode !== null || w.process.signalCode !== null) return;
+  w.process.kill('SIGTERM');
+  const timer = setTimeout(() => w.process.kill('SIGKILL'), 15_000);
+  await w.exited;
+  clearTimeout(timer);
+}
+
+export interface RunMesh {
+  cp: RunningControlPlane;
+  meshAddress: string;
+  cli(args: string[], stdin?: string): Promise<CliResult>;
+  /** A join token for NAMESPACE/ACCOUNT. */
+  token(namespace: string, serviceAccount: string): Promise<string>;
+  /** `--control-plane` and `--token` for alder run, plus a state dir under the test's folder. */
+  runArgs(o: { namespace: string; service: string; address: string; token: string }): string[];
+}
+
+export async function startRunMesh(dir: string, cpArgs: string[] = []): Promise<RunMesh> {
+  const cp = await startControlPlane({ dataDir: join(dir, 'cp'), args: cpArgs });
+  const meshAddress = `127.0.0.1:${new URL(cp.meshUrl as string).port}`;
+  const cli = (args: string[], stdin?: string) =>
+    alder(args, {
+      server: cp.url,
+      env: { ALDER_DATA_DIR: cp.dataDir },
+      ...(stdin === undefined ? {} : { stdin }),
+    });
+  return {
+    cp,
+    meshAddress,
+    cli,
+    token: async (namespace, serviceAccount) => {
+      const r = await cli([
+        'token',
+        'create',
+        '-n',
+        namespace,
+        '--service-account',
+        serviceAccount,
+        '-o',
+        'json',
+      ]);
+      assert.equal(r.code, 0, `want a token for ${namespace}/${serviceAccount}; stderr: ${r.stderr}`);
+      return (JSON.parse(r.stdout) as { token: string }).token;
+    },
+    runArgs: (o) => [
+      ...['--control-plane', meshAddress, '--token', o.token, '-n', o.namespace, '--address', o.address],
+      ...['--state-dir', join(dir, `run-${o.service}-${o.address}`), '--admin', `${o.address}:15000`],
+    ],
+  };
+}
