@@ -66,8 +66,8 @@ describe('alder run', () => {
     assert.match(web.output(), /env ALDER_APP_ADDRESS=127\.100\.98\.1/, 'want the app told where to listen');
     assert.match(
       web.output(),
-      /env HTTP_PROXY=http:\/\/127\.0\.98\.1:15001/,
-      'want HTTP_PROXY at its own address',
+      /env HTTP_PROXY=http:\/\/alder:[\w-]+@127\.0\.98\.1:15001/,
+      'want HTTP_PROXY at its own address, with credentials of its own',
     );
 
     const batch = run([
@@ -112,6 +112,28 @@ describe('alder run', () => {
     assert.match(missing.transcript(), /no-such-command-here: command not found/);
   });
 
+  it('lets no other process send as a workload: its HTTP_PROXY wants the credentials only its app was given', async () => {
+    await waitForOutput(webA, 'ready');
+    const bare = await curl(['-x', `http://${WEB_A}:15001`, `http://web.${NS}:8080/`]);
+    assert.equal(bare.status, 407, `want 407 without credentials, got ${bare.status} ${bare.body}`);
+    assert.match(bare.headers, /proxy-authenticate: Basic realm="alder"/i);
+    assert.match(bare.body, /send the credentials in this workload's HTTP_PROXY/);
+    const other = new URL(httpProxyOf(webA));
+    other.password = 'not-the-secret';
+    const wrong = await curl(['-x', other.toString(), `http://web.${NS}:8080/`]);
+    assert.equal(wrong.status, 407, `want 407 with a wrong password, got ${wrong.status}`);
+    const tunnel = await curl(['-p', '-x', `http://${WEB_A}:15001`, `http://web.${NS}:8080/`]).catch(
+      (err: Error) => ({ status: 0, headers: err.message, body: '' }),
+    );
+    assert.notEqual(tunnel.status, 200, 'want a CONNECT without credentials refused too');
+    const right = await curl(['-x', httpProxyOf(webA), `http://web.${NS}:8080/`]);
+    assert.equal(
+      right.status,
+      200,
+      `want 200 with the app's own HTTP_PROXY, got ${right.status} ${right.body}`,
+    );
+  });
+
   it('drains on SIGTERM: out of rotation first, requests in flight finish, zero failed requests at the callers, exit 0', async () => {
     const second = run(
       [
@@ -136,10 +158,11 @@ describe('alder run', () => {
       ...['--service', 'client', '--', process.execPath, MESH_APP, 'wait'],
     ]);
     await waitForOutput(client, 'ready');
+    const proxy = httpProxyOf(client);
     // Both web workloads answer before the one goes.
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) {
-      const r = await curl(['-x', `http://${CLIENT}:15001`, `http://web.${NS}:8080/`]);
+      const r = await curl(['-x', proxy, `http://web.${NS}:8080/`]);
       assert.equal(r.status, 200, `want web answering; got ${r.status} ${r.body}`);
       seen.add(String((JSON.parse(r.body) as { workload: string }).workload));
     }
@@ -149,9 +172,10 @@ describe('alder run', () => {
     let isLoading = true;
     const loops = [0, 1, 2, 3].map(async () => {
       while (isLoading) {
-        const r = await curl(['-x', `http://${CLIENT}:15001`, `http://web.${NS}:8080/load`]).catch(
-          (err: Error) => ({ status: 0, body: err.message }),
-        );
+        const r = await curl(['-x', proxy, `http://web.${NS}:8080/load`]).catch((err: Error) => ({
+          status: 0,
+          body: err.message,
+        }));
         results.push(r.status === 200 ? 'ok' : `${r.status} ${r.body.slice(0, 200)}`);
       }
     });
@@ -213,3 +237,10 @@ describe('alder run', () => {
     assert.match(help.stdout, /ALDER_UPSTREAM_<SERVICE>_<PORT>/);
   });
 });
+
+/** The HTTP_PROXY the app was given (mesh-app prints it). */
+function httpProxyOf(w: RunningWorkload): string {
+  const m = /env HTTP_PROXY=(\S+)/.exec(w.output());
+  assert.ok(m !== null, `want the app to print its HTTP_PROXY\n${w.transcript()}`);
+  return m[1] as string;
+}

@@ -15,8 +15,8 @@ export interface Upstream {
 }
 
 export interface MeshEnvironment {
-  /** The proxy's forward proxy for HTTP (null: none). */
-  outboundProxy: { address: string; port: number } | null;
+  /** The proxy's forward proxy for HTTP (null: none), and the credentials it wants. */
+  outboundProxy: { address: string; port: number; user?: string; password?: string } | null;
   upstreams?: readonly Upstream[];
   /** The app's command: a Node app gets NODE_USE_ENV_PROXY=1. */
   command: string;
@@ -26,7 +26,10 @@ export interface MeshEnvironment {
 export function meshEnvironment(o: MeshEnvironment): Record<string, string> {
   const env: Record<string, string> = {};
   if (o.outboundProxy !== null) {
-    const url = `http://${hostForUrl(o.outboundProxy.address)}:${o.outboundProxy.port}`;
+    const { user, password } = o.outboundProxy;
+    const userinfo =
+      user === undefined ? '' : `${encodeURIComponent(user)}:${encodeURIComponent(password ?? '')}@`;
+    const url = `http://${userinfo}${hostForUrl(o.outboundProxy.address)}:${o.outboundProxy.port}`;
     env.HTTP_PROXY = url;
     env.http_proxy = url;
     env.NO_PROXY = 'localhost,127.0.0.1,::1';

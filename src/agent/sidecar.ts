@@ -20,6 +20,8 @@ export interface SidecarOptions {
   stateDir: string;
   admin: { host: string; port: number };
   outboundProxy: { address: string; port: number } | null;
+  /** The Proxy-Authorization requests to the forward proxy must carry (none: any local process may send). */
+  outboundCredential?: string;
   log: Logger;
 }
 
@@ -76,7 +78,12 @@ export class Sidecar {
     }
     const workload =
       certificate?.workload ?? ('workload' in o.as ? o.as.workload : { namespace: '', name: '' });
-    const proxy = new WorkloadProxy({ admin: o.admin, log, dispatch });
+    const proxy = new WorkloadProxy({
+      admin: o.admin,
+      log,
+      dispatch,
+      ...(o.outboundCredential === undefined ? {} : { outboundCredential: o.outboundCredential }),
+    });
     const adminUrl = await proxy.startAdmin(o.admin.host, o.admin.port);
     const agent = new ProxyAgent({
       controlPlane: o.controlPlane,

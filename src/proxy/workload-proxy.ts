@@ -19,6 +19,8 @@ export interface ProxyOptions {
   admin: { host: string; port: number };
   log: Logger;
   dispatch: Dispatch;
+  /** What requests to the forward proxy must carry as Proxy-Authorization (see ProxyContext). */
+  outboundCredential?: string;
 }
 
 export type ApplyOutcome =
@@ -40,6 +42,7 @@ export class WorkloadProxy {
       current: () => this.#runtime as Runtime,
       stats: this.stats,
       log: options.log,
+      ...(options.outboundCredential === undefined ? {} : { outboundCredential: options.outboundCredential }),
     };
     this.#listeners = new ListenerSet(ctx, options.dispatch);
     this.#admin = createAdminServer({

@@ -5,6 +5,7 @@
 // inbound stops taking connections and lets those open finish, then the app is stopped while its
 // outbound still works. Exits with the app's exit status.
 
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Sidecar as SidecarType } from '../../agent/index.ts';
@@ -207,6 +208,9 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
     plan.stateDir ?? join('.alder', 'run', `${namespace}-${service}-${address.replaceAll(':', '-')}`),
   );
   const outbound = { address: local, port: OUTBOUND_PORT };
+  // The app's HTTP_PROXY carries a secret of this run: another process on the host cannot send as
+  // this workload through its proxy without reading the app's environment.
+  const password = randomBytes(18).toString('base64url');
   let sidecar: SidecarType;
   try {
     sidecar = await Sidecar.start({
@@ -221,6 +225,7 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
       stateDir,
       admin: plan.admin ?? { host: local, port: ADMIN_PORT },
       outboundProxy: outbound,
+      outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
       log,
     });
   } catch (err) {
@@ -245,7 +250,11 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
   const snapshot = sidecar.proxy.runtime?.snapshot;
   const env: Record<string, string | undefined> = {
     ...io.env,
-    ...meshEnvironment({ outboundProxy: outbound, upstreams: upstreamsOf(snapshot), command: program }),
+    ...meshEnvironment({
+      outboundProxy: { ...outbound, user: 'alder', password },
+      upstreams: upstreamsOf(snapshot),
+      command: program,
+    }),
     ALDER_APP_ADDRESS: appAddress,
     ALDER_WORKLOAD: `${sidecar.workload.namespace}/${sidecar.workload.name}`,
     ALDER_SERVICE: service,
@@ -259,7 +268,7 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
     address,
     appAddress,
     admin: sidecar.adminUrl,
-    httpProxy: env.HTTP_PROXY,
+    httpProxy: `http://${local}:${OUTBOUND_PORT}`,
   });
   stopSignal.forward((signal) => app.signal(signal));
   const outcome = await Promise.race([

@@ -13,7 +13,10 @@ export interface LocalReply {
   flag: string;
   /** Why, in words: the body of an error reply, and the log line's reason. */
   message: string;
-  /** A configured reply's own headers (lower-case names, flat pairs) and body, instead of the message. */
+  /**
+   * A configured reply's own headers (lower-case names, flat pairs) and body, instead of the message;
+   * on an error reply, headers it must carry besides (a 407's proxy-authenticate).
+   */
   headers?: string[];
   body?: Buffer;
   /** A gRPC status to answer gRPC callers with (an abort fault's grpcStatus), instead of one mapped from `status`. */
@@ -30,7 +33,13 @@ export function replyContent(reply: LocalReply): { body: Buffer; headers: string
   }
   return {
     body: Buffer.from(`${reply.message}\n`),
-    headers: ['content-type', 'text/plain; charset=utf-8', LOCAL_REPLY_HEADER, reply.flag],
+    headers: [
+      'content-type',
+      'text/plain; charset=utf-8',
+      LOCAL_REPLY_HEADER,
+      reply.flag,
+      ...(reply.headers ?? []),
+    ],
   };
 }
 

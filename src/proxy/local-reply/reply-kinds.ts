@@ -59,6 +59,11 @@ export const Reply = {
   RequestHeadTimeout: kind(408, ResponseFlag.DownstreamProtocolError, GrpcStatus.DeadlineExceeded),
   /** An upgrade the mesh does not carry (any but WebSocket), or CONNECT where no tunnel is served. */
   UpgradeRefused: kind(403, ResponseFlag.DownstreamProtocolError, GrpcStatus.PermissionDenied),
+  /**
+   * A request to the forward proxy (HTTP_PROXY) without the credentials of the workload it serves:
+   * on a host shared by several workloads, the proxy's port is no way to send as another workload.
+   */
+  ProxyAuthenticationRequired: kind(407, ResponseFlag.DownstreamProtocolError, GrpcStatus.Unauthenticated),
   /** The destination cannot take the upgrade: an HTTP/2 upstream without extended CONNECT (RFC 8441). */
   UpstreamCannotUpgrade: kind(502, ResponseFlag.UpstreamProtocolError, Unavailable),
 } as const satisfies Record<string, ReplyKind>;

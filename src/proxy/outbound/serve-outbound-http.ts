@@ -3,11 +3,12 @@
 // service, bytes relayed to an endpoint; to an HTTP service, what the tunnel carries (h2c or HTTP/1.1)
 // is served here, routed and policed as any request from the app.
 
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { OutboundPortListener, OutboundProxyListener } from '../../wire/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
 import { sniffH2Preface } from '../l4/index.ts';
-import { ProxyError, replyOfError } from '../local-reply/index.ts';
+import { type LocalReply, localReply, ProxyError, Reply, replyOfError } from '../local-reply/index.ts';
 import { type RouteDecision, type TunnelServer, tcpDestination } from '../router/index.ts';
 import { noRoute } from '../routing/index.ts';
 import { connectionLimits, type ProxyContext } from '../runtime/index.ts';
@@ -37,16 +38,40 @@ export function serveOutboundHttp(
 function serveHttp1(socket: Socket, spec: OutboundListener, ctx: ProxyContext, tunnelTarget?: string): void {
   const route = outboundRouter(socket, spec, ctx, tunnelTarget);
   const isForwardProxy = spec.kind === 'outbound-proxy' && tunnelTarget === undefined;
+  const credential = isForwardProxy ? ctx.outboundCredential : undefined;
   new Http1ServerConnection(
     socket,
     http1Hooks(
       spec.name,
       ctx,
       (head, req) =>
-        head.isConnect && isForwardProxy ? connectDecision(head.authority, spec, ctx) : route(req),
+        credential !== undefined && !carries(head.headers, credential)
+          ? { kind: 'reply', reply: PROXY_AUTH_REQUIRED }
+          : head.isConnect && isForwardProxy
+            ? connectDecision(head.authority, spec, ctx)
+            : route(req),
       () => ctx.current().http1Limits,
     ),
   );
+}
+
+const PROXY_AUTH_REQUIRED: LocalReply = {
+  ...localReply(
+    Reply.ProxyAuthenticationRequired,
+    "proxy authentication required: send the credentials in this workload's HTTP_PROXY (http://USER:PASSWORD@HOST:PORT), which alder run gives its app",
+  ),
+  headers: ['proxy-authenticate', 'Basic realm="alder"'],
+};
+
+/** True when the request's Proxy-Authorization is `expected` (compared in constant time). */
+function carries(headers: readonly string[], expected: string): boolean {
+  const want = Buffer.from(expected);
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== 'proxy-authorization') continue;
+    const got = Buffer.from(headers[i + 1] ?? '');
+    if (got.length === want.length && timingSafeEqual(got, want)) return true;
+  }
+  return false;
 }
 
 /**

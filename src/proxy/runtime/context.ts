@@ -9,6 +9,11 @@ export interface ProxyContext {
   current(): Runtime;
   stats: Stats;
   log: Logger;
+  /**
+   * The Proxy-Authorization value requests to the forward proxy must carry (`Basic ...`), when the
+   * workload's HTTP_PROXY holds credentials (`alder run`); absent: none needed. Never leaves the host.
+   */
+  outboundCredential?: string;
 }
 
 /** Counts and logs a reply the proxy made itself (a reply the config asked for is neither). */
