@@ -31,7 +31,8 @@ export interface RunningWorkload {
 export function startRun(args: string[], env: Record<string, string> = {}): RunningWorkload {
   const child = spawn(process.execPath, [ALDER, 'run', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    // No node proxy unless the test names one: a node proxy another test runs must not be found.
+    env: { ...process.env, ALDER_NODE_SOCKET: join(ROOT, '.alder', 'no-node-proxy.sock'), ...env },
   });
   const logs: Record<string, unknown>[] = [];
   let out = '';

@@ -4,6 +4,7 @@
 // (a Sidecar egress port) is named ALDER_UPSTREAM_<SERVICE>_<PORT>=host:port.
 
 import { basename } from 'node:path';
+import type { Snapshot } from '../wire/index.ts';
 
 export interface Upstream {
   /** The service's short name or host (`ratings`, `ratings.shop.svc.cluster.local`). */
@@ -55,4 +56,18 @@ function isNodeCommand(command: string): boolean {
 
 function hostForUrl(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
+}
+
+/** The upstreams an app reaches on local ports (a Sidecar's egress listeners), for ALDER_UPSTREAM_*. */
+export function upstreamsOf(snapshot: Pick<Snapshot, 'listeners' | 'routeTables'> | undefined): Upstream[] {
+  const out: Upstream[] = [];
+  for (const l of snapshot?.listeners ?? []) {
+    if (l.kind !== 'outbound-port') continue;
+    const table = snapshot?.routeTables.find((t) => t.name === l.routeTable);
+    const address = l.address === '0.0.0.0' ? '127.0.0.1' : l.address === '::' ? '::1' : l.address;
+    for (const vh of table?.virtualHosts ?? []) {
+      out.push({ service: vh.name.replace(/:\d+$/, ''), port: l.port, address, localPort: l.port });
+    }
+  }
+  return out;
 }

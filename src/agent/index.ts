@@ -1,7 +1,15 @@
 // Public face of the proxy's agent: the stream to the control plane and what it drives.
 
-export { meshEnvironment, type Upstream, upstreamVariable } from './app-env.ts';
+export { meshEnvironment, type Upstream, upstreamsOf, upstreamVariable } from './app-env.ts';
 export { AppProcess, exitStatus } from './app-process.ts';
+export {
+  defaultNodeSocket,
+  NodeClient,
+  type NodeDrained,
+  type NodeJoin,
+  type NodeMessage,
+  type NodeReady,
+} from './node-socket.ts';
 export {
   type ProbeOptions,
   type ProbeSpec,

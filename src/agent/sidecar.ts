@@ -18,7 +18,8 @@ export interface SidecarOptions {
   /** Certificate files the operator owns, instead of joining. */
   tls?: ProxyTls | undefined;
   stateDir: string;
-  admin: { host: string; port: number };
+  /** The proxy's admin port; none for a workload of a node proxy (the node's admin port serves it). */
+  admin?: { host: string; port: number } | undefined;
   outboundProxy: { address: string; port: number } | null;
   /** The Proxy-Authorization requests to the forward proxy must carry (none: any local process may send). */
   outboundCredential?: string;
@@ -79,12 +80,11 @@ export class Sidecar {
     const workload =
       certificate?.workload ?? ('workload' in o.as ? o.as.workload : { namespace: '', name: '' });
     const proxy = new WorkloadProxy({
-      admin: o.admin,
       log,
       dispatch,
       ...(o.outboundCredential === undefined ? {} : { outboundCredential: o.outboundCredential }),
     });
-    const adminUrl = await proxy.startAdmin(o.admin.host, o.admin.port);
+    const adminUrl = o.admin === undefined ? '' : await proxy.startAdmin(o.admin.host, o.admin.port);
     const agent = new ProxyAgent({
       controlPlane: o.controlPlane,
       workload,

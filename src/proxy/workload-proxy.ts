@@ -4,6 +4,7 @@
 // counted and logged with its reason, kept for the admin port, and the last good snapshot stays.
 
 import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../telemetry/index.ts';
 import { decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
@@ -15,8 +16,8 @@ import { buildRuntime, type Runtime, retireRuntime, Stats } from './runtime/inde
 export type Dispatch = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
 
 export interface ProxyOptions {
-  /** host:port of the admin server; port 0 picks one. */
-  admin: { host: string; port: number };
+  /** host:port of the admin server; port 0 picks one (unused: startAdmin says where). */
+  admin?: { host: string; port: number };
   log: Logger;
   dispatch: Dispatch;
   /** What requests to the forward proxy must carry as Proxy-Authorization (see ProxyContext). */
@@ -71,6 +72,11 @@ export class WorkloadProxy {
     await once(this.#admin, 'listening');
     const a = this.#admin.address() as AddressInfo;
     return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  /** Serves one request of the admin API without a port of its own (a node proxy's workloads). */
+  serveAdmin(req: IncomingMessage, res: ServerResponse): void {
+    this.#admin.emit('request', req, res);
   }
 
   get runtime(): Runtime | undefined {
@@ -177,6 +183,6 @@ export class WorkloadProxy {
   async close(graceMs = 1000): Promise<void> {
     await this.#listeners.close(graceMs);
     this.#runtime?.pools.close();
-    await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
+    if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
   }
 }

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Sidecar as SidecarType } from '../../agent/index.ts';
+import type { NodeClient as NodeClientType, Upstream } from '../../agent/index.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
-import { createLogger } from '../../telemetry/index.ts';
+import { createLogger, type Logger } from '../../telemetry/index.ts';
 import type { Command } from '../command.ts';
 import type { CliIo } from '../io.ts';
 import { parseCommandArgs, usageError } from '../usage.ts';
@@ -29,7 +29,8 @@ Usage:
   alder run --service NAME [-n NS] [--port NAME:PORT ...] [--version V] [--sa ACCOUNT]
             [--label KEY=VALUE ...] [--control-plane HOST:PORT] [--token TOKEN]
             [--address IP] [--app-address IP] [--state-dir DIR] [--admin HOST:PORT]
-            [--drain-grace DURATION] [--ready-timeout DURATION] -- COMMAND [ARGS ...]
+            [--drain-grace DURATION] [--ready-timeout DURATION] [--node | --sidecar]
+            -- COMMAND [ARGS ...]
 
 Options:
   --service NAME         the service this workload serves (a DNS label: reviews)
@@ -54,6 +55,10 @@ Options:
   --drain-grace DURATION how long requests in flight may take to finish at shutdown, and the app to
                          exit after SIGTERM before it gets SIGKILL (default 10s)
   --ready-timeout DURATION how long to wait for the proxy's first config before giving up (default 60s)
+  --node                 hand the workload to the host's node proxy (\`alder node\`); the default when
+                         one listens at $ALDER_NODE_SOCKET (default $XDG_RUNTIME_DIR/alder/node.sock,
+                         else /tmp/alder-UID/node.sock)
+  --sidecar              run the workload's own proxy in this process, even when a node proxy runs
 
 The app's environment: HTTP_PROXY and http_proxy (the proxy's outbound port, ADDRESS:${OUTBOUND_PORT}),
 NO_PROXY for loopback, NODE_USE_ENV_PROXY=1 for node, ALDER_UPSTREAM_<SERVICE>_<PORT>=host:port for
@@ -85,6 +90,8 @@ when a signal N ended it); 1 when the workload could not join or its proxy could
       admin: { type: 'string' },
       'drain-grace': { type: 'string' },
       'ready-timeout': { type: 'string' },
+      node: { type: 'boolean' },
+      sidecar: { type: 'boolean' },
     });
     if (positionals.length > 0 && command.length === 0) {
       throw usageError(
@@ -117,6 +124,8 @@ interface RunPlan {
   stateDir: string | undefined;
   admin: { host: string; port: number } | undefined;
   drainGraceMs: number;
+  /** node: through the node proxy; sidecar: a proxy in this process; auto: the node proxy if one runs. */
+  mode: 'node' | 'sidecar' | 'auto';
   readyTimeoutMs: number;
 }
 
@@ -138,9 +147,12 @@ function planOf(
     admin?: string | undefined;
     'drain-grace'?: string | undefined;
     'ready-timeout'?: string | undefined;
+    node?: boolean | undefined;
+    sidecar?: boolean | undefined;
   },
   env: Record<string, string | undefined>,
 ): RunPlan {
+  if (values.node && values.sidecar) throw usageError('give --node or --sidecar, not both', 'run');
   const service = values.service;
   if (service === undefined) throw usageError('run needs --service NAME, e.g. --service reviews', 'run');
   const label = (flag: string, v: string) => {
@@ -189,86 +201,74 @@ function planOf(
     admin: values.admin === undefined ? undefined : hostPort(values.admin, '--admin'),
     drainGraceMs: durationMs(values['drain-grace'] ?? '10s', '--drain-grace'),
     readyTimeoutMs: durationMs(values['ready-timeout'] ?? '60s', '--ready-timeout'),
+    mode: values.node ? 'node' : values.sidecar ? 'sidecar' : 'auto',
   };
 }
 
+/** Where the workload's proxy runs: in this process (a sidecar), or in the host's node proxy. */
+interface ProxyHost {
+  workload: { namespace: string; name: string };
+  httpProxy: string;
+  upstreams: Upstream[];
+  /** Out of every caller's rotation, then inbound closed once its requests finished. */
+  drain(graceMs: number): Promise<{ synced: number; pending: string[]; inboundMs: number } | undefined>;
+  stop(): Promise<void>;
+  /** What the `app started` line says about the proxy. */
+  describe: Record<string, unknown>;
+}
+
 async function runWorkload(plan: RunPlan, program: string, args: string[], io: CliIo): Promise<number> {
-  const { Sidecar, AppProcess, appAddressFor, isLoopback, meshEnvironment, pickWorkloadAddress } =
-    await import('../../agent/index.ts');
-  const address = plan.address ?? (await pickWorkloadAddress([TUNNEL_PORT, OUTBOUND_PORT, ADMIN_PORT]));
-  const appAddress = plan.appAddress ?? appAddressFor(address);
-  const local = isLoopback(address) ? address : '127.0.0.1';
+  const agent = await import('../../agent/index.ts');
   const { namespace, service } = plan.run;
   // Logs go to stderr: the app's stdout stays its own.
   const log = createLogger({
     stream: process.stderr,
     fields: { component: 'run', service: `${namespace}/${service}` },
   });
-  const stateDir = resolve(
-    plan.stateDir ?? join('.alder', 'run', `${namespace}-${service}-${address.replaceAll(':', '-')}`),
-  );
-  const outbound = { address: local, port: OUTBOUND_PORT };
-  // The app's HTTP_PROXY carries a secret of this run: another process on the host cannot send as
-  // this workload through its proxy without reading the app's environment.
-  const password = randomBytes(18).toString('base64url');
-  let sidecar: SidecarType;
-  try {
-    sidecar = await Sidecar.start({
-      controlPlane: plan.controlPlane,
-      as: {
-        run: plan.run,
-        address,
-        ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
-        ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
-      },
-      token: plan.token,
-      stateDir,
-      admin: plan.admin ?? { host: local, port: ADMIN_PORT },
-      outboundProxy: outbound,
-      outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
-      log,
+  const socketPath = agent.defaultNodeSocket(io.env);
+  const node = plan.mode === 'sidecar' ? undefined : await agent.NodeClient.connect(socketPath);
+  if (node === undefined && plan.mode === 'node') {
+    throw new AlderError(ErrorCode.ServerUnreachable, `no node proxy listens at ${socketPath}`, {
+      hint: 'start one with `alder node`, or run without --node to give this workload its own proxy',
     });
+  }
+  const address = plan.address ?? (await agent.pickWorkloadAddress([TUNNEL_PORT, OUTBOUND_PORT, ADMIN_PORT]));
+  const appAddress = plan.appAddress ?? agent.appAddressFor(address);
+  const stopSignal = signalWatch();
+  let host: ProxyHost | 'stopped';
+  try {
+    host =
+      node === undefined
+        ? await sidecarHost(plan, address, appAddress, log, stopSignal.first)
+        : await nodeHost(node, plan, address, appAddress, log, stopSignal.first);
   } catch (err) {
+    stopSignal.dispose();
     throw withJoinHint(err, plan);
   }
-  const stopSignal = signalWatch();
-  const ready = await Promise.race([
-    sidecar.serving.then(() => 'ready' as const),
-    stopSignal.first.then(() => 'stopped' as const),
-    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), plan.readyTimeoutMs).unref()),
-  ]);
-  if (ready !== 'ready') {
-    await sidecar.stop(0);
+  if (host === 'stopped') {
     stopSignal.dispose();
-    if (ready === 'stopped') return 130;
-    throw new AlderError(
-      ErrorCode.ServerUnreachable,
-      `the proxy got no config from the control plane at ${plan.controlPlane.host}:${plan.controlPlane.port} within ${plan.readyTimeoutMs / 1000}s: the app was not started`,
-      { hint: 'check that the control plane runs and that this host reaches its mesh port' },
-    );
+    return 130;
   }
-  const snapshot = sidecar.proxy.runtime?.snapshot;
   const env: Record<string, string | undefined> = {
     ...io.env,
-    ...meshEnvironment({
-      outboundProxy: { ...outbound, user: 'alder', password },
-      upstreams: upstreamsOf(snapshot),
+    ...agent.meshEnvironment({
+      outboundProxy: forwardProxyOf(host.httpProxy),
+      upstreams: host.upstreams,
       command: program,
     }),
     ALDER_APP_ADDRESS: appAddress,
-    ALDER_WORKLOAD: `${sidecar.workload.namespace}/${sidecar.workload.name}`,
+    ALDER_WORKLOAD: `${host.workload.namespace}/${host.workload.name}`,
     ALDER_SERVICE: service,
     ...(plan.run.ports[0] === undefined ? {} : { PORT: String(plan.run.ports[0].port) }),
   };
-  const app = AppProcess.start({ command: program, args, env });
-  sidecar.log.info('app started', {
+  const app = agent.AppProcess.start({ command: program, args, env });
+  log.info('app started', {
     command: program,
     pid: app.child.pid,
     workload: env.ALDER_WORKLOAD,
     address,
     appAddress,
-    admin: sidecar.adminUrl,
-    httpProxy: `http://${local}:${OUTBOUND_PORT}`,
+    ...host.describe,
   });
   stopSignal.forward((signal) => app.signal(signal));
   const outcome = await Promise.race([
@@ -278,62 +278,172 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
   let status: number;
   if (outcome.kind === 'exited') {
     if (app.startError !== undefined) io.err(`error: ${app.startError}\n`);
-    sidecar.log.info('app exited', { status: outcome.status });
+    log.info('app exited', { status: outcome.status });
     status = outcome.status;
   } else {
-    sidecar.log.info('draining', { signal: outcome.signal });
+    log.info('draining', { signal: outcome.signal });
     // A second signal: no more waiting.
     void stopSignal.next().then(() => app.signal('SIGKILL'));
-    status = await drainThenStop(sidecar, app, plan.drainGraceMs);
+    const drained = await Promise.race([
+      host.drain(plan.drainGraceMs),
+      app.exited.then(() => 'exited' as const),
+    ]);
+    if (drained !== 'exited') {
+      log.info(
+        drained === undefined
+          ? 'no answer from the control plane to the drain'
+          : 'out of every caller\u2019s rotation',
+        drained === undefined ? {} : { proxies: drained.synced, pending: drained.pending },
+      );
+      if (drained !== undefined) log.info('inbound drained', { ms: drained.inboundMs });
+    }
+    status = await app.stop(plan.drainGraceMs);
   }
-  await sidecar.stop(0);
+  await host.stop();
   stopSignal.dispose();
   return status;
 }
 
-/**
- * The order of a clean shutdown: out of every caller's rotation (and wait until they have it), no
- * new inbound connections and the open ones finished, then the app stopped; the outbound side and
- * the stream to the control plane stay up until the app has exited.
- */
-async function drainThenStop(
-  sidecar: SidecarType,
-  app: { stop(graceMs: number): Promise<number>; exited: Promise<number> },
-  graceMs: number,
-): Promise<number> {
-  const drained = await sidecar.agent.drain(Math.min(graceMs, 10_000));
-  sidecar.log.info(
-    drained === undefined
-      ? 'no answer from the control plane to the drain'
-      : 'out of every caller\u2019s rotation',
-    drained === undefined ? {} : { proxies: drained.synced, pending: drained.pending },
-  );
-  const started = performance.now();
-  await Promise.race([sidecar.proxy.drainInbound(graceMs), app.exited]);
-  sidecar.log.info('inbound drained', { ms: Math.round(performance.now() - started) });
-  return app.stop(graceMs);
+/** `http://user:password@host:port` as meshEnvironment takes it. */
+function forwardProxyOf(url: string): { address: string; port: number; user?: string; password?: string } {
+  const u = new URL(url);
+  return {
+    address: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port),
+    ...(u.username === ''
+      ? {}
+      : { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }),
+  };
 }
 
-/** The upstreams the app reaches on local ports (a Sidecar's egress listeners), for ALDER_UPSTREAM_*. */
-function upstreamsOf(
-  snapshot:
-    | {
-        listeners: { kind: string; address: string; port: number; routeTable?: string }[];
-        routeTables: { name: string; virtualHosts: { name: string }[] }[];
-      }
-    | undefined,
-) {
-  const out: { service: string; port: number; address: string; localPort: number }[] = [];
-  for (const l of snapshot?.listeners ?? []) {
-    if (l.kind !== 'outbound-port') continue;
-    const table = snapshot?.routeTables.find((t) => t.name === l.routeTable);
-    const address = l.address === '0.0.0.0' ? '127.0.0.1' : l.address === '::' ? '::1' : l.address;
-    for (const vh of table?.virtualHosts ?? []) {
-      const host = vh.name.replace(/:\d+$/, '');
-      out.push({ service: host, port: l.port, address, localPort: l.port });
-    }
+/** The workload's proxy in this process: joined, serving its first config, with a secret for HTTP_PROXY. */
+async function sidecarHost(
+  plan: RunPlan,
+  address: string,
+  appAddress: string,
+  log: Logger,
+  stopped: Promise<unknown>,
+): Promise<ProxyHost | 'stopped'> {
+  const { Sidecar, isLoopback, upstreamsOf } = await import('../../agent/index.ts');
+  const { namespace, service } = plan.run;
+  const local = isLoopback(address) ? address : '127.0.0.1';
+  const stateDir = resolve(
+    plan.stateDir ?? join('.alder', 'run', `${namespace}-${service}-${address.replaceAll(':', '-')}`),
+  );
+  // The app's HTTP_PROXY carries a secret of this run: another process on the host cannot send as
+  // this workload through its proxy without reading the app's environment.
+  const password = randomBytes(18).toString('base64url');
+  const sidecar = await Sidecar.start({
+    controlPlane: plan.controlPlane,
+    as: {
+      run: plan.run,
+      address,
+      ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
+      ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
+    },
+    token: plan.token,
+    stateDir,
+    admin: plan.admin ?? { host: local, port: ADMIN_PORT },
+    outboundProxy: { address: local, port: OUTBOUND_PORT },
+    outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
+    log,
+  });
+  const ready = await Promise.race([
+    sidecar.serving.then(() => 'ready' as const),
+    stopped.then(() => 'stopped' as const),
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), plan.readyTimeoutMs).unref()),
+  ]);
+  if (ready !== 'ready') {
+    await sidecar.stop(0);
+    if (ready === 'stopped') return 'stopped';
+    throw new AlderError(
+      ErrorCode.ServerUnreachable,
+      `the proxy got no config from the control plane at ${plan.controlPlane.host}:${plan.controlPlane.port} within ${plan.readyTimeoutMs / 1000}s: the app was not started`,
+      { hint: 'check that the control plane runs and that this host reaches its mesh port' },
+    );
   }
-  return out;
+  return {
+    workload: sidecar.workload,
+    httpProxy: `http://alder:${password}@${hostForUrl(local)}:${OUTBOUND_PORT}`,
+    upstreams: upstreamsOf(sidecar.proxy.runtime?.snapshot),
+    describe: {
+      proxy: 'sidecar',
+      admin: sidecar.adminUrl,
+      httpProxy: `http://${hostForUrl(local)}:${OUTBOUND_PORT}`,
+    },
+    drain: async (graceMs) => {
+      const drained = await sidecar.agent.drain(Math.min(graceMs, 10_000));
+      const started = performance.now();
+      await sidecar.proxy.drainInbound(graceMs);
+      return drained === undefined
+        ? undefined
+        : {
+            synced: drained.synced,
+            pending: drained.pending,
+            inboundMs: Math.round(performance.now() - started),
+          };
+    },
+    stop: () => sidecar.stop(0),
+  };
+}
+
+/** The workload handed to the host's node proxy over its local socket. */
+async function nodeHost(
+  node: NodeClientType,
+  plan: RunPlan,
+  address: string,
+  appAddress: string,
+  log: Logger,
+  stopped: Promise<unknown>,
+): Promise<ProxyHost | 'stopped'> {
+  const join = {
+    run: plan.run,
+    address,
+    ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
+    ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
+    ...(plan.token === undefined ? {} : { token: plan.token }),
+  };
+  const answer = await Promise.race([
+    node.ask({ join }, plan.readyTimeoutMs + 30_000),
+    stopped.then(() => 'stopped' as const),
+  ]);
+  if (answer === 'stopped') {
+    node.close();
+    return 'stopped';
+  }
+  if ('error' in answer) {
+    node.close();
+    throw new AlderError(answer.error.code as ErrorCode, answer.error.message, {
+      ...(answer.error.hint === undefined ? {} : { hint: answer.error.hint }),
+    });
+  }
+  if (!('ready' in answer)) {
+    node.close();
+    throw new AlderError(ErrorCode.Internal, 'the node proxy answered a join with something else');
+  }
+  const ready = answer.ready;
+  log.info('joined through the node proxy', {
+    workload: `${ready.workload.namespace}/${ready.workload.name}`,
+    identity: ready.spiffeId,
+  });
+  return {
+    workload: ready.workload,
+    httpProxy: ready.httpProxy,
+    upstreams: ready.upstreams,
+    describe: { proxy: 'node' },
+    drain: async (graceMs) => {
+      const m = await node.ask({ drain: { graceMs } }, graceMs + 15_000);
+      return 'drained' in m ? m.drained : undefined;
+    },
+    stop: async () => {
+      await node.ask({ leave: {} }, 15_000);
+      node.close();
+    },
+  };
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** SIGTERM and SIGINT start the drain (the first) or cut it short (the next); others go to the app. */
