@@ -55,7 +55,15 @@ export function startRun(args: string[], env: Record<string, string> = {}): Runn
     }
   });
   const exited = new Promise<number>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15))),
+    child.on('exit', (code, signal) => {
+      // An app outliving a killed alder run holds the pipes' far ends: they must not hold this file.
+      if (signal === 'SIGKILL')
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, 500);
+      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+    }),
   );
   return {
     process: child,

@@ -2,6 +2,7 @@
 
 export { meshEnvironment, type Upstream, upstreamsOf, upstreamVariable } from './app-env.ts';
 export { AppProcess, exitStatus } from './app-process.ts';
+export { MAX_NODE_WORKLOADS, NodeProxy, type NodeProxyOptions } from './node-proxy.ts';
 export {
   defaultNodeSocket,
   NodeClient,

@@ -60,6 +60,12 @@ export class Sidecar {
       credentials = fileCredentials(o.tls, (path) => readFileSync(path, 'utf8'));
     } else {
       certificate = WorkloadCertificate.load(o.stateDir, o.as);
+      if (certificate !== undefined && o.token !== undefined && !(await certificate.trustsTokenCa(o.token))) {
+        log.info('the saved certificate is from another CA than the token names: joining again', {
+          stateDir: o.stateDir,
+        });
+        certificate = undefined;
+      }
       if (certificate === undefined) {
         if (o.token === undefined) {
           throw new AlderError(ErrorCode.Usage, `no certificate for this workload in ${o.stateDir}`, {

@@ -238,6 +238,16 @@ export class WorkloadCertificate implements Credentials {
     }
   }
 
+  /**
+   * True when the saved trust bundle holds the root a join token names: false after the control
+   * plane's CA was replaced (its data reset), when the saved certificate can reach nothing.
+   */
+  async trustsTokenCa(token: string): Promise<boolean> {
+    const { parseJoinToken } = await import('../identity/join-token-format.ts');
+    const { caFingerprint } = parseJoinToken(token);
+    return rootsOf(this.#pem.ca).some((der) => fingerprintOf(der) === caFingerprint);
+  }
+
   spiffeId(): string {
     const san = new X509Certificate(this.#pem.cert).subjectAltName ?? '';
     const uri = san.split(', ').find((p) => p.startsWith('URI:spiffe://'));

@@ -46,6 +46,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/run.ts')).run,
   },
   {
+    name: 'node',
+    summary: 'run the node proxy: one proxy for every workload of this host',
+    load: async () => (await import('./commands/node.ts')).node,
+  },
+  {
     name: 'ca',
     summary: "show the mesh CA's roots, or rotate the root",
     load: async () => (await import('./commands/ca.ts')).ca,

@@ -52,3 +52,12 @@ export function outputFormat<F extends string>(
   }
   return value as F;
 }
+
+/** `HOST:PORT` (`[::1]:PORT` for IPv6; an empty host is 127.0.0.1), or a usage error naming `flag`. */
+export function parseHostPort(text: string, flag: string, command: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || port > 65535)
+    throw usageError(`${flag} must be HOST:PORT, got ${JSON.stringify(text)}`, command);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}

@@ -12,7 +12,7 @@ import { createLogger } from '../../telemetry/index.ts';
 import type { Command } from '../command.ts';
 import { openSnapshotFile } from '../snapshot-file.ts';
 import type { SnapshotSource } from '../snapshot-source.ts';
-import { parseCommandArgs, usageError } from '../usage.ts';
+import { parseCommandArgs, parseHostPort, usageError } from '../usage.ts';
 
 export const proxy: Command = {
   name: 'proxy',
@@ -306,11 +306,7 @@ async function openSource(values: SourceFlags): Promise<SnapshotSource> {
 }
 
 function hostPort(text: string, flag: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = Number(m?.[3]);
-  if (m === null || port > 65535)
-    throw usageError(`${flag} must be HOST:PORT, got ${JSON.stringify(text)}`, 'proxy');
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  return parseHostPort(text, flag, 'proxy');
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -13,7 +13,7 @@ import { AlderError, ErrorCode } from '../../config/core.ts';
 import { createLogger, type Logger } from '../../telemetry/index.ts';
 import type { Command } from '../command.ts';
 import type { CliIo } from '../io.ts';
-import { parseCommandArgs, usageError } from '../usage.ts';
+import { parseCommandArgs, parseHostPort, usageError } from '../usage.ts';
 
 const DEFAULT_CONTROL_PLANE = '127.0.0.1:15012';
 const TUNNEL_PORT = 15008;
@@ -487,11 +487,7 @@ function withJoinHint(err: unknown, plan: RunPlan): unknown {
 }
 
 function hostPort(text: string, flag: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  const port = Number(m?.[3]);
-  if (m === null || port > 65535)
-    throw usageError(`${flag} must be HOST:PORT, got ${JSON.stringify(text)}`, 'run');
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  return parseHostPort(text, flag, 'run');
 }
 
 function durationMs(text: string, flag: string): number {
