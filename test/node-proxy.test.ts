@@ -11,11 +11,13 @@ import { ALDER, eventually, removeDir, tempDir } from './harness.ts';
 import { curl } from './mesh-fixture.ts';
 import {
   ensureStopped,
+  httpProxyOf,
   MESH_APP,
   type RunMesh,
   type RunningWorkload,
   startRun,
   startRunMesh,
+  steadyLoad,
   waitForOutput,
 } from './run-kit.ts';
 
@@ -61,21 +63,18 @@ describe('alder node: one proxy for the workloads of a host', () => {
       ...mesh.runArgs({ namespace: NS, service: 'web', address: WEB, token: await mesh.token(NS, 'web') }),
       ...['--service', 'web', '--port', 'http:8080', '--', process.execPath, MESH_APP, 'serve'],
     ]);
-    client = run([
-      ...mesh.runArgs({
-        namespace: NS,
-        service: 'client',
-        address: CLIENT,
-        token: await mesh.token(NS, 'client'),
-      }),
-      ...['--service', 'client', '--', process.execPath, MESH_APP, 'wait'],
-    ]);
+    client = run(await mesh.appArgs({ namespace: NS, service: 'client', address: CLIENT, mode: ['wait'] }));
     await waitForOutput(web, 'ready');
     await waitForOutput(client, 'ready');
     // In rotation once its readiness probe (a TCP connect to the app) passed and callers have it.
     await eventually('web answering through the client', async (seen) => {
       const r = await curl(['-x', httpProxyOf(client), `http://web.${NS}:8080/`]);
-      seen(`${r.status} ${r.body} ${nodeLog.filter((l) => !/downstream connections/.test(l)).slice(-20).join('\n')}`);
+      seen(
+        `${r.status} ${r.body} ${nodeLog
+          .filter((l) => !/downstream connections/.test(l))
+          .slice(-20)
+          .join('\n')}`,
+      );
       return r.status === 200 ? true : undefined;
     });
   });
@@ -166,18 +165,7 @@ describe('alder node: one proxy for the workloads of a host', () => {
   });
 
   it('fails none of the other workloads’ requests while workloads join and leave', async () => {
-    const results: string[] = [];
-    let isLoading = true;
-    const proxy = httpProxyOf(client);
-    const loops = [0, 1].map(async () => {
-      while (isLoading) {
-        const r = await curl(['-x', proxy, `http://web.${NS}:8080/steady`]).catch((err: Error) => ({
-          status: 0,
-          body: err.message,
-        }));
-        results.push(r.status === 200 ? 'ok' : `${r.status} ${r.body.slice(0, 200)}`);
-      }
-    });
+    const load = steadyLoad(httpProxyOf(client), `http://web.${NS}:8080/steady`);
     const token = await mesh.token(NS, 'churn');
     for (let i = 0; i < 3; i++) {
       const churn = run(
@@ -188,15 +176,19 @@ describe('alder node: one proxy for the workloads of a host', () => {
         { PORT: '8081' },
       );
       await waitForOutput(churn, 'ready');
-      if (i === 2)
-        churn.process.kill('SIGKILL'); // a run that dies: its workload must still go
-      else churn.process.kill('SIGTERM');
-      await churn.exited;
+      if (i === 2) {
+        // A run that dies: its workload must still leave the node. Its app, orphaned, is ended here.
+        churn.process.kill('SIGKILL');
+        await churn.exited;
+        process.kill(Number(churn.logs.find((l) => l.msg === 'app started')?.pid), 'SIGKILL');
+      } else {
+        churn.process.kill('SIGTERM');
+        await churn.exited;
+      }
     }
     const list = async () => ((await (await fetch(`${nodeAdmin}/workloads`)).json()) as unknown[]).length;
     for (let i = 0; i < 100 && (await list()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    isLoading = false;
-    await Promise.all(loops);
+    const results = await load.stop();
     assert.ok(results.length >= 10, `want steady traffic meanwhile, got ${results.length} requests`);
     assert.deepEqual(
       results.filter((r) => r !== 'ok'),
@@ -206,10 +198,3 @@ describe('alder node: one proxy for the workloads of a host', () => {
     assert.equal(await list(), 2, 'want the killed run’s workload gone from the node');
   });
 });
-
-/** The HTTP_PROXY the app was given (mesh-app prints it). */
-function httpProxyOf(w: RunningWorkload): string {
-  const m = /env HTTP_PROXY=(\S+)/.exec(w.output());
-  assert.ok(m !== null, `want the app to print its HTTP_PROXY\n${w.transcript()}`);
-  return m[1] as string;
-}

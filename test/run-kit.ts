@@ -13,6 +13,7 @@ import {
   type RunningControlPlane,
   startControlPlane,
 } from './harness.ts';
+import { curl } from './mesh-fixture.ts';
 
 export const MESH_APP = join(ROOT, 'test', 'apps', 'mesh-app.ts');
 
@@ -92,11 +93,21 @@ export async function waitForOutput(w: RunningWorkload, text: string, ms = 20_00
 
 /** Stops a workload if it still runs (SIGKILL after 15 s): for t.after. */
 export async function ensureStopped(w: RunningWorkload): Promise<void> {
-  if (w.process.exitCode !== null || w.process.signalCode !== null) return;
-  w.process.kill('SIGTERM');
-  const timer = setTimeout(() => w.process.kill('SIGKILL'), 15_000);
-  await w.exited;
-  clearTimeout(timer);
+  if (w.process.exitCode === null && w.process.signalCode === null) {
+    w.process.kill('SIGTERM');
+    const timer = setTimeout(() => w.process.kill('SIGKILL'), 15_000);
+    await w.exited;
+    clearTimeout(timer);
+  }
+  // An app whose alder run was killed outlives it: it must not outlive the test.
+  const pid = Number(w.logs.find((l) => l.msg === 'app started')?.pid);
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone, as it should be
+    }
+  }
 }
 
 export interface RunMesh {
@@ -107,6 +118,14 @@ export interface RunMesh {
   token(namespace: string, serviceAccount: string): Promise<string>;
   /** `--control-plane` and `--token` for alder run, plus a state dir under the test's folder. */
   runArgs(o: { namespace: string; service: string; address: string; token: string }): string[];
+  /** The whole `alder run` command line for mesh-app in `mode`, with a fresh token for the service. */
+  appArgs(o: {
+    namespace: string;
+    service: string;
+    address: string;
+    port?: string;
+    mode: string[];
+  }): Promise<string[]>;
 }
 
 export async function startRunMesh(dir: string, cpArgs: string[] = []): Promise<RunMesh> {
@@ -118,27 +137,65 @@ export async function startRunMesh(dir: string, cpArgs: string[] = []): Promise<
       env: { ALDER_DATA_DIR: cp.dataDir },
       ...(stdin === undefined ? {} : { stdin }),
     });
+  const token = async (namespace: string, serviceAccount: string) => {
+    const r = await cli([
+      'token',
+      'create',
+      '-n',
+      namespace,
+      '--service-account',
+      serviceAccount,
+      '-o',
+      'json',
+    ]);
+    assert.equal(r.code, 0, `want a token for ${namespace}/${serviceAccount}; stderr: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { token: string }).token;
+  };
+  const runArgs = (o: { namespace: string; service: string; address: string; token: string }) => [
+    ...['--control-plane', meshAddress, '--token', o.token, '-n', o.namespace, '--address', o.address],
+    ...['--state-dir', join(dir, `run-${o.service}-${o.address}`), '--admin', `${o.address}:15000`],
+  ];
   return {
     cp,
     meshAddress,
     cli,
-    token: async (namespace, serviceAccount) => {
-      const r = await cli([
-        'token',
-        'create',
-        '-n',
-        namespace,
-        '--service-account',
-        serviceAccount,
-        '-o',
-        'json',
-      ]);
-      assert.equal(r.code, 0, `want a token for ${namespace}/${serviceAccount}; stderr: ${r.stderr}`);
-      return (JSON.parse(r.stdout) as { token: string }).token;
-    },
-    runArgs: (o) => [
-      ...['--control-plane', meshAddress, '--token', o.token, '-n', o.namespace, '--address', o.address],
-      ...['--state-dir', join(dir, `run-${o.service}-${o.address}`), '--admin', `${o.address}:15000`],
+    token,
+    runArgs,
+    appArgs: async (o) => [
+      ...runArgs({ ...o, token: await token(o.namespace, o.service) }),
+      ...['--service', o.service, ...(o.port === undefined ? [] : ['--port', o.port])],
+      ...['--', process.execPath, MESH_APP, ...o.mode],
     ],
+  };
+}
+
+/** The HTTP_PROXY the app was given (mesh-app prints it). */
+export function httpProxyOf(w: RunningWorkload): string {
+  const m = /env HTTP_PROXY=(\S+)/.exec(w.output());
+  assert.ok(m !== null, `want the app to print its HTTP_PROXY\n${w.transcript()}`);
+  return m[1] as string;
+}
+
+/** `loops` curl callers sending to `url` through `proxy` until stopped: each result 'ok' or what failed. */
+export function steadyLoad(
+  proxy: string,
+  url: string,
+  loops = 2,
+): { results: string[]; stop(): Promise<string[]> } {
+  const results: string[] = [];
+  let isLoading = true;
+  const running = Array.from({ length: loops }, async () => {
+    while (isLoading) {
+      const r = await curl(['-x', proxy, url]).catch((err: Error) => ({ status: 0, body: err.message }));
+      results.push(r.status === 200 ? 'ok' : `${r.status} ${r.body.slice(0, 200)}`);
+    }
+  });
+  return {
+    results,
+    stop: async () => {
+      isLoading = false;
+      await Promise.all(running);
+      return results;
+    },
   };
 }

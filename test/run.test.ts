@@ -7,11 +7,13 @@ import { removeDir, tempDir } from './harness.ts';
 import { curl } from './mesh-fixture.ts';
 import {
   ensureStopped,
+  httpProxyOf,
   MESH_APP,
   type RunMesh,
   type RunningWorkload,
   startRun,
   startRunMesh,
+  steadyLoad,
   waitForOutput,
 } from './run-kit.ts';
 
@@ -148,15 +150,9 @@ describe('alder run', () => {
       { SLOW_MS: '150' },
     );
     await waitForOutput(second, 'ready');
-    const client = run([
-      ...mesh.runArgs({
-        namespace: NS,
-        service: 'client',
-        address: CLIENT,
-        token: await mesh.token(NS, 'client'),
-      }),
-      ...['--service', 'client', '--', process.execPath, MESH_APP, 'wait'],
-    ]);
+    const client = run(
+      await mesh.appArgs({ namespace: NS, service: 'client', address: CLIENT, mode: ['wait'] }),
+    );
     await waitForOutput(client, 'ready');
     const proxy = httpProxyOf(client);
     // Both web workloads answer before the one goes.
@@ -168,17 +164,8 @@ describe('alder run', () => {
     }
     assert.equal(seen.size, 2, `want both web workloads in rotation, saw ${[...seen].join(', ')}`);
 
-    const results: string[] = [];
-    let isLoading = true;
-    const loops = [0, 1, 2, 3].map(async () => {
-      while (isLoading) {
-        const r = await curl(['-x', proxy, `http://web.${NS}:8080/load`]).catch((err: Error) => ({
-          status: 0,
-          body: err.message,
-        }));
-        results.push(r.status === 200 ? 'ok' : `${r.status} ${r.body.slice(0, 200)}`);
-      }
-    });
+    const load = steadyLoad(proxy, `http://web.${NS}:8080/load`, 4);
+    const { results } = load;
     while (results.length < 20) await new Promise((r) => setTimeout(r, 20));
     await waitForOutput(webA, 'ready');
     const web = webA;
@@ -186,8 +173,7 @@ describe('alder run', () => {
     const code = await web.exited;
     const atExit = results.length;
     while (results.length < atExit + 20) await new Promise((r) => setTimeout(r, 20));
-    isLoading = false;
-    await Promise.all(loops);
+    await load.stop();
 
     assert.equal(code, 0, `want alder run to exit with the app's 0\n${web.transcript()}`);
     assert.match(web.output(), /stopping/, 'want SIGTERM passed on to the app');
@@ -237,10 +223,3 @@ describe('alder run', () => {
     assert.match(help.stdout, /ALDER_UPSTREAM_<SERVICE>_<PORT>/);
   });
 });
-
-/** The HTTP_PROXY the app was given (mesh-app prints it). */
-function httpProxyOf(w: RunningWorkload): string {
-  const m = /env HTTP_PROXY=(\S+)/.exec(w.output());
-  assert.ok(m !== null, `want the app to print its HTTP_PROXY\n${w.transcript()}`);
-  return m[1] as string;
-}
