@@ -49,9 +49,12 @@ function proxyLayer(folder: string): number | undefined {
  * Public faces besides index.ts, each a lighter subset for code that must not load the whole folder.
  * config/core.ts: errors, the RE2 translator and the validator language, without YAML or kind schemas,
  * so that a proxy given a snapshot loads no config machinery.
+ * proxy/explain.ts: the explanation of a request against a snapshot, for `alder explain`; kept out of
+ * proxy/index.ts so that a running proxy loads its admin views only when its admin port is asked.
  */
 const FACES: Record<string, readonly string[]> = {
   config: ['core.ts'],
+  proxy: ['explain.ts'],
 };
 
 function* files(dir: string): Generator<string> {

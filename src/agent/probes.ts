@@ -2,9 +2,16 @@
 // semantics: after the initial delay one attempt per period, each bounded by the timeout and never
 // two at once; healthy after successThreshold successes in a row, unhealthy after failureThreshold
 // failures. It reports only changes; the agent tells the control plane, which takes the workload out
-// of rotation. The handlers themselves are in probe-checks.ts.
+// of rotation. The handlers themselves are in probe-checks.ts, loaded with the first probe: most
+// proxies run none, and need not carry their code.
 
-import { runAttempt } from './probe-checks.ts';
+type Checks = typeof import('./probe-checks.ts');
+let checks: Promise<Checks> | undefined;
+
+function loadChecks(): Promise<Checks> {
+  checks ??= import('./probe-checks.ts');
+  return checks;
+}
 
 /**
  * A probe as plain data: Istio's ReadinessProbe with times in milliseconds. Unset or 0 timing fields
@@ -83,9 +90,16 @@ export function startProbe(probe: ProbeSpec, options: ProbeOptions): RunningProb
   const schedule = (delayMs: number) => {
     timer = setTimeout(attempt, Math.max(0, delayMs));
   };
+  const loaded = loadChecks();
 
   function attempt(): void {
     timer = undefined;
+    void loaded.then((c) => {
+      if (!isStopped) run(c);
+    });
+  }
+
+  function run({ runAttempt }: Checks): void {
     const startedAt = Date.now();
     const abort = new AbortController();
     inFlight = abort;

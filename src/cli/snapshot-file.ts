@@ -1,15 +1,17 @@
 // `alder proxy --snapshot FILE`: a wire-encoded snapshot read from a file (as /config_dump prints it
 // or an encoder writes it) and read again when the file changes. Nothing is compiled: the proxy
-// decodes and checks the text itself, so this path loads no config machinery.
+// decodes and checks the text itself, so this path loads no config machinery. The code that reads
+// and follows files loads on the first call: `alder proxy --control-plane` imports this module too.
 
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { FileTree } from './file-tree.ts';
-import { openFileSource, type SnapshotSource } from './snapshot-source.ts';
+import type { SnapshotSource } from './snapshot-source.ts';
 
 const NEVER = /(?!)/;
 
 /** Follows the snapshot in `path`; throws ALDER_REQUEST_INVALID when it cannot be read. */
-export function openSnapshotFile(path: string): Promise<SnapshotSource> {
+export async function openSnapshotFile(path: string): Promise<SnapshotSource> {
+  const { openFileSource } = await import('./snapshot-source.ts');
   return openFileSource({
     path,
     pattern: NEVER,

@@ -1,12 +1,17 @@
 // The admin port: /ready for health checks from anywhere; for callers on this host only (as Envoy's
 // admin port), /config_dump (the snapshot held), /stats (Prometheus text), and /routes, /clusters,
-// /endpoints and /explain (the views in admin/, read by `alder proxy-config` and `alder explain`).
-// Read-only.
+// /endpoints and /explain (the views in admin/, read by `alder proxy-config` and `alder explain`;
+// loaded on the first call that needs one). Read-only.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { ErrorCode, isAlderError } from '../config/core.ts';
-import { clusterView, type ExplainInput, endpointViews, explainRequest, routesView } from './admin/index.ts';
+import type { ExplainInput } from './admin/index.ts';
 import type { Runtime, Stats } from './runtime/index.ts';
+
+// node:http is taken as the CommonJS object: an ES import of it builds a namespace of every export,
+// which runs its lazy WebSocket, CloseEvent and MessageEvent getters and so loads undici (3 MiB of RSS
+// in a proxy that never uses them).
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** A change the proxy refused, when (ISO 8601) and why; the snapshot served is the one before it. */
 export interface Refusal {
@@ -31,6 +36,15 @@ const LOCAL_CALLERS = 'loopback addresses (127.0.0.0/8, ::1)';
 /** The paths answered with JSON about the snapshot in force. */
 const SNAPSHOT_VIEWS = new Set(['/config_dump', '/routes', '/clusters', '/endpoints', '/explain']);
 
+type Views = typeof import('./admin/index.ts');
+type Json = (status: number, value: unknown) => void;
+
+/**
+ * The admin views, imported on the first call for one: a proxy nobody inspects carries none of
+ * their code (about 40 KB of source, with their bytecode and the compile cache's copies).
+ */
+let views: Promise<Views> | undefined;
+
 export function createAdminServer(sources: AdminSources): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
@@ -40,7 +54,7 @@ export function createAdminServer(sources: AdminSources): Server {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
-    const json = (status: number, value: unknown) =>
+    const json: Json = (status, value) =>
       send(status, 'application/json', `${JSON.stringify(value, null, 2)}\n`);
     if (path !== OPEN_TO_ALL && !isLoopback(req)) {
       return json(403, {
@@ -60,31 +74,36 @@ export function createAdminServer(sources: AdminSources): Server {
     }
     if (!SNAPSHOT_VIEWS.has(path)) return send(404, 'text/plain', `admin endpoints: ${ENDPOINTS}\n`);
     if (runtime === undefined) return json(503, { error: 'no snapshot yet' });
-    const version = runtime.snapshot.version;
-    switch (path) {
-      case '/config_dump':
-        // The snapshot's own fields, so a dump decodes as a snapshot; lastRefused only when stale.
-        return json(
-          200,
-          refused === undefined ? runtime.snapshot : { ...runtime.snapshot, lastRefused: refused },
-        );
-      case '/routes':
-        return json(200, { version, routeTables: routesView(runtime.snapshot) });
-      case '/clusters':
-        return json(200, { version, clusters: [...runtime.clusters.values()].map(clusterView) });
-      case '/endpoints':
-        return json(200, { version, endpoints: [...runtime.clusters.values()].flatMap(endpointViews) });
-      default:
-        return explain(runtime, url.searchParams, json);
+    if (path === '/config_dump') {
+      // The snapshot's own fields, so a dump decodes as a snapshot; lastRefused only when stale.
+      return json(
+        200,
+        refused === undefined ? runtime.snapshot : { ...runtime.snapshot, lastRefused: refused },
+      );
     }
+    views ??= import('./admin/index.ts');
+    views.then(
+      (v) => answerView(v, path, runtime, url.searchParams, json),
+      (err: Error) => json(500, { code: ErrorCode.Internal, message: `admin views: ${err.message}` }),
+    );
   });
+}
+
+/** /routes, /clusters, /endpoints or /explain, from the runtime in force when the call came. */
+function answerView(v: Views, path: string, runtime: Runtime, q: URLSearchParams, json: Json): void {
+  const version = runtime.snapshot.version;
+  const clusters = [...runtime.clusters.values()];
+  if (path === '/routes') json(200, { version, routeTables: v.routesView(runtime.snapshot) });
+  else if (path === '/clusters') json(200, { version, clusters: clusters.map(v.clusterView) });
+  else if (path === '/endpoints') json(200, { version, endpoints: clusters.flatMap(v.endpointViews) });
+  else explain(v, runtime, q, json);
 }
 
 /**
  * `/explain?method=GET&authority=reviews:9080&path=/x&scheme=http&header=name:value&table=outbound`:
  * the explanation as JSON; 400 with `{code, message, hint}` for a request it cannot explain.
  */
-function explain(runtime: Runtime, q: URLSearchParams, json: (status: number, value: unknown) => void): void {
+function explain(v: Views, runtime: Runtime, q: URLSearchParams, json: Json): void {
   const authority = q.get('authority');
   const invalid = (message: string, hint: string) =>
     json(400, { code: 'ALDER_REQUEST_INVALID', message, hint });
@@ -110,7 +129,7 @@ function explain(runtime: Runtime, q: URLSearchParams, json: (status: number, va
     routeTable: q.get('table') ?? undefined,
   };
   try {
-    json(200, explainRequest(runtime, input));
+    json(200, v.explainRequest(runtime, input));
   } catch (err) {
     if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
     else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });

@@ -3,12 +3,8 @@
 // and explains with the same code the proxy runs; both print formatRequestExplanation.
 
 import { AlderError, ErrorCode, isAlderError } from '../../config/index.ts';
-import {
-  type ExplainInput,
-  explainSnapshot,
-  formatRequestExplanation,
-  type RequestExplanation,
-} from '../../proxy/index.ts';
+import { explainSnapshot, formatRequestExplanation } from '../../proxy/explain.ts';
+import type { ExplainInput, RequestExplanation } from '../../proxy/index.ts';
 import { ADMIN_HELP, adminGet, adminUrl } from '../admin-client.ts';
 import type { Command } from '../command.ts';
 import type { CliIo } from '../io.ts';
