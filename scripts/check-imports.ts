@@ -12,6 +12,7 @@ const SRC = resolve(import.meta.dirname, '..', 'src');
 const ALLOWED: Record<string, readonly string[]> = {
   config: [],
   telemetry: [],
+  demo: [],
   wire: ['config'],
   identity: ['config'],
   agent: ['config', 'compile', 'wire', 'identity', 'telemetry', 'proxy'],
