@@ -11,13 +11,20 @@ export const ADMIN_HELP = `  --admin HOST:PORT    the proxy's admin address (def
 
 const TIMEOUT_MS = 10_000;
 
-/** `127.0.0.1:15000`, `[::1]:15000` or `http://127.0.0.1:15000` → the base URL; usage error otherwise. */
+/**
+ * `127.0.0.1:15000`, `[::1]:15000`, `http://127.0.0.1:15000`, or a node proxy's workload
+ * (`http://127.0.0.1:15020/workloads/NS/NAME`) → the base URL; usage error otherwise.
+ */
 export function adminUrl(text: string | undefined, command: string): string {
   const value = (text ?? DEFAULT_ADMIN).replace(/^http:\/\//, '').replace(/\/+$/, '');
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  // A path: one workload's admin API on a node proxy's port (/workloads/NAMESPACE/NAME).
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})(\/[A-Za-z0-9._~/-]*)?$/.exec(value);
   if (m === null || Number(m[2]) > 65535)
-    throw usageError(`--admin must be HOST:PORT, got ${JSON.stringify(text)}`, command);
-  return `http://${m[1]}:${m[2]}`;
+    throw usageError(
+      `--admin must be HOST:PORT or http://HOST:PORT/PATH, got ${JSON.stringify(text)}`,
+      command,
+    );
+  return `http://${m[1]}:${m[2]}${m[3] ?? ''}`;
 }
 
 /** GETs `path` from the admin port at `base` and parses the JSON it answers. */

@@ -51,6 +51,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/node.ts')).node,
   },
   {
+    name: 'demo',
+    summary: 'run a demo mesh: Bookinfo under alder run, with load (what npm start runs)',
+    load: async () => (await import('./commands/demo.ts')).demo,
+  },
+  {
     name: 'ca',
     summary: "show the mesh CA's roots, or rotate the root",
     load: async () => (await import('./commands/ca.ts')).ca,
