@@ -26,7 +26,7 @@ export function appAddressFor(address: string): string {
 }
 
 /** True when nothing listens on `address:port` (it can be bound now). */
-async function isFree(address: string, port: number): Promise<boolean> {
+export async function isFree(address: string, port: number): Promise<boolean> {
   const server = createServer();
   server.listen(port, address);
   const outcome = await Promise.race([
@@ -38,13 +38,15 @@ async function isFree(address: string, port: number): Promise<boolean> {
 }
 
 /**
- * The first address of 127.77.0.1 … 127.77.0.254 whose `ports` (the tunnel and the HTTP_PROXY port,
- * say) are all free. Two runs starting at the same instant may pick the same one: the second then
- * fails to bind, with the address in its message.
+ * An address of 127.77.0.1 … 127.77.0.254 whose `ports` (the tunnel and the HTTP_PROXY port, say)
+ * are all free, tried from a random place. Two runs starting at the same instant pick the same one
+ * once in 254 times: the second then fails to bind, with the address in its message.
  */
 export async function pickWorkloadAddress(ports: readonly number[]): Promise<string> {
-  for (let n = 1; n < 255; n++) {
-    const address = `${AUTO_PREFIX}${n}`;
+  // Tried from a random place: runs started together rarely try the same address first.
+  const start = Math.floor(Math.random() * 254);
+  for (let i = 0; i < 254; i++) {
+    const address = `${AUTO_PREFIX}${((start + i) % 254) + 1}`;
     let free = true;
     for (const port of ports) {
       if (!(await isFree(address, port))) {

@@ -8,6 +8,7 @@ import { dispatch, WorkloadProxy } from '../proxy/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { ProxyTls, WorkloadRef } from '../wire/index.ts';
 import { type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
+import { isFree } from './run-addresses.ts';
 import { type ControlPlaneAddress, type JoinAs, WorkloadCertificate } from './workload-certificate.ts';
 
 export interface SidecarOptions {
@@ -54,6 +55,12 @@ export class Sidecar {
   /** Gets the identity (joining if it must), starts the admin port and the agent. */
   static async start(o: SidecarOptions): Promise<Sidecar> {
     let log = o.log;
+    // A port in use fails the start before the workload is registered anywhere.
+    if (o.admin !== undefined && o.admin.port !== 0 && !(await isFree(o.admin.host, o.admin.port))) {
+      throw new AlderError(ErrorCode.Usage, `the admin port ${o.admin.host}:${o.admin.port} is in use`, {
+        hint: 'another proxy holds it: give another --admin HOST:PORT, or another --address',
+      });
+    }
     let credentials: Credentials;
     let certificate: WorkloadCertificate | undefined;
     if (o.tls !== undefined) {

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
 import { createAdminServer, type Refusal } from './admin.ts';
@@ -69,7 +70,17 @@ export class WorkloadProxy {
 
   async startAdmin(host: string, port: number): Promise<string> {
     this.#admin.listen(port, host);
-    await once(this.#admin, 'listening');
+    try {
+      await once(this.#admin, 'listening');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new AlderError(ErrorCode.Usage, `the admin port cannot listen on ${host}:${port}: ${code}`, {
+        hint:
+          code === 'EADDRINUSE'
+            ? 'another process holds that port: give another --admin HOST:PORT (port 0 picks a free one)'
+            : 'check that the address exists on this host',
+      });
+    }
     const a = this.#admin.address() as AddressInfo;
     return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }

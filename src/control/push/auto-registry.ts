@@ -116,6 +116,9 @@ export class AutoRegistry {
     const namespace = entry.metadata.namespace ?? 'default';
     this.connected(`${namespace}/${entry.metadata.name}`);
     await this.#store.write([{ op: 'apply', object: entry }]);
+    // Until its proxy's stream says hello, the entry is on the same lease as a proxy that left: a
+    // join whose proxy never connects (it failed to start) leaves nothing behind.
+    this.#expire(entry, `its proxy did not connect within ${this.#graceMs / 1000}s of joining`);
     this.#log.info('workload registered', {
       workload: `${namespace}/${entry.metadata.name}`,
       group: `${namespace}/${group.metadata.name}`,
@@ -155,6 +158,7 @@ export class AutoRegistry {
         labels,
         ...(typeof appAddress === 'string' && isIP(appAddress) !== 0 ? { appAddress } : {}),
       });
+      this.connected(`${namespace}/${name}`); // made again for a proxy that is connected now
     } catch (err) {
       throw new AlderError(
         ErrorCode.Forbidden,
