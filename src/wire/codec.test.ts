@@ -269,7 +269,7 @@ describe('snapshot codec', () => {
       mutate: (s) => {
         s.wireVersion = 2;
       },
-      want: /wireVersion: must be between 4 and 4, got 2/,
+      want: new RegExp(`wireVersion: must be between ${WIRE_VERSION} and ${WIRE_VERSION}, got 2`),
     },
     {
       name: 'an outbound port without a route table',
