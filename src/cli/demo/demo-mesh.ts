@@ -61,7 +61,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     await children.stop(5_000);
     rmSync(env.ALDER_NODE_SOCKET, { force: true });
     io.out(
-      `    stopped every process the demo started (${children.all.length}); logs in ${relative(process.cwd(), join(o.dataDir, 'logs')) || '.'}\n`,
+      `    stopped every process the demo started (${children.all.length}); logs in ${shown(join(o.dataDir, 'logs'))}\n`,
     );
   };
   const signals = new Promise<string>((resolve) => {
@@ -103,7 +103,7 @@ export async function runDemo(o: DemoOptions, io: CliIo): Promise<number> {
     const cp = await startControlPlane(children, o.dataDir, env);
     done(`API ${cp.url}, mesh port ${cp.meshAddress}`);
 
-    step(`applying the demo's Istio config from ${relative(process.cwd(), CONFIG) || CONFIG}`);
+    step(`applying the demo's Istio config from ${shown(CONFIG)}`);
     const cliEnv = { ...env, ALDER_SERVER: cp.url, ALDER_DATA_DIR: join(o.dataDir, 'cp') };
     const quiet: string[] = [];
     const applied = await main(['apply', '-f', CONFIG], {
@@ -174,16 +174,22 @@ sign in as the test user with ${url}/productpage?user=jason (always v2).
 The JSON API: curl ${url}/api/v1/products/0
 
 In another terminal:
-  export ALDER_SERVER=${cp.url} ALDER_DATA_DIR=${relative(process.cwd(), join(o.dataDir, 'cp')) || '.'}
+  export ALDER_SERVER=${cp.url} ALDER_DATA_DIR=${shown(join(o.dataDir, 'cp'))}
   npx alder proxy-status                       # every proxy, and whether it runs the latest config
   npx alder get vs -n ${NAMESPACE}                      # the routes applied from examples/demo
   npx alder get workloadentries -n ${NAMESPACE}         # the workloads alder run registered
   npx alder explain --admin ${adminOf(productpage, nodeAdmin)} -H 'end-user: jason' http://reviews.${NAMESPACE}:9080/reviews/0
                                                # which route productpage's proxy takes for the test user, and why
-Logs of every process: ${relative(process.cwd(), join(o.dataDir, 'logs')) || '.'}/
+Logs of every process: ${shown(join(o.dataDir, 'logs'))}/
 ${o.onceMs === undefined ? 'Press Ctrl-C to stop everything.\n' : ''}`);
     return { loadgenStats: `http://${loadgen.appAddress}:9099/stats` };
   }
+}
+
+/** A path as the user would type it: relative to here when it is below here, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }
 
 function runArgs(w: DemoWorkload, cp: ControlPlane, token: string, o: DemoOptions): string[] {
