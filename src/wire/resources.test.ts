@@ -130,6 +130,45 @@ const sizeOf = (set: ResourceSet, from: ResourceSet) =>
   JSON.stringify(diffResources(knownVersions(from), set)).length;
 
 describe('wire resources', () => {
+  it('resources: an egress port of a workload with an app address of its own binds that address, not 127.0.0.1', () => {
+    const p = parts();
+    const egress: Listener = {
+      kind: 'outbound-port',
+      name: 'egress|6379',
+      address: '127.0.0.1',
+      port: 6379,
+      traffic: 'tcp',
+      routeTable: 'egress|9080',
+    };
+    const bound = { ...egress, name: 'egress|7000', port: 7000, address: '127.0.9.9' };
+    const own = {
+      ...p,
+      proxy: { ...PROXY, appAddress: '127.100.0.5' },
+      listeners: [...p.listeners, egress, bound],
+    };
+    const listeners = assembleSnapshot(resourcesOf(own), undefined).listeners;
+    assert.equal(
+      listeners.find((l) => l.name === 'egress|6379')?.address,
+      '127.100.0.5',
+      'want the app address',
+    );
+    assert.equal(listeners.find((l) => l.name === 'egress|7000')?.address, '127.0.9.9', 'want a bind kept');
+    assert.equal(
+      listeners.find((l) => l.name === 'outbound-proxy')?.address,
+      '127.0.0.1',
+      'want HTTP_PROXY kept',
+    );
+    const plain = assembleSnapshot(
+      resourcesOf({ ...p, listeners: [...p.listeners, egress] }),
+      undefined,
+    ).listeners;
+    assert.equal(
+      plain.find((l) => l.name === 'egress|6379')?.address,
+      '127.0.0.1',
+      'want 127.0.0.1 without one',
+    );
+  });
+
   it('resources: assemble back into the same snapshot, order and key order kept', () => {
     const p = parts();
     const snap = assembleSnapshot(resourcesOf(p), undefined);

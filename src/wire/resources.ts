@@ -141,11 +141,22 @@ export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tl
     version: digest.digest('hex').slice(0, 16),
     proxy: own.body.proxy,
     mesh: own.body.mesh,
-    listeners: [...set.listener.values()].map((l) => l.body),
+    listeners: [...set.listener.values()].map((l) => onAppAddress(l.body, own.body.proxy.appAddress)),
     clusters,
     routeTables: [...set.route.values()].map((r): RouteTable => joinRouteTable(r.body, virtualHostOf)),
     tls,
   };
+}
+
+/**
+ * A Sidecar egress port is where the app reaches an upstream: 127.0.0.1 beside an app of its own
+ * host, and the app's own address for a workload on a shared host (`alder run`), so that two
+ * workloads of one shape on one host do not both take 127.0.0.1:PORT.
+ */
+function onAppAddress(l: Listener, appAddress: string | undefined): Listener {
+  return appAddress !== undefined && l.kind === 'outbound-port' && l.address === '127.0.0.1'
+    ? { ...l, address: appAddress }
+    : l;
 }
 
 /** Names → versions per type: what a proxy holds, sent when it (re)connects so only changes come. */
