@@ -152,29 +152,34 @@ describe('alder node: one proxy for the workloads of a host', () => {
 
   it('fails none of the other workloads’ requests while workloads join and leave', async () => {
     const load = steadyLoad(httpProxyOf(client), `http://web.${NS}:8080/steady`);
-    const token = await mesh.token(NS, 'churn');
-    for (let i = 0; i < 3; i++) {
-      const churn = run(
-        [
-          ...mesh.runArgs({ namespace: NS, service: 'churn', address: `127.0.99.${10 + i}`, token }),
-          ...['--service', 'churn', '--port', 'http:8081', '--', process.execPath, MESH_APP, 'serve'],
-        ],
-        { PORT: '8081' },
-      );
-      await waitForOutput(churn, 'ready');
-      if (i === 2) {
-        // A run that dies: its workload must still leave the node. Its app, orphaned, is ended here.
-        churn.process.kill('SIGKILL');
-        await churn.exited;
-        process.kill(Number(churn.logs.find((l) => l.msg === 'app started')?.pid), 'SIGKILL');
-      } else {
-        churn.process.kill('SIGTERM');
-        await churn.exited;
-      }
-    }
     const list = async () => ((await (await fetch(`${nodeAdmin}/workloads`)).json()) as unknown[]).length;
-    for (let i = 0; i < 100 && (await list()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    const results = await load.stop();
+    let results: string[] = [];
+    // The load stops whatever fails meanwhile: a loop left running would keep this file alive.
+    try {
+      const token = await mesh.token(NS, 'churn');
+      for (let i = 0; i < 3; i++) {
+        const churn = run(
+          [
+            ...mesh.runArgs({ namespace: NS, service: 'churn', address: `127.0.99.${10 + i}`, token }),
+            ...['--service', 'churn', '--port', 'http:8081', '--', process.execPath, MESH_APP, 'serve'],
+          ],
+          { PORT: '8081' },
+        );
+        await waitForOutput(churn, 'ready');
+        if (i === 2) {
+          // A run that dies: its workload must still leave the node. Its app, orphaned, is ended here.
+          churn.process.kill('SIGKILL');
+          await churn.exited;
+          process.kill(Number(churn.logs.find((l) => l.msg === 'app started')?.pid), 'SIGKILL');
+        } else {
+          churn.process.kill('SIGTERM');
+          await churn.exited;
+        }
+      }
+      for (let i = 0; i < 100 && (await list()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      results = await load.stop();
+    }
     assert.ok(results.length >= 10, `want steady traffic meanwhile, got ${results.length} requests`);
     assert.deepEqual(
       results.filter((r) => r !== 'ok'),
