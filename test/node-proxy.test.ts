@@ -3,18 +3,18 @@
 // proxy, workloads under `alder run`, curl as the caller.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { ALDER, eventually, removeDir, tempDir } from './harness.ts';
+import { eventually, removeDir, tempDir } from './harness.ts';
 import { curl } from './mesh-fixture.ts';
 import {
   ensureStopped,
   httpProxyOf,
   MESH_APP,
   type RunMesh,
+  type RunningNode,
   type RunningWorkload,
+  startNode,
   startRun,
   startRunMesh,
   steadyLoad,
@@ -29,9 +29,9 @@ describe('alder node: one proxy for the workloads of a host', () => {
   const dir = tempDir('node');
   const socket = join(dir, 'node.sock');
   let mesh: RunMesh;
-  let node: ChildProcess;
+  let node: RunningNode | undefined;
   let nodeAdmin = '';
-  const nodeLog: string[] = [];
+  let nodeLog: string[] = [];
   const running: RunningWorkload[] = [];
   const run = (args: string[], env: Record<string, string> = {}) => {
     const w = startRun(args, { ALDER_NODE_SOCKET: socket, ...env });
@@ -43,22 +43,9 @@ describe('alder node: one proxy for the workloads of a host', () => {
 
   before(async () => {
     mesh = await startRunMesh(dir);
-    node = spawn(
-      process.execPath,
-      [
-        ...[ALDER, 'node', '--control-plane', mesh.meshAddress, '--socket', socket],
-        ...['--admin', '127.0.0.1:0', '--state-dir', join(dir, 'node-state')],
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ALDER_NODE_SOCKET: '' } },
-    );
-    nodeAdmin = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: node.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-        nodeLog.push(line);
-        if (line.includes('"node proxy ready"'))
-          resolve(String((JSON.parse(line) as { admin: string }).admin));
-      });
-      node.once('exit', (code) => reject(new Error(`alder node exited with ${code}`)));
-    });
+    node = await startNode(mesh, dir, socket);
+    nodeAdmin = node.admin;
+    nodeLog = node.log;
     web = run([
       ...mesh.runArgs({ namespace: NS, service: 'web', address: WEB, token: await mesh.token(NS, 'web') }),
       ...['--service', 'web', '--port', 'http:8080', '--', process.execPath, MESH_APP, 'serve'],
@@ -80,8 +67,7 @@ describe('alder node: one proxy for the workloads of a host', () => {
   });
   after(async () => {
     await Promise.all(running.map(ensureStopped));
-    node?.kill('SIGTERM');
-    if (node?.exitCode === null) await new Promise((r) => node.once('exit', r));
+    await node?.stop();
     await mesh?.cp.stop();
     removeDir(dir);
   });
@@ -166,29 +152,34 @@ describe('alder node: one proxy for the workloads of a host', () => {
 
   it('fails none of the other workloads’ requests while workloads join and leave', async () => {
     const load = steadyLoad(httpProxyOf(client), `http://web.${NS}:8080/steady`);
-    const token = await mesh.token(NS, 'churn');
-    for (let i = 0; i < 3; i++) {
-      const churn = run(
-        [
-          ...mesh.runArgs({ namespace: NS, service: 'churn', address: `127.0.99.${10 + i}`, token }),
-          ...['--service', 'churn', '--port', 'http:8081', '--', process.execPath, MESH_APP, 'serve'],
-        ],
-        { PORT: '8081' },
-      );
-      await waitForOutput(churn, 'ready');
-      if (i === 2) {
-        // A run that dies: its workload must still leave the node. Its app, orphaned, is ended here.
-        churn.process.kill('SIGKILL');
-        await churn.exited;
-        process.kill(Number(churn.logs.find((l) => l.msg === 'app started')?.pid), 'SIGKILL');
-      } else {
-        churn.process.kill('SIGTERM');
-        await churn.exited;
-      }
-    }
     const list = async () => ((await (await fetch(`${nodeAdmin}/workloads`)).json()) as unknown[]).length;
-    for (let i = 0; i < 100 && (await list()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    const results = await load.stop();
+    let results: string[] = [];
+    // The load stops whatever fails meanwhile: a loop left running would keep this file alive.
+    try {
+      const token = await mesh.token(NS, 'churn');
+      for (let i = 0; i < 3; i++) {
+        const churn = run(
+          [
+            ...mesh.runArgs({ namespace: NS, service: 'churn', address: `127.0.99.${10 + i}`, token }),
+            ...['--service', 'churn', '--port', 'http:8081', '--', process.execPath, MESH_APP, 'serve'],
+          ],
+          { PORT: '8081' },
+        );
+        await waitForOutput(churn, 'ready');
+        if (i === 2) {
+          // A run that dies: its workload must still leave the node. Its app, orphaned, is ended here.
+          churn.process.kill('SIGKILL');
+          await churn.exited;
+          process.kill(Number(churn.logs.find((l) => l.msg === 'app started')?.pid), 'SIGKILL');
+        } else {
+          churn.process.kill('SIGTERM');
+          await churn.exited;
+        }
+      }
+      for (let i = 0; i < 100 && (await list()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      results = await load.stop();
+    }
     assert.ok(results.length >= 10, `want steady traffic meanwhile, got ${results.length} requests`);
     assert.deepEqual(
       results.filter((r) => r !== 'ok'),

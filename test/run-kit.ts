@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   ALDER,
   alder,
@@ -111,7 +112,8 @@ export async function ensureStopped(w: RunningWorkload): Promise<void> {
 }
 
 export interface RunMesh {
-  cp: RunningControlPlane;
+  /** The control plane now (another one after restartControlPlane). */
+  readonly cp: RunningControlPlane;
   meshAddress: string;
   cli(args: string[], stdin?: string): Promise<CliResult>;
   /** A join token for NAMESPACE/ACCOUNT. */
@@ -126,10 +128,12 @@ export interface RunMesh {
     port?: string;
     mode: string[];
   }): Promise<string[]>;
+  /** Stops the control plane (SIGKILL when `kill`) and starts it again on the same mesh port and data. */
+  restartControlPlane(kill: boolean): Promise<void>;
 }
 
 export async function startRunMesh(dir: string, cpArgs: string[] = []): Promise<RunMesh> {
-  const cp = await startControlPlane({ dataDir: join(dir, 'cp'), args: cpArgs });
+  let cp = await startControlPlane({ dataDir: join(dir, 'cp'), args: cpArgs });
   const meshAddress = `127.0.0.1:${new URL(cp.meshUrl as string).port}`;
   const cli = (args: string[], stdin?: string) =>
     alder(args, {
@@ -156,11 +160,21 @@ export async function startRunMesh(dir: string, cpArgs: string[] = []): Promise<
     ...['--state-dir', join(dir, `run-${o.service}-${o.address}`), '--admin', `${o.address}:15000`],
   ];
   return {
-    cp,
+    get cp() {
+      return cp;
+    },
     meshAddress,
     cli,
     token,
     runArgs,
+    restartControlPlane: async (kill) => {
+      if (kill) await cp.kill();
+      else await cp.stop();
+      cp = await startControlPlane({
+        dataDir: cp.dataDir,
+        args: [...cpArgs, '--mesh-listen', meshAddress],
+      });
+    },
     appArgs: async (o) => [
       ...runArgs({ ...o, token: await token(o.namespace, o.service) }),
       ...['--service', o.service, ...(o.port === undefined ? [] : ['--port', o.port])],
@@ -196,6 +210,45 @@ export function steadyLoad(
       isLoading = false;
       await Promise.all(running);
       return results;
+    },
+  };
+}
+
+export interface RunningNode {
+  process: ChildProcess;
+  /** The node's admin URL. */
+  admin: string;
+  /** The lines it logged (stdout). */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `alder node` against the mesh, listening at `socket`, with its state under `dir`. */
+export async function startNode(mesh: RunMesh, dir: string, socket: string): Promise<RunningNode> {
+  const node = spawn(
+    process.execPath,
+    [
+      ...[ALDER, 'node', '--control-plane', mesh.meshAddress, '--socket', socket],
+      ...['--admin', '127.0.0.1:0', '--state-dir', join(dir, 'node-state')],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ALDER_NODE_SOCKET: '' } },
+  );
+  const log: string[] = [];
+  const admin = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: node.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      log.push(line);
+      if (line.includes('"node proxy ready"')) resolve(String((JSON.parse(line) as { admin: string }).admin));
+    });
+    node.once('exit', (code) => reject(new Error(`alder node exited with ${code}`)));
+  });
+  return {
+    process: node,
+    admin,
+    log,
+    stop: async () => {
+      if (node.exitCode !== null || node.signalCode !== null) return;
+      node.kill('SIGTERM');
+      await new Promise((r) => node.once('exit', r));
     },
   };
 }

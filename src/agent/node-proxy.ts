@@ -1,8 +1,9 @@
 // One proxy process for every workload of its host (Istio ambient's ztunnel model): `alder run` on
 // this host hands its workload over the node's local socket, and the node joins it, serves it with
 // its own identity, certificate, listeners and config scope, drains it and lets it go. Workloads
-// share the process (the runtime's tens of MiB are paid once) and nothing else: each has its own
-// stream to the control plane, its own listeners on its own address, and its own HTTP_PROXY secret.
+// share the process (the runtime's tens of MiB are paid once) and one stream to the control plane,
+// on which each says its own hello proved with its own key (node-stream.ts); each has its own
+// session there, its own listeners on its own address, and its own HTTP_PROXY secret.
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
@@ -21,12 +22,13 @@ import {
   readLines,
   send,
 } from './node-socket.ts';
+import { NodeStream } from './node-stream.ts';
 import { isLoopback } from './run-addresses.ts';
 import { Sidecar } from './sidecar.ts';
 import type { ControlPlaneAddress } from './workload-certificate.ts';
 
 const OUTBOUND_PORT = 15001;
-/** Most workloads one node proxy serves: each takes listeners, a stream and descriptors. */
+/** Most workloads one node proxy serves: each takes listeners and descriptors (at most MAX_STREAM_WORKLOADS). */
 export const MAX_NODE_WORKLOADS = 250;
 /** Longest a join may take (the first config included) before the node gives up on it. */
 const JOIN_TIMEOUT_MS = 60_000;
@@ -57,11 +59,14 @@ export class NodeProxy {
   readonly #joining = new Set<string>();
   readonly #server: Server;
   readonly #connections = new Set<Socket>();
+  /** The one stream to the control plane, for every workload. */
+  readonly #stream: NodeStream;
   #isStopping = false;
 
   private constructor(o: NodeProxyOptions, server: Server) {
     this.#o = o;
     this.#server = server;
+    this.#stream = new NodeStream({ host: o.controlPlane.host, port: o.controlPlane.port });
   }
 
   /** Listens on the local socket; refuses when another node proxy already listens there. */
@@ -256,6 +261,7 @@ export class NodeProxy {
         stateDir: join(this.#o.stateDir, `${run.namespace}-${run.service}-${address.replaceAll(':', '-')}`),
         outboundProxy: { address: isLoopback(address) ? address : '127.0.0.1', port: OUTBOUND_PORT },
         outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
+        sharedStream: this.#stream,
         log,
       });
       const w: NodeWorkload = {

@@ -1,4 +1,5 @@
-// The proxy's agent (istio-agent's role): holds the stream to the control plane, assembles each push
+// The proxy's agent (istio-agent's role): speaks for its workload on the stream to the control plane
+// (its own, or a channel of its node proxy's shared one), assembles each push
 // into a snapshot the proxy applies through the wire codec, answers ACK or NACK with the proxy's
 // reason, keeps the last good resources on disk and serves them at start when the control plane is
 // away. It runs the readiness probe the control plane sends (a WorkloadGroup's) and reports its verdicts.
@@ -21,6 +22,7 @@ import {
   WIRE_VERSION,
   type WorkloadRef,
 } from '../wire/index.ts';
+import type { AgentStream, SharedStream, StreamHandlers } from './agent-stream.ts';
 import { type RunningProbe, startProbe } from './probes.ts';
 import { loadResources, saveResources } from './resource-cache.ts';
 import { StreamClient } from './stream-client.ts';
@@ -52,13 +54,15 @@ export interface AgentOptions {
   log: Logger;
   /** For a member of a WorkloadGroup: said in every hello, so an expired entry is made again. */
   autoRegister?: AutoRegistration;
+  /** The node proxy's stream to speak on; none: the agent holds its own (StreamClient). */
+  sharedStream?: SharedStream;
 }
 
 export class ProxyAgent {
   readonly #o: AgentOptions;
   #held: ResourceSet = emptyResourceSet();
   #revision = '0';
-  #client: StreamClient | undefined;
+  #client: AgentStream | undefined;
   #firstApplied: (() => void) | undefined;
   /** Resolves when a snapshot is in force (from disk or from the control plane). */
   readonly serving: Promise<void>;
@@ -89,10 +93,7 @@ export class ProxyAgent {
         });
       }
     }
-    this.#client = new StreamClient({
-      host: this.#o.controlPlane.host,
-      port: this.#o.controlPlane.port,
-      credentials: () => this.#o.credentials.pem(),
+    const handlers: StreamHandlers = {
       hello: () => {
         const expiry = this.#o.credentials.expiry();
         return {
@@ -122,7 +123,20 @@ export class ProxyAgent {
             reason: detail,
           });
       },
-    });
+    };
+    this.#client =
+      this.#o.sharedStream === undefined
+        ? new StreamClient({
+            host: this.#o.controlPlane.host,
+            port: this.#o.controlPlane.port,
+            credentials: () => this.#o.credentials.pem(),
+            ...handlers,
+          })
+        : this.#o.sharedStream.channel({
+            workload: this.#o.workload,
+            credentials: this.#o.credentials,
+            ...handlers,
+          });
     this.#client.start();
   }
 
@@ -167,7 +181,11 @@ export class ProxyAgent {
 
   #health: { healthy: boolean; reason: string } | undefined;
 
-  /** The certificate changed: the proxy takes it with the config it holds. */
+  /**
+   * The certificate changed: the proxy takes it with the config it holds. The stream needs nothing
+   * here: it reads the certificate at each connect and, on a node's shared stream, proves each hello
+   * with the certificate of that moment; the identity a session speaks as does not change.
+   */
   async credentialsChanged(): Promise<void> {
     if (this.#held.proxy.size === 0) return;
     const refused = await this.#applySet(this.#held);

@@ -1,12 +1,14 @@
 // One workload's proxy fed by the control plane, as `alder proxy --control-plane` and `alder run`
 // start it: the certificate (saved, or joined for with a token, or files the operator owns), the
-// proxy with its admin port, and the agent that holds the stream and keeps the certificate fresh.
+// proxy with its admin port, and the agent that speaks for it on the stream (its own, or the node
+// proxy's shared one) and keeps the certificate fresh.
 
 import { readFileSync } from 'node:fs';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import { dispatch, WorkloadProxy } from '../proxy/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { ProxyTls, WorkloadRef } from '../wire/index.ts';
+import type { SharedStream } from './agent-stream.ts';
 import { type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
 import { isFree } from './run-addresses.ts';
 import { type ControlPlaneAddress, type JoinAs, WorkloadCertificate } from './workload-certificate.ts';
@@ -24,6 +26,8 @@ export interface SidecarOptions {
   outboundProxy: { address: string; port: number } | null;
   /** The Proxy-Authorization requests to the forward proxy must carry (none: any local process may send). */
   outboundCredential?: string;
+  /** The node proxy's stream the workload speaks on; none: a stream of its own. */
+  sharedStream?: SharedStream | undefined;
   log: Logger;
 }
 
@@ -107,6 +111,7 @@ export class Sidecar {
       proxy,
       log,
       ...(certificate?.autoRegister === undefined ? {} : { autoRegister: certificate.autoRegister }),
+      ...(o.sharedStream === undefined ? {} : { sharedStream: o.sharedStream }),
     });
     try {
       await agent.start();

@@ -101,6 +101,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           store,
           log: log.with({ component: 'push' }),
           trustBundle: () => ca.trustBundle(),
+          // A proof's chain must lead where the mesh port's client certificates must.
+          clientTrustBundle: () => options.mesh?.tls?.ca ?? ca.trustBundle(),
           autoRegistry: registry,
           ...(options.mesh.debounceMs === undefined ? {} : { debounceMs: options.mesh.debounceMs }),
         });

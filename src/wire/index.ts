@@ -10,3 +10,9 @@ export { EGRESS_SCOPE_LIMITS } from './routes.ts';
 export type * from './snapshot.ts';
 export { WIRE_VERSION } from './snapshot.ts';
 export * from './stream.ts';
+export {
+  isStreamProofSigned,
+  STREAM_PROOF_LABEL,
+  signStreamProof,
+  streamProofMaterial,
+} from './stream-proof.ts';

@@ -20,6 +20,8 @@ export interface ProxyStatusRow {
   address: string;
   /** Where the proxy's stream comes from. */
   peer: string;
+  /** The stream the workload's session is on (`proxy-7`): a node proxy's workloads share one. */
+  connection?: string;
   identity: string;
   agent: string;
   connectedAt: string;

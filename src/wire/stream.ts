@@ -3,13 +3,17 @@
 // object per line each way. Modelled on Delta xDS: the proxy says what it holds (hello), the control
 // plane sends only changes (push, with a nonce), the proxy ACKs or NACKs each push with the error,
 // and the control plane never has more than one push in flight per proxy, so a slow proxy gets the
-// latest state rather than every intermediate one. Messages carry a workload name, so one process
-// can later carry several workloads of its host over one stream.
+// latest state rather than every intermediate one. Every message names its workload, so a node
+// proxy carries all the workloads of its host over one stream: each says its own hello, proved with
+// its own key when the connection's certificate is another workload's (see stream-proof.ts).
 
 import type { KnownVersions, ResourceDelta, ResourceType } from './resources.ts';
 
 export const STREAM_PROTOCOL = 'alder-stream/1';
 export const STREAM_PATH = '/alder/v1/stream';
+
+/** Most workloads one stream carries (a node proxy serves at most 250). */
+export const MAX_STREAM_WORKLOADS = 256;
 
 /** Largest line a control plane accepts from a proxy, and a proxy from the control plane. */
 export const MAX_PROXY_LINE_BYTES = 1024 * 1024;
@@ -28,7 +32,7 @@ export type ProxyMessage =
   | { health: { workload: WorkloadRef; healthy: boolean; reason: string } }
   /** Sent every PING_INTERVAL_MS: a control plane that hears nothing for STREAM_SILENCE_MS drops the stream. */
   | { ping: Record<string, never> }
-  /** The proxy is stopping: its workload leaves callers' rotation now. */
+  /** The workload is stopping: it leaves callers' rotation now, and its session ends (the stream stays). */
   | { goodbye: { workload: WorkloadRef } }
   /**
    * The workload's app is about to stop: it leaves callers' rotation while its proxy stays connected
@@ -57,6 +61,22 @@ export interface Hello {
    * the proxy was away, the control plane makes it again from the group.
    */
   autoRegister?: AutoRegistration;
+  /**
+   * Proof that the proxy holds this workload's key, for a stream opened with another workload's
+   * certificate (a node proxy's). Without it the stream's own certificate must be the workload's.
+   */
+  proof?: StreamProof;
+}
+
+/** A workload's proof of identity on a stream opened with another certificate. */
+export interface StreamProof {
+  /** The workload's certificate chain (PEM, leaf first), as the mesh CA issued it. */
+  certificateChain: string;
+  /**
+   * base64 of the leaf key's signature over this connection's exported keying material
+   * (`streamProofMaterial`): good on this one TLS connection only.
+   */
+  signature: string;
 }
 
 /** How a workload's entry was made from its group: the group's name, its address and own labels. */
@@ -87,8 +107,20 @@ export function runGroupName(run: { service: string; version?: string }): string
 /** Control plane → proxy. */
 export type PlaneMessage =
   | { push: Push }
-  | { error: { code: string; message: string; hint?: string } }
+  /**
+   * The control plane cannot configure a workload (`workload` says which; absent: every workload of
+   * the stream). ALDER_FORBIDDEN ends that workload's session: it is not configured until it says
+   * hello again.
+   */
+  | { error: StreamError }
   | { drained: Drained };
+
+export interface StreamError {
+  code: string;
+  message: string;
+  hint?: string;
+  workload?: WorkloadRef;
+}
 
 /** The answer to `drain`: how many proxies took the workload out of their endpoints in time. */
 export interface Drained {

@@ -1,5 +1,6 @@
 // `alder node`: the host's node proxy. One process serves every workload `alder run` starts on this
-// host, each with its own identity, listeners and config; the process's own cost is paid once.
+// host, each with its own identity, listeners and config; the process's own cost and its stream to
+// the control plane are paid once.
 
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -15,8 +16,9 @@ export const node: Command = {
   name: 'node',
   help: `Run the node proxy: one proxy process for every workload of this host. \`alder run\` hands its
 workload to it (the default when it runs); each workload keeps its own identity, certificate,
-listeners on its own address, config and HTTP_PROXY secret. Stops on SIGTERM or SIGINT: each
-workload leaves its callers' rotation at once.
+listeners on its own address, config and HTTP_PROXY secret. It holds one stream to the control
+plane for all of them, on which each workload proves its identity with its own key. Stops on
+SIGTERM or SIGINT: each workload leaves its callers' rotation at once.
 
 Usage:
   alder node [--control-plane HOST:PORT] [--socket PATH] [--admin HOST:PORT] [--state-dir DIR]

@@ -17,7 +17,8 @@ Usage:
   alder proxy-status [-o json|wide]
 
 Options:
-  -o, --output FORMAT  json (the control plane's answer), or wide (identity and agent too)
+  -o, --output FORMAT  json (the control plane's answer), or wide (identity, agent and the
+                       stream each workload is on: a node proxy's workloads share one)
 ${SERVER_HELP}
 `,
   async run(argv, io) {
@@ -46,7 +47,7 @@ ${SERVER_HELP}
       'REVISION',
       'CERT EXPIRES',
       'CONNECTED',
-      ...(wide ? ['IDENTITY', 'AGENT'] : []),
+      ...(wide ? ['IDENTITY', 'AGENT', 'CONNECTION'] : []),
     ];
     const rows = [...answer.items]
       .sort((a, b) => a.workload.localeCompare(b.workload))
@@ -59,7 +60,7 @@ ${SERVER_HELP}
           ? '-'
           : `in ${formatAge(new Date(now).toISOString(), Date.parse(r.certificateExpiry))}`,
         formatAge(r.connectedAt, now),
-        ...(wide ? [r.identity, r.agent] : []),
+        ...(wide ? [r.identity, r.agent, r.connection ?? '-'] : []),
       ]);
     io.out(formatTable(headers, rows));
     for (const r of answer.items) {

@@ -1,9 +1,10 @@
 // Distribution: follows the config (ConfigMirror), and after each burst of changes (debounced)
 // computes what every connected proxy should hold (ProxyResources, once per shape) and sends each
 // only what it lacks. One push in flight per proxy: a change that arrives meanwhile is folded into
-// the next push, so a slow proxy gets the latest state, never a queue of intermediate ones.
+// the next push, so a slow proxy gets the latest state, never a queue of intermediate ones. A
+// connection carries one session per workload that said hello on it: a sidecar's one, or every
+// workload of a node proxy's host, each with its own identity, state and rotation.
 
-import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { HEALTH_CHECKS_ANNOTATION } from '../../compile/index.ts';
 import {
@@ -11,29 +12,31 @@ import {
   ErrorCode,
   isAlderError,
   type Resource,
+  type WorkloadEntrySpec,
   type WorkloadGroupSpec,
 } from '../../config/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import {
   diffResources,
   type Hello,
-  type KnownVersions,
+  MAX_STREAM_WORKLOADS,
   type ProxyMessage,
   type ProxyStatusRow,
   RESOURCE_TYPES,
   type ResourceDelta,
   type ResourceType,
   STREAM_SILENCE_MS,
-  type TypeDelta,
   WIRE_VERSION,
-  type WireResource,
 } from '../../wire/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AutoRegistry } from './auto-registry.ts';
 import { ConfigMirror } from './config-mirror.ts';
+import { type ConnectionPeer, ProxyConnection } from './proxy-connection.ts';
 import { ProxyResources } from './proxy-resources.ts';
 import { type InFlight, ProxySession } from './proxy-session.ts';
+import { pushLine, signatureOf } from './push-line.ts';
 import { PushMetrics } from './push-metrics.ts';
+import { identityRefusal, knownOf, provenIdentity, readHello, workloadKey } from './stream-hello.ts';
 
 export interface DistributorOptions {
   store: Store;
@@ -44,6 +47,11 @@ export interface DistributorOptions {
   maxDelayMs?: number;
   /** The mesh's trust bundle now (PEM), pushed to every proxy. */
   trustBundle?: () => string;
+  /**
+   * The roots a hello's proof must lead to (PEM): those the mesh port checks client certificates
+   * against. Defaults to `trustBundle`.
+   */
+  clientTrustBundle?: () => string;
   /** Keeps auto-registered WorkloadEntries while their proxies are connected. */
   autoRegistry?: AutoRegistry;
 }
@@ -60,17 +68,6 @@ interface DrainWaiter {
   timer: NodeJS.Timeout;
 }
 
-const encoded = new WeakMap<WireResource, string>();
-
-function encode(r: WireResource): string {
-  let text = encoded.get(r);
-  if (text === undefined) {
-    text = JSON.stringify(r);
-    encoded.set(r, text);
-  }
-  return text;
-}
-
 export class Distributor {
   readonly metrics = new PushMetrics();
   readonly #store: Store;
@@ -78,11 +75,14 @@ export class Distributor {
   readonly #debounceMs: number;
   readonly #maxDelayMs: number;
   readonly #trustBundle: () => string | undefined;
+  readonly #clientTrustBundle: () => string | undefined;
   readonly #registry: AutoRegistry | undefined;
   readonly #mirror = new ConfigMirror();
   readonly #resources = new ProxyResources();
-  readonly #sessions = new Map<string, ProxySession>();
-  /** `namespace/name` → open streams that said hello for it: a close checks it in O(1), not a scan of every session. */
+  readonly #connections = new Map<string, ProxyConnection>();
+  /** Every open session, of every connection. */
+  readonly #sessions = new Set<ProxySession>();
+  /** `namespace/name` → open sessions for it: a close checks it in O(1), not a scan of every session. */
   readonly #streamsOf = new Map<string, number>();
   /** `namespace/name` → why: workloads whose proxy disconnected or whose app fails its probe. */
   readonly #down = new Map<string, string>();
@@ -105,6 +105,7 @@ export class Distributor {
     this.#debounceMs = options.debounceMs ?? 100;
     this.#maxDelayMs = options.maxDelayMs ?? 1000;
     this.#trustBundle = options.trustBundle ?? (() => undefined);
+    this.#clientTrustBundle = options.clientTrustBundle ?? this.#trustBundle;
     this.#registry = options.autoRegistry;
   }
 
@@ -128,7 +129,7 @@ export class Distributor {
     for (const w of this.#drains) clearTimeout(w.timer);
     this.#drains.clear();
     this.#mirror.stop();
-    for (const s of this.#sessions.values()) s.close('control plane stopping');
+    for (const c of this.#connections.values()) c.close('control plane stopping');
   }
 
   /** The newest store revision pushes are computed from. */
@@ -137,42 +138,69 @@ export class Distributor {
   }
 
   /** Takes over an upgraded, authenticated stream. */
-  attach(socket: Duplex, peer: { spiffeId: string; address: string }): void {
+  attach(socket: Duplex, peer: ConnectionPeer): void {
     const id = `proxy-${++this.#nextId}`;
-    const session = new ProxySession(id, socket, peer, {
-      onMessage: (s, m) => this.#onMessage(s, m),
-      onClose: (s, reason) => {
-        this.#sessions.delete(s.id);
-        for (const w of this.#drains) if (w.session === s) this.#endDrain(w);
-        this.#checkDrains();
-        this.#log.info('proxy disconnected', { proxy: s.id, workload: workloadName(s.hello), reason });
-        const name = workloadName(s.hello);
-        if (name === '') return;
-        const left = (this.#streamsOf.get(name) ?? 1) - 1;
-        if (left > 0) this.#streamsOf.set(name, left);
-        else {
-          this.#streamsOf.delete(name);
-          this.#setDown(name, s.saidGoodbye ? 'stopped' : `proxy disconnected: ${reason}`);
-          const hello = s.hello as Hello;
-          const entry = this.#mirror.get('WorkloadEntry', hello.workload.namespace, hello.workload.name);
-          this.#registry?.disconnected(entry, s.saidGoodbye);
-        }
+    const connection = new ProxyConnection(id, socket, peer, {
+      onMessage: (c, m) => this.#onMessage(c, m),
+      onClose: (c, reason) => {
+        this.#connections.delete(c.id);
+        if (c.sessions.size === 0) this.#log.info('proxy disconnected', { proxy: c.id, reason });
+        for (const s of [...c.sessions.values()]) this.#endSession(s, reason);
       },
     });
-    this.#sessions.set(id, session);
+    this.#connections.set(id, connection);
+  }
+
+  /**
+   * A workload's session ends (its connection closed, or it said goodbye, or it was refused): the
+   * workload counts as disconnected, out of rotation once no other session speaks for it.
+   */
+  #endSession(s: ProxySession, reason: string): void {
+    if (!s.end()) return;
+    s.connection.sessions.delete(s.workloadName);
+    this.#sessions.delete(s);
+    for (const w of this.#drains) if (w.session === s) this.#endDrain(w);
+    this.#checkDrains();
+    const name = s.workloadName;
+    this.#log.info('proxy disconnected', { proxy: s.connection.id, workload: name, reason });
+    const left = (this.#streamsOf.get(name) ?? 1) - 1;
+    if (left > 0) {
+      this.#streamsOf.set(name, left);
+      return;
+    }
+    this.#streamsOf.delete(name);
+    this.#setDown(name, s.saidGoodbye ? 'stopped' : `proxy disconnected: ${reason}`);
+    const entry = this.#mirror.get('WorkloadEntry', s.workload.namespace, s.workload.name);
+    this.#registry?.disconnected(entry, s.saidGoodbye);
+  }
+
+  /**
+   * Refuses a workload on its connection (ALDER_FORBIDDEN: its session, if it had one, ends). A
+   * connection that speaks for one workload only is closed with it, as its proxy retries after
+   * back-off; a node proxy's stays open for its other workloads.
+   */
+  #refuse(c: ProxyConnection, hello: Hello, message: string, session?: ProxySession): void {
+    c.sendMessage({ error: { code: ErrorCode.Forbidden, message, workload: hello.workload } });
+    this.#log.warn('workload refused on its stream', {
+      proxy: c.id,
+      workload: workloadName(hello),
+      error: message,
+    });
+    if (session !== undefined) {
+      session.lastError = message;
+      this.#endSession(session, message);
+    }
+    if (!c.isShared && c.sessions.size === 0) c.close(message);
   }
 
   status(): ProxyStatus[] {
     const rows: ProxyStatus[] = [];
-    for (const s of this.#sessions.values()) {
-      const row = s.statusRow();
-      if (row !== undefined) rows.push(row);
-    }
+    for (const s of this.#sessions) rows.push(s.statusRow());
     return rows;
   }
 
   metricsText(): string {
-    return this.metrics.text(this.#sessions.size);
+    return this.metrics.text(this.#connections.size, this.#sessions.size);
   }
 
   #changed(): void {
@@ -189,12 +217,13 @@ export class Distributor {
     this.#pendingSince = undefined;
     this.#update();
     this.#generation++;
-    for (const s of this.#sessions.values()) if (s.hello !== undefined) this.#pushTo(s);
+    for (const s of this.#sessions) this.#pushTo(s);
     this.#checkDrains();
     this.#log.debug('config generation pushed', {
       revision: this.#generationRevision,
       shapes: this.#resources.compiledShapes,
-      proxies: this.#sessions.size,
+      proxies: this.#connections.size,
+      workloads: this.#sessions.size,
     });
   }
 
@@ -207,10 +236,10 @@ export class Distributor {
     const now = performance.now();
     const isLate = now - this.#lastSweep > STREAM_SILENCE_MS / 2;
     this.#lastSweep = now;
-    for (const s of this.#sessions.values()) {
-      if (isLate) s.lastSeen = now;
-      else if (now - s.lastSeen > STREAM_SILENCE_MS)
-        s.close(`no word from the proxy for ${STREAM_SILENCE_MS / 1000}s`);
+    for (const c of this.#connections.values()) {
+      if (isLate) c.lastSeen = now;
+      else if (now - c.lastSeen > STREAM_SILENCE_MS)
+        c.close(`no word from the proxy for ${STREAM_SILENCE_MS / 1000}s`);
     }
   }
 
@@ -258,11 +287,26 @@ export class Distributor {
     return Object.fromEntries(this.#down);
   }
 
-  #onMessage(s: ProxySession, m: ProxyMessage): void {
+  #onMessage(c: ProxyConnection, m: ProxyMessage): void {
+    if ('ping' in m) return;
     if ('hello' in m) {
-      this.#onHello(s, m.hello);
+      this.#onHello(c, m.hello);
       return;
     }
+    const kind = Object.keys(m)[0] ?? '';
+    const body: unknown = (m as Record<string, unknown>)[kind];
+    const name = workloadKey((body as { workload?: unknown } | null)?.workload);
+    if (name === undefined) {
+      c.close(
+        ['ack', 'nack', 'health', 'goodbye', 'drain'].includes(kind)
+          ? `a ${kind} that names no workload`
+          : 'unknown stream message',
+      );
+      return;
+    }
+    // A workload without a session here was refused or said goodbye: its late word is dropped.
+    const s = c.sessions.get(name);
+    if (s === undefined) return;
     if ('ack' in m) {
       const push = s.inFlight;
       if (push === undefined || push.nonce !== m.ack.nonce) return;
@@ -281,26 +325,26 @@ export class Distributor {
       const error = String(m.nack.error).slice(0, 4096);
       s.refuse(push, error);
       for (const type of Object.keys(push.delta) as ResourceType[]) this.metrics.countNack(type);
-      this.#log.warn('proxy refused a push', { proxy: s.id, workload: workloadName(s.hello), error });
+      this.#log.warn('proxy refused a push', { proxy: c.id, workload: name, error });
       this.#again(s);
       return;
     }
     if ('health' in m) {
-      if (s.hello === undefined || s.isDraining) return;
+      if (s.isDraining) return;
       s.health = { healthy: Boolean(m.health.healthy), reason: String(m.health.reason).slice(0, 1024) };
-      this.#setDown(workloadName(s.hello), s.health.healthy ? undefined : `unhealthy: ${s.health.reason}`);
+      this.#setDown(name, s.health.healthy ? undefined : `unhealthy: ${s.health.reason}`);
       return;
     }
-    if ('ping' in m) return;
     if ('goodbye' in m) {
       s.saidGoodbye = true;
+      this.#endSession(s, 'said goodbye');
       return;
     }
     if ('drain' in m) {
       this.#onDrain(s);
       return;
     }
-    s.close('unknown stream message');
+    c.close('unknown stream message');
   }
 
   /**
@@ -308,9 +352,9 @@ export class Distributor {
    * `drained` once every other proxy has acknowledged config without it (or DRAIN_WAIT_MS passed).
    */
   #onDrain(s: ProxySession): void {
-    if (s.hello === undefined || s.isDraining) return;
+    if (s.isDraining) return;
     s.isDraining = true;
-    const name = workloadName(s.hello);
+    const name = s.workloadName;
     const wasDown = this.#down.has(name);
     this.#down.delete(name);
     this.#down.set(name, 'draining: its app is stopping');
@@ -339,8 +383,8 @@ export class Distributor {
   #pendingFor(w: DrainWaiter): string[] {
     if (this.#generation < w.generation) return ['(not computed yet)'];
     const pending: string[] = [];
-    for (const s of this.#sessions.values()) {
-      if (s !== w.session && s.hello !== undefined && s.syncedGeneration < w.generation) pending.push(s.id);
+    for (const s of this.#sessions) {
+      if (s !== w.session && s.syncedGeneration < w.generation) pending.push(s.id);
     }
     return pending;
   }
@@ -348,11 +392,9 @@ export class Distributor {
   #endDrain(w: DrainWaiter): void {
     if (!this.#drains.delete(w)) return;
     clearTimeout(w.timer);
-    const hello = w.session.hello as Hello;
+    const hello = w.session.hello;
     const pending = this.#pendingFor(w);
-    const synced = [...this.#sessions.values()].filter(
-      (s) => s !== w.session && s.hello !== undefined,
-    ).length;
+    const synced = this.#sessions.size - (this.#sessions.has(w.session) ? 1 : 0);
     w.session.sendMessage({
       drained: { workload: hello.workload, synced: synced - pending.length, pending },
     });
@@ -369,33 +411,75 @@ export class Distributor {
     this.#pushTo(s);
   }
 
-  #onHello(s: ProxySession, hello: Hello): void {
-    if (s.hello !== undefined) {
-      s.close('a second hello on one stream');
+  /**
+   * A workload's hello opens its session on the connection, once it may speak for the workload:
+   * with a proof, as the proof's certificate; without, as the connection's. A refused hello opens
+   * nothing and changes nothing of the workload's state.
+   */
+  #onHello(c: ProxyConnection, said: unknown): void {
+    const hello = readHello(said);
+    if (typeof hello === 'string') {
+      c.close(hello);
+      return;
+    }
+    const name = workloadName(hello);
+    if (c.sessions.has(name)) {
+      c.close(`a second hello for ${name} on one stream`);
       return;
     }
     if (hello.wireVersion !== WIRE_VERSION) {
-      s.sendMessage({
+      c.sendMessage({
         error: {
           code: ErrorCode.SnapshotInvalid,
           message: `this control plane speaks wire version ${WIRE_VERSION}, the proxy ${hello.wireVersion}`,
           hint: 'run the same Alder version on the proxy and the control plane',
+          workload: hello.workload,
         },
       });
-      s.close('wire version mismatch');
+      c.close('wire version mismatch');
       return;
     }
-    s.hello = hello;
+    let spiffeId = c.spiffeId;
+    if (hello.proof !== undefined) {
+      c.isShared = true;
+      try {
+        spiffeId = provenIdentity(hello.proof, c.proofMaterial, this.#clientTrustBundle() ?? '');
+      } catch (err) {
+        this.#refuse(c, hello, `workload ${name}: ${(err as Error).message}`);
+        return;
+      }
+    }
+    if (c.sessions.size >= MAX_STREAM_WORKLOADS) {
+      this.#refuse(
+        c,
+        hello,
+        `workload ${name}: this stream carries its maximum of ${MAX_STREAM_WORKLOADS} workloads`,
+      );
+      return;
+    }
+    const entry = this.#mirror.get('WorkloadEntry', hello.workload.namespace, hello.workload.name) as
+      | Resource<WorkloadEntrySpec>
+      | undefined;
+    const refusal = entry === undefined ? undefined : identityRefusal(spiffeId, entry, name);
+    if (refusal !== undefined) {
+      this.#refuse(c, hello, refusal);
+      return;
+    }
+    const s = new ProxySession({ connection: c, hello, spiffeId });
+    c.sessions.set(name, s);
+    this.#sessions.add(s);
     s.known = knownOf(hello.known);
-    const name = workloadName(hello);
-    this.#streamsOf.set(name, (this.#streamsOf.get(name) ?? 0) + 1);
+    const others = this.#streamsOf.get(name) ?? 0;
+    this.#streamsOf.set(name, others + 1);
     this.#registry?.connected(name);
-    const entry = this.#mirror.get('WorkloadEntry', hello.workload.namespace, hello.workload.name);
+    // A second session for the workload (its proxy back before its old stream timed out) leaves
+    // its rotation as the sessions' reports made it: it says its own health and drain on connect.
+    if (others === 0) {
+      const isProbed = entry?.metadata.annotations?.[HEALTH_CHECKS_ANNOTATION] === 'true';
+      this.#setDown(name, isProbed ? 'waiting for its first readiness probe' : undefined);
+    }
+    this.#log.info('proxy connected', { proxy: c.id, workload: name, identity: spiffeId });
     if (entry === undefined && hello.autoRegister !== undefined) this.#registerAgain(s, hello);
-    const isProbed = entry?.metadata.annotations?.[HEALTH_CHECKS_ANNOTATION] === 'true';
-    if (isProbed && s.health === undefined) this.#setDown(name, 'waiting for its first readiness probe');
-    else if (s.health?.healthy !== false) this.#setDown(name, undefined);
-    this.#log.info('proxy connected', { proxy: s.id, workload: name, identity: s.spiffeId });
     this.#pushTo(s, performance.now());
   }
 
@@ -405,9 +489,7 @@ export class Distributor {
    */
   #registerAgain(s: ProxySession, hello: Hello): void {
     const refuse = (message: string) => {
-      s.lastError = message;
-      s.sendMessage({ error: { code: ErrorCode.Forbidden, message } });
-      s.close(message);
+      if (s.isOpen) this.#refuse(s.connection, hello, message, s);
     };
     const namespace = hello.workload.namespace;
     const groupName = String(hello.autoRegister?.group);
@@ -433,11 +515,12 @@ export class Distributor {
   }
 
   #pushTo(s: ProxySession, changeSeenAt = this.#changeSeenAt): void {
+    if (!s.isOpen) return;
     if (s.inFlight !== undefined) {
       s.isDirty = true;
       return;
     }
-    const hello = s.hello as Hello;
+    const hello = s.hello;
     let delta: ResourceDelta;
     try {
       const desired = this.#resources.forWorkload(hello.workload, hello.outboundProxy ?? null);
@@ -446,7 +529,7 @@ export class Distributor {
       if (spiffe !== s.spiffeId) {
         throw new AlderError(
           ErrorCode.Forbidden,
-          `the proxy's certificate names ${s.spiffeId}, but WorkloadEntry ${workloadName(hello)} runs as service account ${want} (${spiffe})`,
+          `the certificate names ${s.spiffeId}, but WorkloadEntry ${s.workloadName} runs as service account ${want} (${spiffe})`,
           { hint: 'join with a token for that service account' },
         );
       }
@@ -457,11 +540,19 @@ export class Distributor {
       // ago): the push follows when the change is computed.
       if (s.isRegistering || this.#pendingSince !== undefined) return;
       const message = isAlderError(err) ? err.message : `cannot compile: ${(err as Error).message}`;
-      if (s.lastError !== message) this.#log.warn('cannot configure proxy', { proxy: s.id, error: message });
-      s.lastError = message;
       const code = isAlderError(err) ? err.code : ErrorCode.CompileFailed;
-      s.sendMessage({ error: { code, message } });
-      if (code === ErrorCode.Forbidden) s.close(message);
+      if (code === ErrorCode.Forbidden) {
+        this.#refuse(s.connection, hello, message, s);
+        return;
+      }
+      if (s.lastError !== message)
+        this.#log.warn('cannot configure proxy', {
+          proxy: s.connection.id,
+          workload: s.workloadName,
+          error: message,
+        });
+      s.lastError = message;
+      s.sendMessage({ error: { code, message, workload: hello.workload } });
       return;
     }
     const types = RESOURCE_TYPES.filter((t) => delta[t] !== undefined);
@@ -473,31 +564,10 @@ export class Distributor {
     const signature = signatureOf(delta);
     if (signature === s.refusedSignature) return; // refused as is: wait for a change
     const nonce = String(++this.#nonce);
-    // The line as parts: the resources' encodings are shared by every proxy that gets them, and
-    // are not copied into one string per proxy (see line-writer.ts).
-    const header = `{"push":{"workload":${JSON.stringify(hello.workload)},"nonce":"${nonce}","revision":"${this.#generationRevision}","resources":{`;
-    const line = [header];
-    let lineChars = header.length;
-    for (const [i, type] of types.entries()) {
-      const d = delta[type] as TypeDelta;
-      const open = `${i === 0 ? '' : ','}"${type}":{"upsert":[`;
-      const close = `],"remove":${JSON.stringify(d.remove)}}`;
-      let chars = open.length + close.length + Math.max(0, d.upsert.length - 1);
-      line.push(open);
-      for (const [k, r] of d.upsert.entries()) {
-        const text = encode(r);
-        if (k > 0) line.push(',');
-        line.push(text);
-        chars += text.length;
-      }
-      line.push(close);
-      lineChars += chars;
-      this.metrics.countPush(type, chars);
-    }
-    line.push('}}}\n');
-    lineChars += 4;
-    this.metrics.pushMessages++;
-    this.metrics.pushMessageBytes += lineChars;
+    const line = pushLine(
+      { workload: hello.workload, nonce, revision: this.#generationRevision, delta, types },
+      this.metrics,
+    );
     const push: InFlight = {
       nonce,
       revision: this.#generationRevision,
@@ -511,32 +581,6 @@ export class Distributor {
   }
 }
 
-function signatureOf(delta: ResourceDelta): string {
-  const h = createHash('sha256');
-  for (const type of RESOURCE_TYPES) {
-    const d = delta[type] as TypeDelta | undefined;
-    if (d === undefined) continue;
-    for (const r of d.upsert) h.update(`${type}+${r.name}@${r.version}\n`);
-    for (const n of d.remove) h.update(`${type}-${n}\n`);
-  }
-  return h.digest('base64url');
-}
-
-/** What a hello says the proxy holds, kept only where it is names → version strings (it is the proxy's word). */
-function knownOf(said: unknown): KnownVersions {
-  const known: KnownVersions = {};
-  if (typeof said !== 'object' || said === null) return known;
-  for (const type of RESOURCE_TYPES) {
-    const m: unknown = (said as Record<string, unknown>)[type];
-    if (typeof m !== 'object' || m === null) continue;
-    const versions: Record<string, string> = {};
-    for (const [name, version] of Object.entries(m))
-      if (typeof version === 'string') versions[name] = version;
-    known[type] = versions;
-  }
-  return known;
-}
-
-function workloadName(hello: Hello | undefined): string {
-  return hello === undefined ? '' : `${hello.workload.namespace}/${hello.workload.name}`;
+function workloadName(hello: Hello): string {
+  return `${hello.workload.namespace}/${hello.workload.name}`;
 }

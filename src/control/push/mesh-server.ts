@@ -7,14 +7,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { STREAM_PATH, STREAM_PROTOCOL } from '../../wire/index.ts';
+import { STREAM_PATH, STREAM_PROTOCOL, streamProofMaterial } from '../../wire/index.ts';
 
 export interface MeshServerOptions {
   tls: { key: string; cert: string; ca: string };
   /** The SPIFFE ID of a verified client certificate, or undefined. */
   peerIdentity(socket: TLSSocket): string | undefined;
-  /** Upgraded streams, authenticated. */
-  onStream(socket: Duplex, peer: { spiffeId: string; address: string }): void;
+  /**
+   * Upgraded streams, authenticated; `proofMaterial` is the connection's keying material that a
+   * hello's proof signs (src/wire/stream-proof.ts).
+   */
+  onStream(socket: Duplex, peer: { spiffeId: string; address: string; proofMaterial: Buffer }): void;
   /** Every other request (join, renew, trust bundle, the API). */
   onRequest(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -61,7 +64,11 @@ export function createMeshServer(o: MeshServerOptions): Server {
     if (head.length > 0) socket.unshift(head);
     const tls = socket as TLSSocket;
     tls.setKeepAlive(true, 30_000);
-    o.onStream(socket, { spiffeId, address: tls.remoteAddress ?? '' });
+    o.onStream(socket, {
+      spiffeId,
+      address: tls.remoteAddress ?? '',
+      proofMaterial: streamProofMaterial(tls),
+    });
   });
   return server;
 }

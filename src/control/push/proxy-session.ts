@@ -1,24 +1,21 @@
-// One proxy's stream, on the control plane's side: reads its lines (bounded), keeps what it has
-// acknowledged per type, the one push in flight, and the per-type status `alder proxy-status` shows.
-// Owns no policy: the distributor decides what to send.
+// One workload's session on a proxy's stream, on the control plane's side: the hello it said, what
+// it has acknowledged per type, the one push in flight, its health and drain, and the per-type
+// status `alder proxy-status` shows. A connection (proxy-connection.ts) carries one session per
+// workload that said hello on it. Owns no policy: the distributor decides what to send.
 
 import { createHash } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import {
   type Hello,
   type KnownVersions,
-  LineReader,
-  MAX_PROXY_LINE_BYTES,
-  PING_LINE,
   type PlaneMessage,
-  type ProxyMessage,
   type ProxyStatusRow,
   RESOURCE_TYPES,
   type ResourceDelta,
   type ResourceType,
   type TypeDelta,
+  type WorkloadRef,
 } from '../../wire/index.ts';
-import { LineWriter } from './line-writer.ts';
+import type { ProxyConnection } from './proxy-connection.ts';
 
 export type TypeState = 'SYNCED' | 'STALE' | 'NACKED';
 
@@ -34,24 +31,19 @@ export interface InFlight {
   generation: number;
 }
 
-const PING_BYTES = Buffer.from(PING_LINE);
-
-/** A proxy whose unsent output passes this is not reading: it is dropped and reconnects. */
-const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
-
-export interface SessionHandlers {
-  onMessage(session: ProxySession, message: ProxyMessage): void;
-  onClose(session: ProxySession, reason: string): void;
-}
-
 export class ProxySession {
+  /** `proxy-7/NAMESPACE/NAME`: the connection's id, then the workload. */
   readonly id: string;
+  readonly connection: ProxyConnection;
+  readonly hello: Hello;
+  /** `namespace/name` */
+  readonly workloadName: string;
+  /**
+   * Who the session speaks as: the SPIFFE ID its hello's proof verified, else the connection's
+   * client certificate's. Every check of what the workload may hold uses this.
+   */
   readonly spiffeId: string;
-  readonly address: string;
   readonly connectedAt = new Date();
-  readonly #socket: Duplex;
-  readonly #writer: LineWriter;
-  hello: Hello | undefined;
   /** Names → versions per type, as the proxy has acknowledged them. */
   #known: KnownVersions = {};
   /** versionOf's answers, until what the proxy holds of the type changes. */
@@ -67,7 +59,7 @@ export class ProxySession {
   health: { healthy: boolean; reason: string } | undefined;
   /** Its auto-registered WorkloadEntry is being written again (the proxy reconnected after it expired). */
   isRegistering = false;
-  /** The proxy said it is stopping: its workload leaves rotation without waiting. */
+  /** The proxy said its workload is stopping: it leaves rotation without waiting. */
   saidGoodbye = false;
   /** Its app is stopping: the workload stays out of rotation whatever its probe says. */
   isDraining = false;
@@ -75,84 +67,38 @@ export class ProxySession {
   syncedGeneration = 0;
   /** The WorkloadEntry's address, once the proxy is configured. */
   workloadAddress = '';
-  /** When the proxy last sent anything (performance.now()). */
-  lastSeen = performance.now();
-  #closed = false;
+  #ended = false;
 
-  constructor(
-    id: string,
-    socket: Duplex,
-    peer: { spiffeId: string; address: string },
-    handlers: SessionHandlers,
-  ) {
-    this.id = id;
-    this.#socket = socket;
-    this.#writer = new LineWriter(socket);
-    this.spiffeId = peer.spiffeId;
-    this.address = peer.address;
-    const lines = new LineReader(MAX_PROXY_LINE_BYTES);
-    socket.on('data', (chunk: Buffer) => {
-      // Pings are most of what proxies send (10,000 proxies: 5,000 a second) and only prove the
-      // proxy is there: a chunk that is exactly one ping skips the line reader and JSON.parse.
-      if (chunk.length === PING_BYTES.length && !lines.isMidLine && chunk.equals(PING_BYTES)) {
-        this.lastSeen = performance.now();
-        return;
-      }
-      let got: string[];
-      try {
-        got = lines.push(chunk);
-      } catch (err) {
-        this.close((err as Error).message);
-        return;
-      }
-      this.lastSeen = performance.now();
-      for (const line of got) {
-        if (line === '') continue;
-        let message: ProxyMessage;
-        try {
-          message = JSON.parse(line) as ProxyMessage;
-        } catch {
-          this.close('a stream message is not JSON');
-          return;
-        }
-        if (this.#closed) return;
-        handlers.onMessage(this, message);
-      }
-    });
-    const closed = (reason: string) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      handlers.onClose(this, reason);
-    };
-    socket.on('close', () => closed('stream closed'));
-    socket.on('error', (err) => closed(err.message));
-    socket.on('end', () => socket.end());
+  constructor(o: { connection: ProxyConnection; hello: Hello; spiffeId: string }) {
+    this.connection = o.connection;
+    this.hello = o.hello;
+    this.workloadName = `${o.hello.workload.namespace}/${o.hello.workload.name}`;
+    this.id = `${o.connection.id}/${this.workloadName}`;
+    this.spiffeId = o.spiffeId;
+  }
+
+  get workload(): WorkloadRef {
+    return this.hello.workload;
   }
 
   get isOpen(): boolean {
-    return !this.#closed;
+    return !this.#ended && this.connection.isOpen;
   }
 
-  /**
-   * Sends a line, whole or as parts to be joined; a proxy that stopped reading is dropped rather
-   * than buffered without bound.
-   */
+  /** Marks the session ended (its connection may go on); false when it already was. */
+  end(): boolean {
+    if (this.#ended) return false;
+    this.#ended = true;
+    return true;
+  }
+
+  /** Sends a line on the connection, while the session is open. */
   send(line: string | readonly string[]): void {
-    if (this.#closed) return;
-    if (this.#writer.unsentChars > MAX_UNSENT_BYTES) {
-      this.close('the proxy is not reading its stream');
-      return;
-    }
-    this.#writer.write(line);
+    if (this.isOpen) this.connection.send(line);
   }
 
   sendMessage(message: PlaneMessage): void {
     this.send(`${JSON.stringify(message)}\n`);
-  }
-
-  close(reason: string): void {
-    if (this.#closed) return;
-    this.#socket.destroy(new Error(reason));
   }
 
   /** Records an acknowledged push: its versions become what the proxy holds. */
@@ -201,10 +147,9 @@ export class ProxySession {
     return digest;
   }
 
-  /** This proxy's row of `alder proxy-status`; undefined before its hello. */
-  statusRow(): ProxyStatusRow | undefined {
+  /** This workload's row of `alder proxy-status`. */
+  statusRow(): ProxyStatusRow {
     const hello = this.hello;
-    if (hello === undefined) return undefined;
     const types: ProxyStatusRow['types'] = {};
     for (const type of RESOURCE_TYPES) {
       const st = this.states.get(type);
@@ -218,9 +163,10 @@ export class ProxySession {
     }
     return {
       id: this.id,
-      workload: `${hello.workload.namespace}/${hello.workload.name}`,
+      workload: this.workloadName,
       address: this.workloadAddress,
-      peer: this.address,
+      peer: this.connection.address,
+      connection: this.connection.id,
       identity: this.spiffeId,
       agent: hello.agent,
       connectedAt: this.connectedAt.toISOString(),

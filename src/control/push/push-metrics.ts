@@ -1,5 +1,5 @@
 // The distribution layer's own metrics, in Prometheus text: pushes and bytes by resource type,
-// NACKs, connected proxies, and the convergence time from a change reaching the control plane to a
+// NACKs, connected proxies and workloads, and the convergence time from a change reaching the control plane to a
 // proxy's ACK (Istio's pilot_proxy_convergence_time is the model).
 
 import type { ResourceType } from '../../wire/index.ts';
@@ -33,7 +33,8 @@ export class PushMetrics {
     });
   }
 
-  text(connected: number): string {
+  /** `connected`: proxies' streams; `sessions`: workloads on them (a node proxy's stream carries many). */
+  text(connected: number, sessions: number): string {
     const out: string[] = [];
     const family = (name: string, help: string, type: string) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -48,6 +49,8 @@ export class PushMetrics {
     for (const [t, n] of this.nacks) out.push(`alder_push_nacks_total{type="${t}"} ${n}`);
     family('alder_connected_proxies', 'Proxies holding a stream to this control plane.', 'gauge');
     out.push(`alder_connected_proxies ${connected}`);
+    family('alder_connected_workloads', 'Workloads said hello on those streams (each a session).', 'gauge');
+    out.push(`alder_connected_workloads ${sessions}`);
     family(
       'alder_proxy_convergence_time_seconds',
       'From a config change reaching the control plane to a proxy acknowledging it.',
