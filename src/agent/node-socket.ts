@@ -102,11 +102,18 @@ export function send(socket: Socket, message: RunMessage | NodeMessage): void {
 export class NodeClient {
   readonly #socket: Socket;
   #waiting: ((m: NodeMessage) => void) | undefined;
+  #isClosed = false;
   readonly closed: Promise<void>;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => socket.destroy()); // EPIPE and the like: 'close' follows, and says it
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.#isClosed = true;
+        resolve();
+      }),
+    );
     readLines(socket, (m) => {
       const waiting = this.#waiting;
       this.#waiting = undefined;
@@ -141,6 +148,12 @@ export class NodeClient {
 
   /** Sends `message` and resolves with the answer, or an error after `timeoutMs`. */
   ask(message: RunMessage, timeoutMs: number): Promise<NodeMessage> {
+    if (this.#isClosed) {
+      // The node proxy is gone (it stopped first): nothing to wait for.
+      return Promise.resolve({
+        error: { code: 'ALDER_SERVER_UNREACHABLE', message: 'the node proxy closed the connection' },
+      });
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiting = undefined;

@@ -112,6 +112,8 @@ export class ProxyAgent {
       },
       onError: (e) => this.#o.log.error('the control plane cannot configure this proxy', { ...e }),
       onState: (state, detail) => {
+        this.#isConnected = state === 'connected';
+        if (state !== 'connected') this.#onDrained?.(undefined);
         if (state === 'connected') {
           this.#o.log.info('connected to the control plane', { at: detail });
           const h = this.#health;
@@ -148,7 +150,8 @@ export class ProxyAgent {
   }
 
   #isDraining = false;
-  #onDrained: ((d: Drained) => void) | undefined;
+  #onDrained: ((d: Drained | undefined) => void) | undefined;
+  #isConnected = false;
 
   /**
    * Takes the workload out of every caller's rotation while this proxy stays connected (its outbound
@@ -159,6 +162,8 @@ export class ProxyAgent {
     this.#isDraining = true;
     this.#probe?.stop();
     this.#probe = undefined;
+    // No control plane to tell (it is away, or stopped first): no caller hears of the drain anyway.
+    if (!this.#isConnected) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#onDrained = undefined;
