@@ -24,16 +24,37 @@ import {
   targetsText,
 } from './run-memory/report.ts';
 
-const { values } = parseArgs({
-  options: {
-    workloads: { type: 'string', default: '1,10,50' },
-    modes: { type: 'string', default: 'sidecar,node' },
-    'load-seconds': { type: 'string', default: '5' },
-    rps: { type: 'string', default: '200' },
-    batch: { type: 'string', default: '10' },
-    'quiet-ms': { type: 'string', default: '3000' },
-  },
-});
+const USAGE = `Usage: node bench/run-memory.ts [--workloads 1,10,50] [--modes sidecar,node] [--load-seconds 5]
+                                 [--rps 200] [--batch 10] [--quiet-ms 3000]
+Memory of the proxies for each number of workloads, a sidecar each against one node proxy, idle and
+under load; prints a table and the targets, and writes bench/results/run-memory-DATE.json.
+`;
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (err) {
+  process.stderr.write(`error: ${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const { values } = parsed;
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      workloads: { type: 'string', default: '1,10,50' },
+      modes: { type: 'string', default: 'sidecar,node' },
+      'load-seconds': { type: 'string', default: '5' },
+      rps: { type: 'string', default: '200' },
+      batch: { type: 'string', default: '10' },
+      'quiet-ms': { type: 'string', default: '3000' },
+    },
+  });
+}
 const sizes = values.workloads.split(',').map(Number);
 const modes = values.modes.split(',') as Mode[];
 const loadSeconds = Number(values['load-seconds']);
