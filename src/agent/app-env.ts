@@ -3,6 +3,7 @@
 // it), loopback stays direct (NO_PROXY), and each upstream the workload reaches on a port of its own
 // (a Sidecar egress port) is named ALDER_UPSTREAM_<SERVICE>_<PORT>=host:port.
 
+import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Snapshot } from '../wire/index.ts';
 
@@ -27,10 +28,7 @@ export interface MeshEnvironment {
 export function meshEnvironment(o: MeshEnvironment): Record<string, string> {
   const env: Record<string, string> = {};
   if (o.outboundProxy !== null) {
-    const { user, password } = o.outboundProxy;
-    const userinfo =
-      user === undefined ? '' : `${encodeURIComponent(user)}:${encodeURIComponent(password ?? '')}@`;
-    const url = `http://${userinfo}${hostForUrl(o.outboundProxy.address)}:${o.outboundProxy.port}`;
+    const url = forwardProxyUrl(o.outboundProxy);
     env.HTTP_PROXY = url;
     env.http_proxy = url;
     env.NO_PROXY = 'localhost,127.0.0.1,::1';
@@ -41,6 +39,32 @@ export function meshEnvironment(o: MeshEnvironment): Record<string, string> {
     env[upstreamVariable(u.service, u.port)] = `${hostForUrl(u.address)}:${u.localPort}`;
   }
   return env;
+}
+
+/** `http://user:password@host:port` (no userinfo without a user), as HTTP_PROXY holds it. */
+export function forwardProxyUrl(p: {
+  address: string;
+  port: number;
+  user?: string;
+  password?: string;
+}): string {
+  const userinfo =
+    p.user === undefined ? '' : `${encodeURIComponent(p.user)}:${encodeURIComponent(p.password ?? '')}@`;
+  return `http://${userinfo}${hostForUrl(p.address)}:${p.port}`;
+}
+
+/**
+ * A fresh secret for a workload's forward proxy: the app's HTTP_PROXY carries it, and the proxy
+ * wants it back as Proxy-Authorization. Another process on the host cannot send as the workload
+ * through its proxy without reading the app's environment.
+ */
+export function proxySecret(): { user: string; password: string; authorization: string } {
+  const password = randomBytes(18).toString('base64url');
+  return {
+    user: 'alder',
+    password,
+    authorization: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
+  };
 }
 
 /** `ALDER_UPSTREAM_RATINGS_9080` for ratings (or ratings.shop.svc.cluster.local) port 9080. */

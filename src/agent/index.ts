@@ -1,6 +1,13 @@
 // Public face of the proxy's agent: the stream to the control plane and what it drives.
 
-export { meshEnvironment, type Upstream, upstreamsOf, upstreamVariable } from './app-env.ts';
+export {
+  forwardProxyUrl,
+  meshEnvironment,
+  proxySecret,
+  type Upstream,
+  upstreamsOf,
+  upstreamVariable,
+} from './app-env.ts';
 export { AppProcess, exitStatus } from './app-process.ts';
 export { MAX_NODE_WORKLOADS, NodeProxy, type NodeProxyOptions } from './node-proxy.ts';
 export {

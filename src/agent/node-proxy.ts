@@ -5,7 +5,6 @@
 // on which each says its own hello proved with its own key (node-stream.ts); each has its own
 // session there, its own listeners on its own address, and its own HTTP_PROXY secret.
 
-import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { RunRegistration } from '../wire/index.ts';
-import { upstreamsOf } from './app-env.ts';
+import { forwardProxyUrl, proxySecret, upstreamsOf } from './app-env.ts';
 import {
   ensureSocketDir,
   NodeClient,
@@ -48,7 +47,7 @@ interface NodeWorkload {
   joinedAt: string;
   isDraining: boolean;
   /** Its HTTP_PROXY secret, handed to its app only. */
-  password: string;
+  secret: { user: string; password: string };
 }
 
 export class NodeProxy {
@@ -247,7 +246,7 @@ export class NodeProxy {
     this.#joining.add(address);
     try {
       const run = req.run;
-      const password = randomBytes(18).toString('base64url');
+      const secret = proxySecret();
       const log = this.#o.log.with({ service: `${run.namespace}/${run.service}`, address });
       const sidecar = await Sidecar.start({
         controlPlane: this.#o.controlPlane,
@@ -260,7 +259,7 @@ export class NodeProxy {
         token: req.token,
         stateDir: join(this.#o.stateDir, `${run.namespace}-${run.service}-${address.replaceAll(':', '-')}`),
         outboundProxy: { address: isLoopback(address) ? address : '127.0.0.1', port: OUTBOUND_PORT },
-        outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
+        outboundCredential: secret.authorization,
         sharedStream: this.#stream,
         log,
       });
@@ -270,7 +269,7 @@ export class NodeProxy {
         address,
         joinedAt: new Date().toISOString(),
         isDraining: false,
-        password,
+        secret,
       };
       let timer: NodeJS.Timeout | undefined;
       const ready = await Promise.race([
@@ -303,13 +302,11 @@ export class NodeProxy {
 
   async #drain(w: NodeWorkload, graceMs: number) {
     w.isDraining = true;
-    const drained = await w.sidecar.agent.drain(Math.min(graceMs, 10_000));
-    const started = performance.now();
-    await w.sidecar.proxy.drainInbound(graceMs);
+    const { drained, inboundMs } = await w.sidecar.drain(graceMs);
     return {
       synced: drained?.synced ?? 0,
       pending: drained?.pending ?? ['(no answer from the control plane)'],
-      inboundMs: Math.round(performance.now() - started),
+      inboundMs,
     };
   }
 
@@ -322,6 +319,10 @@ export class NodeProxy {
 }
 
 function httpProxyOf(w: NodeWorkload): string {
-  const host = isLoopback(w.address) ? w.address : '127.0.0.1';
-  return `http://alder:${w.password}@${host.includes(':') ? `[${host}]` : host}:${OUTBOUND_PORT}`;
+  return forwardProxyUrl({
+    address: isLoopback(w.address) ? w.address : '127.0.0.1',
+    port: OUTBOUND_PORT,
+    user: w.secret.user,
+    password: w.secret.password,
+  });
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import { dispatch, WorkloadProxy } from '../proxy/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import type { ProxyTls, WorkloadRef } from '../wire/index.ts';
+import type { Drained, ProxyTls, WorkloadRef } from '../wire/index.ts';
 import type { SharedStream } from './agent-stream.ts';
 import { type Credentials, fileCredentials, ProxyAgent } from './proxy-agent.ts';
 import { isFree } from './run-addresses.ts';
@@ -126,6 +126,19 @@ export class Sidecar {
   /** Resolves when a snapshot is in force (from disk or from the control plane). */
   get serving(): Promise<void> {
     return this.agent.serving;
+  }
+
+  /**
+   * The first half of a clean shutdown: out of every caller's rotation (`drained`: the control
+   * plane's word that every caller has it; undefined when it did not answer within 10 s or the
+   * grace), then no new inbound connections, those open finished within `graceMs`. The outbound
+   * side and the stream stay up for the app's last calls.
+   */
+  async drain(graceMs: number): Promise<{ drained: Drained | undefined; inboundMs: number }> {
+    const drained = await this.agent.drain(Math.min(graceMs, 10_000));
+    const started = performance.now();
+    await this.proxy.drainInbound(graceMs);
+    return { drained, inboundMs: Math.round(performance.now() - started) };
   }
 
   /** Says goodbye (the workload leaves rotation at once) and closes every listener. */

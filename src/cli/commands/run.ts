@@ -5,20 +5,23 @@
 // inbound stops taking connections and lets those open finish, then the app is stopped while its
 // outbound still works. Exits with the app's exit status.
 
-import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
-import type { NodeClient as NodeClientType, Upstream } from '../../agent/index.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
-import { createLogger, type Logger } from '../../telemetry/index.ts';
+import { createLogger } from '../../telemetry/index.ts';
 import type { Command } from '../command.ts';
 import type { CliIo } from '../io.ts';
+import {
+  ADMIN_PORT,
+  type HostPlan,
+  nodeHost,
+  OUTBOUND_PORT,
+  type ProxyHost,
+  sidecarHost,
+} from '../run-hosts.ts';
 import { parseCommandArgs, parseHostPort, usageError } from '../usage.ts';
 
 const DEFAULT_CONTROL_PLANE = '127.0.0.1:15012';
 const TUNNEL_PORT = 15008;
-const OUTBOUND_PORT = 15001;
-const ADMIN_PORT = 15000;
 
 export const run: Command = {
   name: 'run',
@@ -205,18 +208,6 @@ function planOf(
   };
 }
 
-/** Where the workload's proxy runs: in this process (a sidecar), or in the host's node proxy. */
-interface ProxyHost {
-  workload: { namespace: string; name: string };
-  httpProxy: string;
-  upstreams: Upstream[];
-  /** Out of every caller's rotation, then inbound closed once its requests finished. */
-  drain(graceMs: number): Promise<{ synced: number; pending: string[]; inboundMs: number } | undefined>;
-  stop(): Promise<void>;
-  /** What the `app started` line says about the proxy. */
-  describe: Record<string, unknown>;
-}
-
 async function runWorkload(plan: RunPlan, program: string, args: string[], io: CliIo): Promise<number> {
   const agent = await import('../../agent/index.ts');
   const { namespace, service } = plan.run;
@@ -235,12 +226,25 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
   const address = plan.address ?? (await agent.pickWorkloadAddress([TUNNEL_PORT, OUTBOUND_PORT, ADMIN_PORT]));
   const appAddress = plan.appAddress ?? agent.appAddressFor(address);
   const stopSignal = signalWatch();
+  const hostPlan: HostPlan = {
+    controlPlane: plan.controlPlane,
+    token: plan.token,
+    member: {
+      run: plan.run,
+      address,
+      ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
+      ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
+    },
+    stateDir: plan.stateDir,
+    admin: plan.admin,
+    readyTimeoutMs: plan.readyTimeoutMs,
+  };
   let host: ProxyHost | 'stopped';
   try {
     host =
       node === undefined
-        ? await sidecarHost(plan, address, appAddress, log, stopSignal.first)
-        : await nodeHost(node, plan, address, appAddress, log, stopSignal.first);
+        ? await sidecarHost(hostPlan, log, stopSignal.first)
+        : await nodeHost(node, hostPlan, log, stopSignal.first);
   } catch (err) {
     stopSignal.dispose();
     throw withJoinHint(err, plan);
@@ -252,7 +256,7 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
   const env: Record<string, string | undefined> = {
     ...io.env,
     ...agent.meshEnvironment({
-      outboundProxy: forwardProxyOf(host.httpProxy),
+      outboundProxy: host.outboundProxy,
       upstreams: host.upstreams,
       command: program,
     }),
@@ -302,148 +306,6 @@ async function runWorkload(plan: RunPlan, program: string, args: string[], io: C
   await host.stop();
   stopSignal.dispose();
   return status;
-}
-
-/** `http://user:password@host:port` as meshEnvironment takes it. */
-function forwardProxyOf(url: string): { address: string; port: number; user?: string; password?: string } {
-  const u = new URL(url);
-  return {
-    address: u.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(u.port),
-    ...(u.username === ''
-      ? {}
-      : { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }),
-  };
-}
-
-/** The workload's proxy in this process: joined, serving its first config, with a secret for HTTP_PROXY. */
-async function sidecarHost(
-  plan: RunPlan,
-  address: string,
-  appAddress: string,
-  log: Logger,
-  stopped: Promise<unknown>,
-): Promise<ProxyHost | 'stopped'> {
-  const { Sidecar, isLoopback, upstreamsOf } = await import('../../agent/index.ts');
-  const { namespace, service } = plan.run;
-  const local = isLoopback(address) ? address : '127.0.0.1';
-  const stateDir = resolve(
-    plan.stateDir ?? join('.alder', 'run', `${namespace}-${service}-${address.replaceAll(':', '-')}`),
-  );
-  // The app's HTTP_PROXY carries a secret of this run: another process on the host cannot send as
-  // this workload through its proxy without reading the app's environment.
-  const password = randomBytes(18).toString('base64url');
-  const sidecar = await Sidecar.start({
-    controlPlane: plan.controlPlane,
-    as: {
-      run: plan.run,
-      address,
-      ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
-      ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
-    },
-    token: plan.token,
-    stateDir,
-    admin: plan.admin ?? { host: local, port: ADMIN_PORT },
-    outboundProxy: { address: local, port: OUTBOUND_PORT },
-    outboundCredential: `Basic ${Buffer.from(`alder:${password}`).toString('base64')}`,
-    log,
-  });
-  const ready = await Promise.race([
-    sidecar.serving.then(() => 'ready' as const),
-    stopped.then(() => 'stopped' as const),
-    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), plan.readyTimeoutMs).unref()),
-  ]);
-  if (ready !== 'ready') {
-    await sidecar.stop(0);
-    if (ready === 'stopped') return 'stopped';
-    throw new AlderError(
-      ErrorCode.ServerUnreachable,
-      `the proxy got no config from the control plane at ${plan.controlPlane.host}:${plan.controlPlane.port} within ${plan.readyTimeoutMs / 1000}s: the app was not started`,
-      { hint: 'check that the control plane runs and that this host reaches its mesh port' },
-    );
-  }
-  return {
-    workload: sidecar.workload,
-    httpProxy: `http://alder:${password}@${hostForUrl(local)}:${OUTBOUND_PORT}`,
-    upstreams: upstreamsOf(sidecar.proxy.runtime?.snapshot),
-    describe: {
-      proxy: 'sidecar',
-      admin: sidecar.adminUrl,
-      httpProxy: `http://${hostForUrl(local)}:${OUTBOUND_PORT}`,
-    },
-    drain: async (graceMs) => {
-      const drained = await sidecar.agent.drain(Math.min(graceMs, 10_000));
-      const started = performance.now();
-      await sidecar.proxy.drainInbound(graceMs);
-      return drained === undefined
-        ? undefined
-        : {
-            synced: drained.synced,
-            pending: drained.pending,
-            inboundMs: Math.round(performance.now() - started),
-          };
-    },
-    stop: () => sidecar.stop(0),
-  };
-}
-
-/** The workload handed to the host's node proxy over its local socket. */
-async function nodeHost(
-  node: NodeClientType,
-  plan: RunPlan,
-  address: string,
-  appAddress: string,
-  log: Logger,
-  stopped: Promise<unknown>,
-): Promise<ProxyHost | 'stopped'> {
-  const join = {
-    run: plan.run,
-    address,
-    ...(Object.keys(plan.labels).length > 0 ? { labels: plan.labels } : {}),
-    ...(appAddress === '127.0.0.1' ? {} : { appAddress }),
-    ...(plan.token === undefined ? {} : { token: plan.token }),
-  };
-  const answer = await Promise.race([
-    node.ask({ join }, plan.readyTimeoutMs + 30_000),
-    stopped.then(() => 'stopped' as const),
-  ]);
-  if (answer === 'stopped') {
-    node.close();
-    return 'stopped';
-  }
-  if ('error' in answer) {
-    node.close();
-    throw new AlderError(answer.error.code as ErrorCode, answer.error.message, {
-      ...(answer.error.hint === undefined ? {} : { hint: answer.error.hint }),
-    });
-  }
-  if (!('ready' in answer)) {
-    node.close();
-    throw new AlderError(ErrorCode.Internal, 'the node proxy answered a join with something else');
-  }
-  const ready = answer.ready;
-  log.info('joined through the node proxy', {
-    workload: `${ready.workload.namespace}/${ready.workload.name}`,
-    identity: ready.spiffeId,
-  });
-  return {
-    workload: ready.workload,
-    httpProxy: ready.httpProxy,
-    upstreams: ready.upstreams,
-    describe: { proxy: 'node' },
-    drain: async (graceMs) => {
-      const m = await node.ask({ drain: { graceMs } }, graceMs + 15_000);
-      return 'drained' in m ? m.drained : undefined;
-    },
-    stop: async () => {
-      await node.ask({ leave: {} }, 15_000);
-      node.close();
-    },
-  };
-}
-
-function hostForUrl(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** SIGTERM and SIGINT start the drain (the first) or cut it short (the next); others go to the app. */
