@@ -8,6 +8,18 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// V8 settings a command needs from its first instruction (the heap's shape is fixed once it
+// exists), given by starting again in place with them: same pid, same descriptors. The node proxy
+// builds every joining workload's config in bursts that grow V8's young generation to 128 MiB,
+// which it then keeps; capped at 2 MiB per semi-space its heap stays near what is live
+// (docs/proxy.md#memory-sidecar-and-node-proxy). A --max-semi-space-size of the user's own wins.
+const V8_FLAGS = { node: ['--max-semi-space-size=2'] };
+const flags = V8_FLAGS[process.argv[2]];
+const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+if (flags !== undefined && !given.includes('--max-semi-space-size') && process.execve !== undefined) {
+  const argv = [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)];
+  process.execve(process.execPath, argv, process.env);
+}
 // Cache compiled (type-stripped) modules between runs: it cuts start-up several times over.
 const { enableCompileCache, registerHooks } = await import('node:module');
 enableCompileCache?.();

@@ -3,6 +3,7 @@
 // proxy, workloads under `alder run`, curl as the caller.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, removeDir, tempDir } from './harness.ts';
@@ -70,6 +71,16 @@ describe('alder node: one proxy for the workloads of a host', () => {
     await node?.stop();
     await mesh?.cp.stop();
     removeDir(dir);
+  });
+
+  it("runs with V8's young generation capped, in the process it was started as (its heap stays near what is live)", () => {
+    const pid = node?.process.pid;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(
+      cmdline.includes('--max-semi-space-size=2'),
+      `want alder node (pid ${pid}) started again in place with --max-semi-space-size=2, got ${cmdline.join(' ')}`,
+    );
+    assert.equal(node?.process.exitCode, null, 'want the node proxy the test started still running');
   });
 
   it('serves each workload from the one node process, with its own identity seen at the callee', async () => {

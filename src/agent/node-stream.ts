@@ -3,7 +3,8 @@
 // each workload says its own hello with a proof (its key's signature over the connection's keying
 // material, src/wire/stream-proof.ts), so that it speaks as itself whoever opened the connection.
 // Messages are routed to workloads by the name they carry. Workloads join and leave as channels:
-// the first opens the connection, the last closes it.
+// the first opens the connection, the last closes it. Resources pushed to several workloads alike
+// are kept once (resource-interner.ts).
 
 import type { TLSSocket } from 'node:tls';
 import { ErrorCode } from '../config/core.ts';
@@ -16,6 +17,7 @@ import {
 } from '../wire/index.ts';
 import type { AgentStream, SharedStream, StreamCredentials, StreamHandlers } from './agent-stream.ts';
 import { PushQueue } from './push-queue.ts';
+import { ResourceInterner } from './resource-interner.ts';
 import { StreamLink } from './stream-link.ts';
 
 export interface NodeStreamOptions {
@@ -45,6 +47,8 @@ export class NodeStream implements SharedStream {
   /** `namespace/name` → channel, in the order they joined. */
   readonly #channels = new Map<string, Channel>();
   #link: StreamLink | undefined;
+  /** One object for each resource the workloads are pushed alike. */
+  readonly #interner = new ResourceInterner();
 
   constructor(options: NodeStreamOptions) {
     this.#o = options;
@@ -175,6 +179,7 @@ export class NodeStream implements SharedStream {
       const ch = this.#channelOf(message.push?.workload);
       if (ch?.saidOn !== socket) return;
       ch.refusals = 0;
+      this.#interner.delta(message.push.resources);
       ch.pushes.add(message.push, socket);
       return;
     }

@@ -14,11 +14,11 @@ import {
   type Drained,
   emptyResourceSet,
   encodeMessage,
-  encodeSnapshot,
   knownVersions,
   type ProxyTls,
   type Push,
   type ResourceSet,
+  type Snapshot,
   WIRE_VERSION,
   type WorkloadRef,
 } from '../wire/index.ts';
@@ -29,7 +29,8 @@ import { StreamClient } from './stream-client.ts';
 
 /** The part of the proxy the agent drives. */
 export interface AgentProxy {
-  apply(encoded: string): Promise<{ accepted: boolean; reason?: string; version: string | undefined }>;
+  /** Takes a snapshot built from the held resources; it shares their parts and must not change them. */
+  apply(snapshot: Snapshot): Promise<{ accepted: boolean; reason?: string; version: string | undefined }>;
 }
 
 /** The workload's certificate files (kept fresh by whoever owns them) and their PEM now. */
@@ -267,15 +268,13 @@ export class ProxyAgent {
 
   /** Undefined when the proxy took the snapshot, else its reason. */
   async #applySet(set: ResourceSet): Promise<string | undefined> {
-    let encoded: string;
+    let snapshot: Snapshot;
     try {
-      encoded = encodeSnapshot(
-        assembleSnapshot(set, this.#o.credentials.files, this.#o.credentials.version()),
-      );
+      snapshot = assembleSnapshot(set, this.#o.credentials.files, this.#o.credentials.version());
     } catch (err) {
       return (err as Error).message;
     }
-    const outcome = await this.#o.proxy.apply(encoded);
+    const outcome = await this.#o.proxy.apply(snapshot);
     return outcome.accepted ? undefined : (outcome.reason ?? 'refused');
   }
 

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
+import { checkSnapshot, decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
 import { createAdminServer, type Refusal } from './admin.ts';
 import { ListenerSet } from './listeners/index.ts';
 import type { ProxyContext } from './runtime/index.ts';
@@ -103,9 +103,13 @@ export class WorkloadProxy {
     return this.#listeners.addresses();
   }
 
-  /** Decodes and applies wire-encoded snapshots one at a time, in the order given. */
-  apply(encoded: string): Promise<ApplyOutcome> {
-    return this.#enqueue(() => this.#apply(encoded));
+  /**
+   * Applies snapshots one at a time, in the order given: wire-encoded text (a file, a folder's
+   * compiler), decoded here; or one the agent built in this process from its resources, checked as
+   * text would be but not copied, so that workloads of one node proxy share the parts they hold alike.
+   */
+  apply(snapshot: string | Snapshot): Promise<ApplyOutcome> {
+    return this.#enqueue(() => this.#apply(snapshot));
   }
 
   /**
@@ -128,10 +132,10 @@ export class WorkloadProxy {
     return next;
   }
 
-  async #apply(encoded: string): Promise<ApplyOutcome> {
+  async #apply(given: string | Snapshot): Promise<ApplyOutcome> {
     let snapshot: Snapshot;
     try {
-      snapshot = decodeSnapshot(encoded);
+      snapshot = typeof given === 'string' ? decodeSnapshot(given) : checkSnapshot(given);
     } catch (err) {
       return this.#reject(undefined, (err as Error).message);
     }

@@ -67,6 +67,15 @@ export function decodeSnapshot(text: string): Snapshot {
   } catch (err) {
     throw new AlderError(ErrorCode.SnapshotInvalid, `snapshot is not JSON: ${(err as Error).message}`);
   }
+  return checkSnapshot(value);
+}
+
+/**
+ * Checks a snapshot built in this process (by the agent, from the resources it holds) as one
+ * decoded from text is checked, without the copy a round trip through JSON would make: its parts
+ * stay shared with the resources they came from. It is read, never changed, but for an absent tls.
+ */
+export function checkSnapshot(value: unknown): Snapshot {
   const c = new s.Checker([], { namespace: '' });
   if (snapshotSchema.check(value, c)) checkReferences(value as Snapshot, c);
   const errors = c.issues.filter((i) => i.severity === 'error');

@@ -1,7 +1,7 @@
 // Public face of the wire format: the snapshot types both sides share, and their codec.
 
 export type * from './clusters.ts';
-export { decodeSnapshot, encodeSnapshot } from './codec.ts';
+export { checkSnapshot, decodeSnapshot, encodeSnapshot } from './codec.ts';
 export type * from './probe.ts';
 export type * from './proxy-status.ts';
 export * from './resources.ts';

@@ -217,6 +217,24 @@ describe('wire resources', () => {
     assert.ok(perEndpoint < 40, `want each endpoint under 40 bytes on the wire, got ${perEndpoint}`);
   });
 
+  it('resources: snapshots of held resources share each unchanged cluster, and only the cluster whose endpoints moved is new', () => {
+    const before = resourcesOf(parts());
+    const first = assembleSnapshot(before, undefined);
+    const delta = diffResources(
+      knownVersions(before),
+      resourcesOf(parts({ endpoints: [endpoint(1), endpoint(2), endpoint(3)] })),
+    );
+    const second = assembleSnapshot(applyDelta(before, delta), undefined);
+    const byName = (snap: typeof first) => new Map(snap.clusters.map((c) => [c.name, c]));
+    const [a, b] = [byName(first), byName(second)];
+    for (const [name, c] of b) {
+      if (name === ALL) {
+        assert.notEqual(c, a.get(name), 'want a new Cluster for the cluster whose endpoints changed');
+        assert.equal(c.endpoints.length, 3, 'want the new endpoint in it');
+      } else assert.equal(c, a.get(name), `want ${name} to be the same object in both snapshots`);
+    }
+  });
+
   it('resources: a route table naming a virtual host not held is refused with its name', () => {
     const set = resourcesOf(parts());
     set.vhost.delete(`outbound/${HOSTS[1]}:9080`);

@@ -126,10 +126,7 @@ export function resourcesOf(parts: {
 export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tlsVersion = ''): Snapshot {
   const own = set.proxy.get('proxy');
   if (own === undefined) throw new Error('the control plane has sent no proxy resource yet');
-  const clusters = [...set.cluster.values()].map((c): Cluster => {
-    const rows = set.endpoints.get(c.name)?.body;
-    return { ...c.body, endpoints: rows === undefined ? [] : fromEndpointRows(rows, c.name) };
-  });
+  const clusters = [...set.cluster.values()].map((c) => joinCluster(c, set.endpoints.get(c.name)));
   const virtualHostOf = (name: string) => set.vhost.get(name)?.body;
   const digest = createHash('sha256');
   for (const type of RESOURCE_TYPES) {
@@ -146,6 +143,24 @@ export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tl
     routeTables: [...set.route.values()].map((r): RouteTable => joinRouteTable(r.body, virtualHostOf)),
     tls,
   };
+}
+
+/**
+ * Each cluster resource joined with its endpoints, kept while the cluster resource is held: a
+ * snapshot whose cluster and endpoints did not change takes the same Cluster as the one before, and
+ * workloads of one node proxy, which hold one object per resource version, take the same one too.
+ */
+const joinedClusters = new WeakMap<
+  WireResource<'cluster'>,
+  { rows: WireResource<'endpoints'> | undefined; cluster: Cluster }
+>();
+
+function joinCluster(c: WireResource<'cluster'>, rows: WireResource<'endpoints'> | undefined): Cluster {
+  const joined = joinedClusters.get(c);
+  if (joined !== undefined && joined.rows === rows) return joined.cluster;
+  const cluster = { ...c.body, endpoints: rows === undefined ? [] : fromEndpointRows(rows.body, c.name) };
+  joinedClusters.set(c, { rows, cluster });
+  return cluster;
 }
 
 /**

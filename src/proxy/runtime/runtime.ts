@@ -76,9 +76,16 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
       return [t.name, byDomain] as const;
     }),
   );
+  // A cluster the agent handed over unchanged (the same object: resources.ts joins each once) keeps
+  // its runtime whole while the proxy's labels and locality, which its balancer plans by, stay too.
+  const sameSelf =
+    previous !== undefined &&
+    previous.snapshot.proxy.locality === snapshot.proxy.locality &&
+    JSON.stringify(previous.snapshot.proxy.labels) === JSON.stringify(snapshot.proxy.labels);
   const clusters = new Map<string, ClusterRuntime>();
   for (const c of snapshot.clusters) {
-    clusters.set(c.name, buildClusterRuntime(c, snapshot.proxy, previous?.clusters.get(c.name)));
+    const had = previous?.clusters.get(c.name);
+    clusters.set(c.name, sameSelf && had?.cluster === c ? had : buildClusterRuntime(c, snapshot.proxy, had));
   }
   const listeners = new Map(snapshot.listeners.map((l) => [l.name, l]));
   // Pooled connections carry the previous TLS identity: kept only while it is the same.
