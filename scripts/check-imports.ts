@@ -52,10 +52,15 @@ function proxyLayer(folder: string): number | undefined {
  * so that a proxy given a snapshot loads no config machinery.
  * proxy/explain.ts: the explanation of a request against a snapshot, for `alder explain`; kept out of
  * proxy/index.ts so that a running proxy loads its admin views only when its admin port is asked.
+ * agent/supervisor.ts: what an `alder run` served by the node proxy needs (the node's socket, the
+ * app's addresses, environment and process), so that it loads no proxy.
+ * wire/stream.ts: the stream's messages and line framing, without the snapshot codec and its checks.
  */
 const FACES: Record<string, readonly string[]> = {
   config: ['core.ts'],
   proxy: ['explain.ts'],
+  agent: ['supervisor.ts'],
+  wire: ['stream.ts'],
 };
 
 function* files(dir: string): Generator<string> {

@@ -12,7 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LineReader, type RunRegistration } from '../wire/index.ts';
+import type { RunRegistration } from '../wire/index.ts';
+import { LineReader } from '../wire/stream.ts';
 
 /** Largest line either side accepts: a join is well under 16 KiB. */
 export const MAX_NODE_LINE_BYTES = 64 * 1024;

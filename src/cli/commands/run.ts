@@ -6,6 +6,7 @@
 // outbound still works. Exits with the app's exit status.
 
 import { isIP } from 'node:net';
+import * as agent from '../../agent/supervisor.ts';
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import { createLogger } from '../../telemetry/index.ts';
 import type { Command } from '../command.ts';
@@ -209,7 +210,6 @@ function planOf(
 }
 
 async function runWorkload(plan: RunPlan, program: string, args: string[], io: CliIo): Promise<number> {
-  const agent = await import('../../agent/index.ts');
   const { namespace, service } = plan.run;
   // Logs go to stderr: the app's stdout stays its own.
   const log = createLogger({
