@@ -18,6 +18,7 @@ const MAX_OUTPUT_BYTES = 64 * 1024;
 /** A new EC P-256 key and a CSR for `spiffeId` (or for no name), made in a child process. */
 export function createKeyAndCsrApart(spiffeId?: string): Promise<KeyAndCsr> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn(process.execPath, [MAIN, ...(spiffeId === undefined ? [] : [spiffeId])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: TIMEOUT_MS,
@@ -35,6 +36,10 @@ export function createKeyAndCsrApart(spiffeId?: string): Promise<KeyAndCsr> {
     });
     child.once('error', (err) => reject(new Error(`cannot make the workload key: ${err.message}`)));
     child.once('close', (code, signal) => {
+      if (code !== 0 && signal === 'SIGTERM' && performance.now() - started >= TIMEOUT_MS) {
+        reject(new Error(`cannot make the workload key: the key maker took more than ${TIMEOUT_MS / 1000}s`));
+        return;
+      }
       if (code !== 0) {
         reject(
           new Error(`cannot make the workload key (exit ${code ?? signal}): ${stderr.trim().slice(0, 500)}`),
