@@ -205,20 +205,20 @@ metadata: {name: reviews}
     assert.deepEqual(await actions(50), ['configured', 'unchanged']);
   });
 
-  it('admission: an AuthorizationPolicy is stored with a Warning header saying no proxy enforces it yet', async () => {
-    const res = await api(`${cp.url}/apis/security.istio.io/v1/namespaces/default/authorizationpolicies`, {
+  it('admission: a RequestAuthentication is stored with a Warning header saying no proxy enforces it yet', async () => {
+    const res = await api(`${cp.url}/apis/security.istio.io/v1/namespaces/default/requestauthentications`, {
       method: 'POST',
       body: {
         apiVersion: 'security.istio.io/v1',
-        kind: 'AuthorizationPolicy',
-        metadata: { name: 'deny-all' },
-        spec: {},
+        kind: 'RequestAuthentication',
+        metadata: { name: 'jwt' },
+        spec: { jwtRules: [{ issuer: 'https://issuer.example' }] },
       },
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(
       res.headers.get('warning'),
-      '299 - "AuthorizationPolicy default/deny-all: stored but not enforced yet: proxies do not apply authorization policies in this version"',
+      '299 - "RequestAuthentication default/jwt: stored but not enforced yet: proxies do not validate request JWTs in this version"',
       'want a Kubernetes-style Warning header',
     );
     const applied = await api(`${cp.url}/alder/v1/apply`, {
@@ -226,8 +226,8 @@ metadata: {name: reviews}
       body: {
         sources: [
           {
-            name: 'ap.yaml',
-            text: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {action: ALLOW}\n',
+            name: 'ra.yaml',
+            text: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt-too}\nspec: {jwtRules: [{issuer: https://issuer.example}]}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {action: ALLOW}\n',
           },
         ],
       },
@@ -236,12 +236,12 @@ metadata: {name: reviews}
       applied.body.notEnforced,
       [
         {
-          kind: 'AuthorizationPolicy',
+          kind: 'RequestAuthentication',
           count: 1,
-          reason: 'proxies do not apply authorization policies in this version',
+          reason: 'proxies do not validate request JWTs in this version',
         },
       ],
-      'want the batch answer to list the kinds not enforced yet',
+      'want the batch answer to list the kinds not enforced yet (AuthorizationPolicy is enforced)',
     );
   });
 

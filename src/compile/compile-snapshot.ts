@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AlderError, ErrorCode, type Resource, type WorkloadEntrySpec } from '../config/index.ts';
 import type {
+  AuthzPolicy,
   Cluster,
   Listener,
   MeshSettings,
@@ -17,6 +18,7 @@ import type {
   VirtualHost,
 } from '../wire/index.ts';
 import { WIRE_VERSION } from '../wire/index.ts';
+import { authorizationFor } from './authorization.ts';
 import { APP_ADDRESS_ANNOTATION } from './auto-register.ts';
 import { buildClusters, emptyCluster, tunnelPortOf } from './clusters.ts';
 import { type IndexedConfig, indexConfig, namespaceOf } from './config-index.ts';
@@ -52,6 +54,7 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     listeners: [...own.listeners, ...shared.listeners],
     clusters: shared.clusters,
     routeTables: shared.routeTables,
+    ...(shared.authorization.length === 0 ? {} : { authorization: shared.authorization }),
     tls: options.tls,
   };
   const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
@@ -115,6 +118,8 @@ export interface SharedPart {
   clusters: Cluster[];
   routeTables: RouteTable[];
   listeners: Listener[];
+  /** The AuthorizationPolicies in force on workloads of this shape. */
+  authorization: AuthzPolicy[];
 }
 
 export function compileSharedPart(
@@ -152,6 +157,7 @@ export function compileSharedPart(
     clusters,
     routeTables: [scopeOutbound(egressContext), ...egress.routeTables],
     listeners: egress.listeners,
+    authorization: authorizationFor(config, client),
   };
 }
 

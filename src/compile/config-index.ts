@@ -3,6 +3,7 @@
 // the same value).
 
 import {
+  type AuthorizationPolicySpec,
   type DestinationRuleSpec,
   type MeshConfig,
   type MeshConfigSpec,
@@ -22,6 +23,7 @@ export interface IndexedConfig {
   workloadEntries: Resource<WorkloadEntrySpec>[];
   sidecars: Resource<SidecarSpec>[];
   peerAuthentications: Resource<PeerAuthenticationSpec>[];
+  authorizationPolicies: Resource<AuthorizationPolicySpec>[];
   /** Oldest first (creationTimestamp, then name, then namespace), as Istio sorts them. */
   serviceEntries: Resource<ServiceEntrySpec>[];
   virtualServices: Resource<VirtualServiceSpec>[];
@@ -38,6 +40,7 @@ export const COMPILED_KINDS = [
   'WorkloadEntry',
   'Sidecar',
   'PeerAuthentication',
+  'AuthorizationPolicy',
   'ServiceEntry',
   'VirtualService',
   'DestinationRule',
@@ -52,6 +55,7 @@ export function indexConfig(resources: readonly Resource[]): IndexedConfig {
     workloadEntries: byKind('WorkloadEntry') as Resource<WorkloadEntrySpec>[],
     sidecars: byKind('Sidecar') as Resource<SidecarSpec>[],
     peerAuthentications: byKind('PeerAuthentication') as Resource<PeerAuthenticationSpec>[],
+    authorizationPolicies: byKind('AuthorizationPolicy') as Resource<AuthorizationPolicySpec>[],
     serviceEntries: oldestFirst(byKind('ServiceEntry')) as Resource<ServiceEntrySpec>[],
     virtualServices: oldestFirst(byKind('VirtualService')) as Resource<VirtualServiceSpec>[],
     destinationRules: oldestFirst(byKind('DestinationRule')) as Resource<DestinationRuleSpec>[],

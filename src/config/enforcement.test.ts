@@ -15,9 +15,9 @@ describe('enforcement', () => {
     { name: 'nothing unenforced', kinds: ['VirtualService', 'Service'], want: [] },
     {
       name: 'one line per kind, counted, in the order first seen',
-      kinds: ['AuthorizationPolicy', 'Service', 'Gateway', 'AuthorizationPolicy'],
+      kinds: ['RequestAuthentication', 'Service', 'Gateway', 'RequestAuthentication', 'AuthorizationPolicy'],
       want: [
-        '2 AuthorizationPolicy stored but not enforced yet: proxies do not apply authorization policies in this version',
+        '2 RequestAuthentication stored but not enforced yet: proxies do not validate request JWTs in this version',
         '1 Gateway stored but not enforced yet: Alder runs no gateway proxies in this version, so nothing listens on their servers',
       ],
     },

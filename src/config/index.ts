@@ -10,6 +10,7 @@ export {
 } from './enforcement.ts';
 export { AlderError, type AlderErrorOptions, ErrorCode, isAlderError } from './errors.ts';
 export { apiVersionOf, type KindInfo, type PrinterColumn } from './kind-info.ts';
+export type { AuthorizationPolicySpec } from './kinds/authorization-policy.ts';
 export type {
   ClientTLSSettings,
   ConnectionPoolSettings,

@@ -50,7 +50,7 @@ export function dispatch(socket: Socket, spec: Listener, ctx: ProxyContext): voi
           const serve = (traffic: 'http' | 'tcp') =>
             traffic === 'http'
               ? serveInboundHttp(conn.socket as Socket, spec, conn.peer, ctx)
-              : serveInboundTcp(conn.socket as Socket, spec, ctx);
+              : serveInboundTcp(conn.socket as Socket, spec, conn.peer, ctx);
           if (spec.traffic !== 'detect') return serve(spec.traffic);
           detectProtocol(conn.socket, runtime.snapshot.mesh.protocolDetection.timeoutMs, (found) => {
             ctx.stats.add('alder_proxy_protocol_detected_total', { listener: spec.name, protocol: found });

@@ -1,5 +1,6 @@
 // Public face of the wire format: the snapshot types both sides share, and their codec.
 
+export * from './authorization.ts';
 export type * from './clusters.ts';
 export { checkSnapshot, decodeSnapshot, encodeSnapshot } from './codec.ts';
 export type * from './probe.ts';

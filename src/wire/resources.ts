@@ -4,6 +4,7 @@
 // it changed. The proxy assembles the resources back into a snapshot.
 
 import { createHash } from 'node:crypto';
+import type { AuthzPolicy } from './authorization.ts';
 import type { Cluster } from './clusters.ts';
 import { type EndpointRows, fromEndpointRows, toEndpointRows } from './endpoint-rows.ts';
 import type { ProbePlan } from './probe.ts';
@@ -37,6 +38,8 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 export interface ProxyResource {
   proxy: ProxyIdentity;
   mesh: MeshSettings;
+  /** The AuthorizationPolicies in force on this workload (absent: none). */
+  authorization?: AuthzPolicy[];
   /** The readiness probe the proxy runs against its app (its WorkloadGroup's), if any. */
   probe?: ProbePlan;
 }
@@ -95,6 +98,7 @@ export function resourcesOf(parts: {
   proxy?: ProxyIdentity;
   mesh?: MeshSettings;
   probe?: ProbePlan;
+  authorization?: AuthzPolicy[];
   listeners: readonly Listener[];
   clusters: readonly Cluster[];
   routeTables: readonly RouteTable[];
@@ -103,6 +107,8 @@ export function resourcesOf(parts: {
   if (parts.proxy !== undefined && parts.mesh !== undefined) {
     const body: ProxyResource = { proxy: parts.proxy, mesh: parts.mesh };
     if (parts.probe !== undefined) body.probe = parts.probe;
+    if (parts.authorization !== undefined && parts.authorization.length > 0)
+      body.authorization = parts.authorization;
     set.proxy.set('proxy', wireResource<'proxy'>('proxy', body));
   }
   for (const c of parts.clusters) {
@@ -141,6 +147,7 @@ export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tl
     listeners: [...set.listener.values()].map((l) => onAppAddress(l.body, own.body.proxy.appAddress)),
     clusters,
     routeTables: [...set.route.values()].map((r): RouteTable => joinRouteTable(r.body, virtualHostOf)),
+    ...(own.body.authorization === undefined ? {} : { authorization: own.body.authorization }),
     tls,
   };
 }

@@ -1,6 +1,7 @@
 // The whole snapshot's schema, from its parts: what decodeSnapshot checks field by field.
 
 import { schema as s } from '../config/core.ts';
+import { authorizationPolicies } from './schema-authorization.ts';
 import { cluster } from './schema-clusters.ts';
 import { labels, name, positiveMs } from './schema-common.ts';
 import { listener, routeTable } from './schema-routes.ts';
@@ -73,6 +74,7 @@ export const snapshotSchema = s.obj(
     listeners: s.arr(listener),
     clusters: s.arr(cluster),
     routeTables: s.arr(routeTable),
+    authorization: authorizationPolicies,
     tls: s.obj(
       { certFile: name, keyFile: name, caFile: name },
       { required: ['certFile', 'keyFile', 'caFile'] },

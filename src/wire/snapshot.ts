@@ -4,6 +4,7 @@
 // Both the control plane and the proxy import this module; it imports neither. Route tables are in
 // routes.ts, clusters in clusters.ts.
 
+import type { AuthzPolicy } from './authorization.ts';
 import type { Cluster } from './clusters.ts';
 import type { RouteTable } from './routes.ts';
 
@@ -13,7 +14,7 @@ import type { RouteTable } from './routes.ts';
  * resources) and endpoints travel as rows. 5: a proxy may have an app address of its own, and a
  * proxy leaving drains (`drain`, answered by `drained`).
  */
-export const WIRE_VERSION = 5 as const;
+export const WIRE_VERSION = 6 as const;
 
 /** Istio's protocol names for a port, as the compiler resolved them. */
 export type WireProtocol =
@@ -41,6 +42,8 @@ export interface Snapshot {
   listeners: Listener[];
   clusters: Cluster[];
   routeTables: RouteTable[];
+  /** The AuthorizationPolicies in force on this workload's inbound side (none: every request allowed). */
+  authorization?: AuthzPolicy[];
   /** Certificates and keys (PEM file paths) for mTLS between proxies. */
   tls: ProxyTls | undefined;
 }

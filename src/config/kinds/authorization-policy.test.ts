@@ -40,6 +40,7 @@ function withCondition(condition: string, head = ''): string {
 const good: AcceptCase[] = [
   {
     name: 'a policy using every source, operation and condition field',
+    warning: { path: 'spec.rules', message: /match as if no request carried a JWT/ },
     yaml: doc(`
   selector:
     matchLabels:
@@ -120,6 +121,10 @@ const good: AcceptCase[] = [
   },
   {
     name: 'CUSTOM with a provider',
+    warning: {
+      path: 'spec.action',
+      message: /is not enforced: Alder has no external authorization providers/,
+    },
     yaml: doc(`
   action: CUSTOM
   provider:
@@ -138,6 +143,7 @@ const good: AcceptCase[] = [
   },
   {
     name: 'targetRefs to a Service and a Gateway',
+    warning: { path: 'spec.targetRefs', message: /a Gateway target is not enforced/ },
     yaml: doc(`
   targetRefs:
   - kind: Service

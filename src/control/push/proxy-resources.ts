@@ -16,6 +16,7 @@ import {
 } from '../../compile/index.ts';
 import type { Resource, WorkloadEntrySpec, WorkloadGroupSpec } from '../../config/index.ts';
 import {
+  type AuthzPolicy,
   emptyResourceSet,
   type MeshSettings,
   RESOURCE_TYPES,
@@ -97,7 +98,11 @@ export class ProxyResources {
     let shared = this.#shapes.get(shape);
     if (shared === undefined) {
       const part = compileSharedPart(config, { namespace: own.proxy.namespace, labels });
-      shared = { mesh: part.mesh, set: reuse(resourcesOf(part), this.#previous.get(shape)?.set) };
+      shared = {
+        mesh: part.mesh,
+        authorization: part.authorization,
+        set: reuse(resourcesOf(part), this.#previous.get(shape)?.set),
+      };
       this.#shapes.set(shape, shared);
       this.compiledShapes++;
     }
@@ -105,6 +110,7 @@ export class ProxyResources {
     const mine = resourcesOf({
       proxy: own.proxy,
       mesh: shared.mesh,
+      authorization: shared.authorization,
       ...(probe === undefined ? {} : { probe }),
       listeners: own.listeners,
       clusters: [],
@@ -138,6 +144,7 @@ export class ProxyResources {
 
 interface Shape {
   mesh: MeshSettings;
+  authorization: AuthzPolicy[];
   /** Clusters, endpoints, route tables and egress listeners (no `proxy` resource). */
   set: ResourceSet;
 }

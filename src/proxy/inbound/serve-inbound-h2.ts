@@ -7,6 +7,7 @@ import type { InboundListener } from '../../wire/index.ts';
 import { serveSession, serveStream } from '../http2-server/index.ts';
 import { inboundDecision, inboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
+import { authorizeRequest, inboundPeer } from './authorize.ts';
 
 export function serveInboundH2(
   socket: Socket | TLSSocket,
@@ -15,12 +16,18 @@ export function serveInboundH2(
   ctx: ProxyContext,
 ): void {
   const hop = inboundHop(socket.remoteAddress, peer, ctx.current().snapshot.proxy.address);
+  const from = inboundPeer(socket, peer);
   serveSession(socket, (stream, headers, flags) =>
     serveStream(stream, headers, flags, {
       listener: spec.name,
       ctx,
       limits: ctx.current().http1Limits,
-      decide: (req) => inboundDecision(req, spec, ctx.current(), peer, hop),
+      decide: (req) => {
+        const denied = authorizeRequest(req, spec, from, ctx);
+        return denied === undefined
+          ? inboundDecision(req, spec, ctx.current(), peer, hop)
+          : { kind: 'reply' as const, reply: denied };
+      },
     }),
   );
 }

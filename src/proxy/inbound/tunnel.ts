@@ -77,11 +77,11 @@ function openTunnel(
   // From here the stream is the connection: the inbound paths read and write it as a socket.
   const conn = stream as unknown as Socket;
   if (target.traffic === 'http') serveInboundHttp(conn, target, peer, ctx);
-  else if (target.traffic === 'tcp') serveInboundTcp(conn, target, ctx);
+  else if (target.traffic === 'tcp') serveInboundTcp(conn, target, peer, ctx);
   else
     detectProtocol(conn, runtime.snapshot.mesh.protocolDetection.timeoutMs, (found) => {
       if (found === 'http1') serveInboundHttp(conn, target, peer, ctx);
-      else serveInboundTcp(conn, target, ctx);
+      else serveInboundTcp(conn, target, peer, ctx);
     });
 }
 

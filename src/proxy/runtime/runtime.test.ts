@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MeshSettings, ProxyIdentity, Snapshot } from '../../wire/index.ts';
+import { type MeshSettings, type ProxyIdentity, type Snapshot, WIRE_VERSION } from '../../wire/index.ts';
 import { cluster, endpoints } from '../balance/test-support.ts';
 import { buildRuntime, retireRuntime } from './runtime.ts';
 
@@ -29,7 +29,7 @@ const MESH: MeshSettings = {
 
 function snapshot(version: string, clusters: Snapshot['clusters'], proxy = PROXY): Snapshot {
   return {
-    wireVersion: 5,
+    wireVersion: WIRE_VERSION,
     version,
     proxy,
     mesh: MESH,

@@ -5,6 +5,7 @@
 // counts) and the upstream connection pools carry over from the previous runtime.
 
 import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
+import { type CompiledAuthz, compileAuthz } from '../authz/index.ts';
 import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
 import {
   type CompiledTcpRoutes,
@@ -55,6 +56,8 @@ export interface Runtime {
   http1LimitsFromMesh: Http1Limits;
   /** The HTTP filters routed requests pass, in order: those some route of this snapshot uses. */
   requestFilters: readonly RequestFilter[];
+  /** The AuthorizationPolicies in force on the inbound side. */
+  authz: CompiledAuthz;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -108,6 +111,7 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     http1Limits: http1,
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
     requestFilters: compileRequestFilters(routes),
+    authz: compileAuthz(snapshot.authorization),
   };
 }
 

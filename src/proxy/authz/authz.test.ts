@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AuthzPolicy, AuthzRule } from '../../wire/index.ts';
+import type { AuthzAttributes } from './attributes.ts';
+import { remoteIpOf } from './attributes.ts';
+import { compileAuthz } from './compile-authz.ts';
+import { decide } from './decide.ts';
+import { hostTest, ipTest, pathTest, stringTest } from './value-match.ts';
+
+describe('authz value matchers', () => {
+  const cases: {
+    name: string;
+    test: (v: string | undefined) => boolean;
+    yes: string[];
+    no: (string | undefined)[];
+  }[] = [
+    { name: 'exact', test: stringTest('GET'), yes: ['GET'], no: ['get', 'GETX', undefined] },
+    { name: 'prefix', test: stringTest('/api/*'), yes: ['/api/', '/api/x/y'], no: ['/ap', '/API/x'] },
+    { name: 'suffix', test: stringTest('*.css'), yes: ['/a.css', '.css'], no: ['/a.cs'] },
+    { name: 'presence', test: stringTest('*'), yes: ['', 'x'], no: [undefined] },
+    {
+      name: 'host without port: any port, any case',
+      test: hostTest('web.shop'),
+      yes: ['web.shop', 'WEB.shop:8080', 'web.shop:1'],
+      no: ['web.shopx', 'xweb.shop:80', undefined],
+    },
+    {
+      name: 'host with port',
+      test: hostTest('web.shop:8080'),
+      yes: ['Web.Shop:8080'],
+      no: ['web.shop', 'web.shop:80'],
+    },
+    { name: 'host suffix', test: hostTest('*.shop'), yes: ['web.shop', 'db.shop:5432'], no: ['shop'] },
+    {
+      name: 'path template {*}',
+      test: pathTest('/users/{*}/profile'),
+      yes: ['/users/7/profile'],
+      no: ['/users//profile', '/users/7/8/profile', '/users/7/profile/x'],
+    },
+    {
+      name: 'path template {**}',
+      test: pathTest('/files/{**}'),
+      yes: ['/files/a', '/files/a/b/c'],
+      no: ['/files/'],
+    },
+    {
+      name: 'ip blocks, v4 and v6, mapped v4',
+      test: ipTest(['10.1.0.0/16', '127.0.0.1', '2001:db8::/32']),
+      yes: ['10.1.2.3', '127.0.0.1', '::ffff:10.1.0.9', '2001:db8::1'],
+      no: ['10.2.0.1', '127.0.0.2', '2001:db9::1', '', undefined],
+    },
+  ];
+  for (const c of cases) {
+    it(`match: ${c.name}`, () => {
+      for (const v of c.yes) assert.ok(c.test(v), `want ${JSON.stringify(v)} to match`);
+      for (const v of c.no) assert.ok(!c.test(v), `want ${JSON.stringify(v)} not to match`);
+    });
+  }
+
+  it('remote.ip: the x-forwarded-for entry past the trusted proxies, else the peer', () => {
+    const h = ['x-forwarded-for', '1.1.1.1, 2.2.2.2', 'X-Forwarded-For', '3.3.3.3'];
+    assert.equal(remoteIpOf(h, '9.9.9.9', 0), '3.3.3.3');
+    assert.equal(remoteIpOf(h, '9.9.9.9', 2), '1.1.1.1');
+    assert.equal(remoteIpOf(h, '9.9.9.9', 5), '9.9.9.9');
+    assert.equal(remoteIpOf([], '9.9.9.9', 0), '9.9.9.9');
+  });
+});
+
+describe('authz decisions', () => {
+  const attrs = (o: Partial<AuthzAttributes> = {}): AuthzAttributes => ({
+    principal: 'cluster.local/ns/shop/sa/client',
+    sourceIp: '10.0.0.1',
+    remoteIp: '10.0.0.1',
+    destinationIp: '10.0.0.2',
+    destinationPort: 8080,
+    sni: undefined,
+    http: { method: 'GET', path: '/x', host: 'web.shop', headers: [] },
+    ...o,
+  });
+  const rule = (r: Partial<AuthzRule>): AuthzRule => ({ from: [], to: [], when: [], ...r });
+  const pol = (
+    name: string,
+    action: AuthzPolicy['action'],
+    rules: AuthzRule[],
+    dryRun = false,
+  ): AuthzPolicy => ({
+    name,
+    action,
+    dryRun,
+    rules,
+  });
+
+  it('decide: no policy allows; an ALLOW policy with no rules denies; a DENY without rules never applies', () => {
+    assert.equal(decide(compileAuthz([]), attrs()).allowed, true);
+    assert.deepEqual(decide(compileAuthz([pol('ns/a', 'ALLOW', [])]), attrs()).deniedBy, {
+      policy: 'ns/a',
+      rule: -1,
+    });
+    assert.equal(decide(compileAuthz([pol('ns/d', 'DENY', [])]), attrs()).allowed, true);
+  });
+
+  it('decide: DENY before ALLOW, with the rule that denied', () => {
+    const d = decide(
+      compileAuthz([
+        pol('ns/allow', 'ALLOW', [rule({})]),
+        pol('ns/deny', 'DENY', [rule({ to: [{ paths: ['/y'] }] }), rule({ to: [{ paths: ['/x'] }] })]),
+      ]),
+      attrs(),
+    );
+    assert.deepEqual(d.deniedBy, { policy: 'ns/deny', rule: 1 });
+  });
+
+  it('decide: plaintext has no principal: principals ["*"] does not match, notPrincipals ["*"] does', () => {
+    const plain = attrs({ principal: undefined });
+    assert.equal(
+      decide(compileAuthz([pol('n/a', 'ALLOW', [rule({ from: [{ principals: ['*'] }] })])]), plain).allowed,
+      false,
+    );
+    assert.equal(
+      decide(compileAuthz([pol('n/a', 'ALLOW', [rule({ from: [{ notPrincipals: ['*'] }] })])]), plain)
+        .allowed,
+      true,
+    );
+  });
+
+  it('decide: on TCP an ALLOW rule with HTTP fields is dropped, a DENY rule keeps the rest', () => {
+    const tcp = attrs({ http: undefined });
+    const allowGet = compileAuthz([pol('n/a', 'ALLOW', [rule({ to: [{ methods: ['GET'] }] })])]);
+    assert.equal(decide(allowGet, tcp).allowed, false, 'want the ALLOW rule unable to allow TCP');
+    assert.equal(decide(allowGet, attrs()).allowed, true);
+    const denyGetFromOther = compileAuthz([
+      pol('n/d', 'DENY', [rule({ from: [{ principals: ['*/sa/other'] }], to: [{ methods: ['GET'] }] })]),
+    ]);
+    assert.equal(decide(denyGetFromOther, tcp).allowed, true, 'want the principal still required');
+    assert.equal(
+      decide(denyGetFromOther, attrs({ http: undefined, principal: 'cluster.local/ns/shop/sa/other' }))
+        .allowed,
+      false,
+      'want the DENY to apply to TCP from other without its HTTP field',
+    );
+  });
+
+  it('decide: dry-run policies report what they would deny and decide nothing; AUDIT is reported', () => {
+    const d = decide(
+      compileAuthz([pol('n/dry', 'DENY', [rule({})], true), pol('n/audit', 'AUDIT', [rule({})])]),
+      attrs(),
+    );
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.wouldDeny, { policy: 'n/dry', rule: 0 });
+    assert.deepEqual(d.audited, [{ policy: 'n/audit', rule: 0 }]);
+  });
+
+  it('decide: request.auth.* and requestPrincipals are absent until requests are authenticated', () => {
+    const viaJwt = compileAuthz([
+      pol('n/a', 'ALLOW', [
+        rule({ from: [{ requestPrincipals: ['*'] }] }),
+        rule({ when: [{ key: 'request.auth.claims[iss]', notValues: ['x'] }] }),
+      ]),
+    ]);
+    assert.deepEqual(
+      decide(viaJwt, attrs()).deniedBy,
+      undefined,
+      'want the notValues rule to match an absent claim',
+    );
+    const onlyPrincipal = compileAuthz([
+      pol('n/a', 'ALLOW', [rule({ from: [{ requestPrincipals: ['*'] }] })]),
+    ]);
+    assert.equal(decide(onlyPrincipal, attrs()).allowed, false);
+  });
+});

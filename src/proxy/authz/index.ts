@@ -1,0 +1,10 @@
+// Public face of authorization: AuthorizationPolicies compiled per snapshot, and the decision for a
+// request or a connection.
+
+export {
+  type AuthzAttributes,
+  type HttpAttributes,
+  remoteIpOf,
+} from './attributes.ts';
+export { type CompiledAuthz, compileAuthz } from './compile-authz.ts';
+export { ALLOWED, type AuthzDecision, decide, type Verdict } from './decide.ts';
