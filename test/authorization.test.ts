@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { waitForLog } from './harness.ts';
+import { alder, waitForLog } from './harness.ts';
 import { curl, type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
 
@@ -266,6 +266,27 @@ describe('authorization: AuthorizationPolicy enforced at the inbound side throug
         assert.equal(r.status, h.want, `${what}: want ${h.want}, got ${r.status} ${r.body}`);
         if (h.want === 403) assert.equal(r.body, 'RBAC: access denied', `${what}: want Envoy's body`);
         else assert.match(r.body, /^web saw /, `${what}: want the app's answer`);
+        // The operator's view: web's proxy explains the same decision, naming what decided.
+        const args2 = ['explain', '--admin', web.admin, '--as', `cluster.local/ns/shop/sa/${h.from}`];
+        args2.push('--source-ip', CALLERS[h.from], '-X', h.method ?? 'GET', '-o', 'json');
+        for (const header of h.headers ?? []) args2.push('-H', header);
+        const explained = await alder([...args2, `http://web.shop:8080${h.path}`]);
+        assert.equal(explained.code, 0, `${what}: want alder explain to exit 0: ${explained.stderr}`);
+        const e = JSON.parse(explained.stdout) as {
+          allowed: boolean;
+          deniedBy?: { policy: string; rule: number };
+        };
+        assert.equal(
+          e.allowed,
+          h.want === 200,
+          `${what}: want explain to agree with the proxy: ${explained.stdout}`,
+        );
+        if (h.want === 403 && c.logged !== undefined && !c.logged.msg.includes('dry run'))
+          assert.equal(
+            e.deniedBy?.policy,
+            c.logged.policy,
+            `${what}: want explain to name the deciding policy`,
+          );
       }
       for (const t of c.tcp ?? []) {
         const r = await rawExchange(CALLERS[t.from], 9000, 'ping over tcp', { timeoutMs: 5000 });

@@ -26,7 +26,7 @@ export interface AdminSources {
   stats: Stats;
 }
 
-const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /explain';
+const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /explain /explain/authz';
 /**
  * Every path but /ready shows the mesh's config or how to reach its workloads, so only callers on
  * this host get an answer, wherever the port is bound.
@@ -34,7 +34,14 @@ const ENDPOINTS = '/ready /config_dump /stats /routes /clusters /endpoints /expl
 const OPEN_TO_ALL = '/ready';
 const LOCAL_CALLERS = 'loopback addresses (127.0.0.0/8, ::1)';
 /** The paths answered with JSON about the snapshot in force. */
-const SNAPSHOT_VIEWS = new Set(['/config_dump', '/routes', '/clusters', '/endpoints', '/explain']);
+const SNAPSHOT_VIEWS = new Set([
+  '/config_dump',
+  '/routes',
+  '/clusters',
+  '/endpoints',
+  '/explain',
+  '/explain/authz',
+]);
 
 type Views = typeof import('./admin/index.ts');
 type Json = (status: number, value: unknown) => void;
@@ -96,6 +103,7 @@ function answerView(v: Views, path: string, runtime: Runtime, q: URLSearchParams
   if (path === '/routes') json(200, { version, routeTables: v.routesView(runtime.snapshot) });
   else if (path === '/clusters') json(200, { version, clusters: clusters.map(v.clusterView) });
   else if (path === '/endpoints') json(200, { version, endpoints: clusters.flatMap(v.endpointViews) });
+  else if (path === '/explain/authz') explainAuthz(v, runtime, q, json);
   else explain(v, runtime, q, json);
 }
 
@@ -130,6 +138,38 @@ function explain(v: Views, runtime: Runtime, q: URLSearchParams, json: Json): vo
   };
   try {
     json(200, v.explainRequest(runtime, input));
+  } catch (err) {
+    if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
+    else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });
+  }
+}
+
+/**
+ * `/explain/authz?from=PRINCIPAL&source_ip=IP&method=GET&authority=HOST:PORT&path=/x&header=name:value`:
+ * whether this workload's policies let that request in, rule by rule; `from` absent: plaintext.
+ */
+function explainAuthz(v: Views, runtime: Runtime, q: URLSearchParams, json: Json): void {
+  const headers: [string, string][] = [];
+  for (const h of q.getAll('header')) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) {
+      json(400, { code: 'ALDER_REQUEST_INVALID', message: `header ${JSON.stringify(h)}: want name:value` });
+      return;
+    }
+    headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
+  }
+  try {
+    json(
+      200,
+      v.explainInbound(runtime, {
+        principal: q.get('from') ?? undefined,
+        sourceIp: q.get('source_ip') ?? undefined,
+        method: q.get('method') ?? 'GET',
+        authority: q.get('authority') ?? '',
+        path: q.get('path') ?? '/',
+        headers,
+      }),
+    );
   } catch (err) {
     if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
     else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });

@@ -1,9 +1,18 @@
 // `alder explain URL`: how one workload's proxy routes a request, and why. Asks a running proxy
 // (--admin, its /explain), or compiles a config folder for the calling workload (--config --from)
-// and explains with the same code the proxy runs; both print formatRequestExplanation.
+// and explains with the same code the proxy runs; both print formatRequestExplanation. With --as,
+// it explains authorization instead: whether the callee's AuthorizationPolicies let a caller's
+// request in (--admin of the callee's proxy, its /explain/authz; or --config --to the callee).
 
 import { AlderError, ErrorCode, isAlderError } from '../../config/index.ts';
-import { explainSnapshot, formatRequestExplanation } from '../../proxy/explain.ts';
+import {
+  type AuthzExplanation,
+  explainInboundSnapshot,
+  explainSnapshot,
+  formatAuthzExplanation,
+  formatRequestExplanation,
+  type InboundExplainInput,
+} from '../../proxy/explain.ts';
 import type { ExplainInput, RequestExplanation } from '../../proxy/index.ts';
 import { ADMIN_HELP, adminGet, adminUrl } from '../admin-client.ts';
 import type { Command } from '../command.ts';
@@ -20,6 +29,8 @@ did not match. Exits 0 once explained (also when the answer is "no route": 404 o
 Usage:
   alder explain [--admin HOST:PORT] [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
   alder explain --config DIR --from NAMESPACE/WORKLOAD [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
+  alder explain --as PRINCIPAL|plaintext [--admin HOST:PORT | --config DIR --to NS/WORKLOAD]
+                [--source-ip IP] [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
 
   URL is what the app asks for: http://reviews:9080/api?x=1 (the authority picks the virtual host).
 
@@ -33,8 +44,16 @@ ${ADMIN_HELP}
   --route-table NAME   the route table (default outbound, the one HTTP_PROXY traffic uses)
   -o, --output json    the explanation as JSON
 
-Example:
+Authorization (--as): would the callee's AuthorizationPolicies let this request in, and which
+policy and rule decide (for a denial by no ALLOW rule, the one that came closest and what it needs).
+  --as PRINCIPAL       the caller: cluster.local/ns/NS/sa/ACCOUNT (or spiffe://…), or plaintext
+  --admin HOST:PORT    the callee's proxy admin port (a node proxy's: …/workloads/NS/NAME)
+  --to NS/WORKLOAD     with --config: the WorkloadEntry of the callee
+  --source-ip IP       the caller's address, for ipBlocks and source.ip (default 127.0.0.1)
+
+Examples:
   alder explain --config mesh/ --from shop/productpage -H 'end-user: jason' http://reviews:9080/
+  alder explain --config mesh/ --to shop/details-v1 --as cluster.local/ns/shop/sa/reviews http://details:9080/details/0
 `,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -48,10 +67,18 @@ Example:
         header: { type: 'string', short: 'H', multiple: true },
         'route-table': { type: 'string' },
         output: { type: 'string', short: 'o' },
+        as: { type: 'string' },
+        to: { type: 'string' },
+        'source-ip': { type: 'string' },
       },
       1,
     );
     const format = outputFormat(values.output, ['json'] as const, 'explain');
+    if (values.as !== undefined || values.to !== undefined) {
+      const e = await explainAuthorization(values, positionals[0], io);
+      io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : formatAuthzExplanation(e));
+      return 0;
+    }
     const input = requestOf({
       url: positionals[0],
       method: values.request,
@@ -78,6 +105,61 @@ Example:
     return 0;
   },
 };
+
+/** `--as`: whether the callee's policies let the request in, from its admin port or a compiled folder. */
+async function explainAuthorization(
+  values: {
+    as?: string | undefined;
+    to?: string | undefined;
+    admin?: string | undefined;
+    config?: string | undefined;
+    from?: string | undefined;
+    request?: string | undefined;
+    header?: string[] | undefined;
+    'source-ip'?: string | undefined;
+  },
+  url: string | undefined,
+  io: CliIo,
+): Promise<AuthzExplanation> {
+  if (values.as === undefined)
+    throw usageError('--to goes with --as PRINCIPAL: the caller whose request is explained', 'explain');
+  if (values.from !== undefined)
+    throw usageError('--from names a sender for routing; with --as, name the callee with --to', 'explain');
+  const request = requestOf({
+    url,
+    method: values.request,
+    headers: values.header ?? [],
+    routeTable: undefined,
+  });
+  const principal = values.as === 'plaintext' ? undefined : values.as;
+  if (principal !== undefined && !/^(spiffe:\/\/)?[^/\s]+\/ns\/[^/\s]+\/sa\/[^/\s]+$/.test(principal))
+    throw usageError(
+      `--as must be a principal like cluster.local/ns/shop/sa/web, or plaintext; got ${JSON.stringify(values.as)}`,
+      'explain',
+    );
+  const input: InboundExplainInput = {
+    principal,
+    sourceIp: values['source-ip'],
+    method: request.method,
+    authority: request.authority,
+    path: request.path,
+    headers: request.headers,
+  };
+  if (values.config !== undefined) {
+    if (values.admin !== undefined) throw usageError('use --admin or --config, not both', 'explain');
+    if (values.to === undefined)
+      throw usageError('--config with --as needs --to NAMESPACE/WORKLOAD: the workload called', 'explain');
+    const snapshot = await compileFor(values.config, values.to, '--to', io, 'its policies as written there');
+    return explainInboundSnapshot(snapshot, input);
+  }
+  if (values.to !== undefined)
+    throw usageError('--to goes with --config; with --admin the proxy is the callee', 'explain');
+  const q = new URLSearchParams({ method: input.method, authority: input.authority, path: input.path });
+  if (principal !== undefined) q.set('from', principal);
+  if (input.sourceIp !== undefined) q.set('source_ip', input.sourceIp);
+  for (const [name, value] of input.headers) q.append('header', `${name}:${value}`);
+  return adminGet<AuthzExplanation>(adminUrl(values.admin, 'explain'), `/explain/authz?${q}`);
+}
 
 function requestOf(o: {
   url: string | undefined;
@@ -129,10 +211,18 @@ async function explainLocally(
   input: ExplainInput,
   io: CliIo,
 ): Promise<RequestExplanation> {
-  const workload = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(from);
+  return explainSnapshot(
+    await compileFor(dir, from, '--from', io, 'no live state here, so every endpoint counts as healthy'),
+    input,
+  );
+}
+
+/** The snapshot of workload `name` (NAMESPACE/WORKLOAD, given as `flag`) compiled from the folder. */
+async function compileFor(dir: string, name: string, flag: string, io: CliIo, note: string) {
+  const workload = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(name);
   if (workload === null)
     throw usageError(
-      `--from must be NAMESPACE/WORKLOAD, e.g. shop/productpage, got ${JSON.stringify(from)}`,
+      `${flag} must be NAMESPACE/WORKLOAD, e.g. shop/productpage, got ${JSON.stringify(name)}`,
       'explain',
     );
   let snapshot: Awaited<ReturnType<typeof compileFolder>>;
@@ -150,7 +240,7 @@ async function explainLocally(
       err.message.startsWith('no WorkloadEntry')
     ) {
       throw new AlderError(ErrorCode.CompileFailed, err.message, {
-        hint: `--from names the WorkloadEntry whose proxy sends the request: add it to ${dir}, or fix the name`,
+        hint: `${flag} names a WorkloadEntry: add it to ${dir}, or fix the name`,
       });
     }
     if (isAlderError(err)) throw err;
@@ -158,6 +248,6 @@ async function explainLocally(
       hint: 'fix the config folder; `alder validate -f DIR` lists every problem',
     });
   }
-  io.err(`notice: compiled ${dir} for ${from}; no live state here, so every endpoint counts as healthy\n`);
-  return explainSnapshot(snapshot, input);
+  io.err(`notice: compiled ${dir} for ${name}; ${note}\n`);
+  return snapshot;
 }

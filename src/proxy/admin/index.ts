@@ -12,6 +12,11 @@ export {
   policyWords,
 } from './cluster-view.ts';
 export {
+  explainInbound,
+  explainInboundSnapshot,
+  type InboundExplainInput,
+} from './explain-inbound.ts';
+export {
   type DestinationExplanation,
   type ExplainInput,
   explainRequest,

@@ -9,12 +9,25 @@ import { anyOf, hostTest, ipTest, pathTest, stringTest, type Test } from './valu
 
 type Check = (a: AuthzAttributes) => boolean;
 
+/** One constraint of a rule, named by where it is written (`from[0].source.principals`). */
+export interface Constraint {
+  path: string;
+  check: Check;
+}
+
+/** A rule as tests: one of `from` (each a list of constraints, all of which must hold), one of `to`, every `when`. */
+export interface RuleTests {
+  from: Constraint[][];
+  to: Constraint[][];
+  when: Constraint[];
+}
+
 export interface CompiledRule {
   /** Its index in the policy's `rules`. */
   index: number;
-  http: Check;
+  http: RuleTests;
   /** Undefined: the rule cannot apply to TCP (an ALLOW rule with HTTP-only fields). */
-  tcp: Check | undefined;
+  tcp: RuleTests | undefined;
 }
 
 export interface CompiledPolicy {
@@ -42,28 +55,31 @@ export function compileAuthz(policies: readonly AuthzPolicy[] | undefined): Comp
   };
 }
 
+const holds = (cs: readonly Constraint[], a: AuthzAttributes) => cs.every((c) => c.check(a));
+const anyHolds = (groups: readonly Constraint[][], a: AuthzAttributes) =>
+  groups.length === 0 || groups.some((g) => holds(g, a));
+
+/** Whether the rule matches: one `from` entry (or none given), one `to` entry (or none), every `when`. */
+export function ruleMatches(r: RuleTests, a: AuthzAttributes): boolean {
+  return anyHolds(r.from, a) && anyHolds(r.to, a) && holds(r.when, a);
+}
+
 function compilePolicy(p: AuthzPolicy): CompiledPolicy {
   return {
     name: p.name,
     action: p.action,
     dryRun: p.dryRun,
     rules: p.rules.map((r, index) => {
-      const http = all([
-        any(r.from.map((s) => sourceCheck(s, 'http'))),
-        any(r.to.map((o) => operationCheck(o, 'http'))),
-        ...r.when.map((c) => conditionCheck(c, 'http')),
-      ]);
+      const tests = (mode: 'http' | 'tcp'): RuleTests => ({
+        from: r.from.map((s, i) => sourceConstraints(s, mode, `from[${i}].source`)),
+        to: r.to.map((o, i) => operationConstraints(o, mode, `to[${i}].operation`)),
+        when: r.when.flatMap((c, i) =>
+          mode === 'tcp' && isHttpKey(c.key) ? [] : conditionConstraints(c, `when[${i}]`),
+        ),
+      });
       const usesHttp =
         r.from.some(hasHttpField) || r.to.some(hasHttpField) || r.when.some((c) => isHttpKey(c.key));
-      const tcp =
-        p.action === 'ALLOW' && usesHttp
-          ? undefined
-          : all([
-              any(r.from.map((s) => sourceCheck(s, 'tcp'))),
-              any(r.to.map((o) => operationCheck(o, 'tcp'))),
-              ...r.when.filter((c) => !isHttpKey(c.key)).map((c) => conditionCheck(c, 'tcp')),
-            ]);
-      return { index, http, tcp };
+      return { index, http: tests('http'), tcp: p.action === 'ALLOW' && usesHttp ? undefined : tests('tcp') };
     }),
   };
 }
@@ -87,86 +103,72 @@ function isHttpKey(key: string): boolean {
   return key.startsWith('request.');
 }
 
-const ALWAYS: Check = () => true;
-
-function all(checks: Check[]): Check {
-  const real = checks.filter((c) => c !== ALWAYS);
-  if (real.length === 0) return ALWAYS;
-  if (real.length === 1) return real[0] as Check;
-  return (a) => real.every((c) => c(a));
-}
-
-/** Any of the entries (an empty list: no constraint). */
-function any(checks: Check[]): Check {
-  if (checks.length === 0 || checks.includes(ALWAYS)) return ALWAYS;
-  if (checks.length === 1) return checks[0] as Check;
-  return (a) => checks.some((c) => c(a));
-}
-
-/** `field` → a test of its values against what `read` takes from the attributes; `not…` negates. */
+/** `values` of field `path` as a constraint on what `read` takes from the attributes; `not…` negates. */
 function field(
+  out: Constraint[],
+  path: string,
   values: readonly string[] | undefined,
   negated: boolean,
   build: (patterns: readonly string[]) => Test,
   read: (a: AuthzAttributes) => string | undefined,
-): Check {
-  if (values === undefined || values.length === 0) return ALWAYS;
+): void {
+  if (values === undefined || values.length === 0) return;
   const test = build(values);
-  return negated ? (a) => !test(read(a)) : (a) => test(read(a));
+  out.push({ path, check: negated ? (a) => !test(read(a)) : (a) => test(read(a)) });
 }
 
 const strings = (ps: readonly string[]) => anyOf(ps, (p) => stringTest(p));
 const requestPrincipal = (_a: AuthzAttributes): string | undefined => undefined;
 
-function sourceCheck(s: AuthzSource, mode: 'http' | 'tcp'): Check {
+function sourceConstraints(s: AuthzSource, mode: 'http' | 'tcp', at: string): Constraint[] {
+  const out: Constraint[] = [];
   const principal = (a: AuthzAttributes) => a.principal;
   const parts = (a: AuthzAttributes) => principalParts(a.principal);
-  const checks = [
-    field(s.principals, false, strings, principal),
-    field(s.notPrincipals, true, strings, principal),
-    field(s.namespaces, false, strings, (a) => parts(a).namespace),
-    field(s.notNamespaces, true, strings, (a) => parts(a).namespace),
-    field(s.serviceAccounts, false, strings, (a) => parts(a).serviceAccount),
-    field(s.notServiceAccounts, true, strings, (a) => parts(a).serviceAccount),
-    field(s.trustDomains, false, strings, (a) => parts(a).trustDomain),
-    field(s.notTrustDomains, true, strings, (a) => parts(a).trustDomain),
-    field(s.ipBlocks, false, ipTest, (a) => a.sourceIp),
-    field(s.notIpBlocks, true, ipTest, (a) => a.sourceIp),
-    field(s.remoteIpBlocks, false, ipTest, (a) => a.remoteIp),
-    field(s.notRemoteIpBlocks, true, ipTest, (a) => a.remoteIp),
-  ];
+  field(out, `${at}.principals`, s.principals, false, strings, principal);
+  field(out, `${at}.notPrincipals`, s.notPrincipals, true, strings, principal);
+  field(out, `${at}.namespaces`, s.namespaces, false, strings, (a) => parts(a).namespace);
+  field(out, `${at}.notNamespaces`, s.notNamespaces, true, strings, (a) => parts(a).namespace);
+  field(out, `${at}.serviceAccounts`, s.serviceAccounts, false, strings, (a) => parts(a).serviceAccount);
+  field(out, `${at}.notServiceAccounts`, s.notServiceAccounts, true, strings, (a) => parts(a).serviceAccount);
+  field(out, `${at}.trustDomains`, s.trustDomains, false, strings, (a) => parts(a).trustDomain);
+  field(out, `${at}.notTrustDomains`, s.notTrustDomains, true, strings, (a) => parts(a).trustDomain);
+  field(out, `${at}.ipBlocks`, s.ipBlocks, false, ipTest, (a) => a.sourceIp);
+  field(out, `${at}.notIpBlocks`, s.notIpBlocks, true, ipTest, (a) => a.sourceIp);
+  field(out, `${at}.remoteIpBlocks`, s.remoteIpBlocks, false, ipTest, (a) => a.remoteIp);
+  field(out, `${at}.notRemoteIpBlocks`, s.notRemoteIpBlocks, true, ipTest, (a) => a.remoteIp);
   if (mode === 'http') {
-    checks.push(
-      field(s.requestPrincipals, false, strings, requestPrincipal),
-      field(s.notRequestPrincipals, true, strings, requestPrincipal),
-    );
+    field(out, `${at}.requestPrincipals`, s.requestPrincipals, false, strings, requestPrincipal);
+    field(out, `${at}.notRequestPrincipals`, s.notRequestPrincipals, true, strings, requestPrincipal);
   }
-  return all(checks);
+  return out;
 }
 
-function operationCheck(o: AuthzOperation, mode: 'http' | 'tcp'): Check {
+function operationConstraints(o: AuthzOperation, mode: 'http' | 'tcp', at: string): Constraint[] {
+  const out: Constraint[] = [];
   const port = (a: AuthzAttributes) => String(a.destinationPort);
-  const checks = [field(o.ports, false, strings, port), field(o.notPorts, true, strings, port)];
+  field(out, `${at}.ports`, o.ports, false, strings, port);
+  field(out, `${at}.notPorts`, o.notPorts, true, strings, port);
   if (mode === 'http') {
     const hosts = (ps: readonly string[]) => anyOf(ps, hostTest);
     const paths = (ps: readonly string[]) => anyOf(ps, pathTest);
-    checks.push(
-      field(o.hosts, false, hosts, (a) => a.http?.host),
-      field(o.notHosts, true, hosts, (a) => a.http?.host),
-      field(o.methods, false, strings, (a) => a.http?.method),
-      field(o.notMethods, true, strings, (a) => a.http?.method),
-      field(o.paths, false, paths, (a) => a.http?.path),
-      field(o.notPaths, true, paths, (a) => a.http?.path),
-    );
+    field(out, `${at}.hosts`, o.hosts, false, hosts, (a) => a.http?.host);
+    field(out, `${at}.notHosts`, o.notHosts, true, hosts, (a) => a.http?.host);
+    field(out, `${at}.methods`, o.methods, false, strings, (a) => a.http?.method);
+    field(out, `${at}.notMethods`, o.notMethods, true, strings, (a) => a.http?.method);
+    field(out, `${at}.paths`, o.paths, false, paths, (a) => a.http?.path);
+    field(out, `${at}.notPaths`, o.notPaths, true, paths, (a) => a.http?.path);
   }
-  return all(checks);
+  return out;
 }
 
 /** A `when` condition: the key's value against `values` (any) and not `notValues` (none). */
-function conditionCheck(c: AuthzCondition, _mode: 'http' | 'tcp'): Check {
+function conditionConstraints(c: AuthzCondition, at: string): Constraint[] {
+  const out: Constraint[] = [];
   const read = attributeReader(c.key);
   const build = c.key.endsWith('.ip') ? ipTest : strings;
-  return all([field(c.values, false, build, read), field(c.notValues, true, build, read)]);
+  field(out, `${at} ${c.key} values`, c.values, false, build, read);
+  field(out, `${at} ${c.key} notValues`, c.notValues, true, build, read);
+  return out;
 }
 
 function attributeReader(key: string): (a: AuthzAttributes) => string | undefined {

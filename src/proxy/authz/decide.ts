@@ -4,7 +4,7 @@
 // reported and decides nothing.
 
 import type { AuthzAttributes } from './attributes.ts';
-import type { CompiledAuthz, CompiledPolicy } from './compile-authz.ts';
+import { type CompiledAuthz, type CompiledPolicy, ruleMatches } from './compile-authz.ts';
 
 /** Which policy and rule: `rule` is -1 for "no ALLOW policy matched". */
 export interface Verdict {
@@ -45,8 +45,8 @@ export function decide(authz: CompiledAuthz, a: AuthzAttributes): AuthzDecision 
 
 function matchIn(p: CompiledPolicy, a: AuthzAttributes, isHttp: boolean): Verdict | undefined {
   for (const r of p.rules) {
-    const check = isHttp ? r.http : r.tcp;
-    if (check?.(a) === true) return { policy: p.name, rule: r.index };
+    const tests = isHttp ? r.http : r.tcp;
+    if (tests !== undefined && ruleMatches(tests, a)) return { policy: p.name, rule: r.index };
   }
   return undefined;
 }

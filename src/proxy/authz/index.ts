@@ -8,3 +8,9 @@ export {
 } from './attributes.ts';
 export { type CompiledAuthz, compileAuthz } from './compile-authz.ts';
 export { ALLOWED, type AuthzDecision, decide, type Verdict } from './decide.ts';
+export {
+  type AuthzExplanation,
+  explainAuthz,
+  formatAuthzExplanation,
+  type PolicyExplanation,
+} from './explain-authz.ts';

@@ -1,0 +1,74 @@
+// Whether this workload's AuthorizationPolicies let one caller's request in, and why: the request
+// as its inbound port would see it (the port picked by the URL's port, TCP when the port is TCP),
+// from a caller named by its principal (or plaintext, from an address), explained rule by rule.
+
+import { AlderError, ErrorCode } from '../../config/core.ts';
+import type { InboundListener, Snapshot } from '../../wire/index.ts';
+import {
+  type AuthzAttributes,
+  type AuthzExplanation,
+  type CompiledAuthz,
+  compileAuthz,
+  explainAuthz,
+  remoteIpOf,
+} from '../authz/index.ts';
+
+export interface InboundExplainInput {
+  /** The caller's principal (`cluster.local/ns/shop/sa/web`, `spiffe://` accepted); undefined: plaintext. */
+  principal: string | undefined;
+  /** The caller's address (default 127.0.0.1). */
+  sourceIp: string | undefined;
+  method: string;
+  /** `host:port`: the port picks the inbound port. */
+  authority: string;
+  path: string;
+  headers: [string, string][];
+}
+
+export function explainInbound(
+  source: { snapshot: Snapshot; authz: CompiledAuthz },
+  input: InboundExplainInput,
+): AuthzExplanation {
+  const colon = input.authority.lastIndexOf(':');
+  const port = Number(input.authority.slice(colon + 1));
+  const inbound = source.snapshot.listeners.filter((l): l is InboundListener => l.kind === 'inbound');
+  const listener = colon === -1 ? undefined : inbound.find((l) => l.port === port);
+  if (listener === undefined) {
+    throw new AlderError(
+      ErrorCode.Usage,
+      `workload ${source.snapshot.proxy.namespace}/${source.snapshot.proxy.workload} serves nothing on ${colon === -1 ? 'that authority (no port)' : `port ${port}`}`,
+      {
+        hint: `name one of its inbound ports in the URL: ${inbound.map((l) => l.port).join(', ') || 'it has none'}`,
+      },
+    );
+  }
+  const headers = input.headers.flat();
+  const sourceIp = input.sourceIp ?? '127.0.0.1';
+  const query = input.path.indexOf('?');
+  const principal = input.principal?.startsWith('spiffe://')
+    ? input.principal.slice('spiffe://'.length)
+    : input.principal;
+  const attributes: AuthzAttributes = {
+    principal,
+    sourceIp,
+    remoteIp: remoteIpOf(headers, sourceIp, source.snapshot.mesh.http.numTrustedProxies),
+    destinationIp: listener.address,
+    destinationPort: listener.port,
+    sni: undefined,
+    http:
+      listener.traffic === 'tcp'
+        ? undefined
+        : {
+            method: input.method,
+            path: query === -1 ? input.path : input.path.slice(0, query),
+            host: input.authority,
+            headers,
+          },
+  };
+  return explainAuthz(source.authz, attributes);
+}
+
+/** The same for a snapshot compiled here (`alder explain --config --to`). */
+export function explainInboundSnapshot(snapshot: Snapshot, input: InboundExplainInput): AuthzExplanation {
+  return explainInbound({ snapshot, authz: compileAuthz(snapshot.authorization) }, input);
+}
