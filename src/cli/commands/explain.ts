@@ -240,7 +240,7 @@ async function compileFor(dir: string, name: string, flag: string, io: CliIo, no
       err.message.startsWith('no WorkloadEntry')
     ) {
       throw new AlderError(ErrorCode.CompileFailed, err.message, {
-        hint: `${flag} names a WorkloadEntry: add it to ${dir}, or fix the name`,
+        hint: `${flag} names the WorkloadEntry ${flag === '--from' ? 'whose proxy sends the request' : 'of the workload called'}: add it to ${dir}, or fix the name`,
       });
     }
     if (isAlderError(err)) throw err;

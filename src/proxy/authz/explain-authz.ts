@@ -97,13 +97,8 @@ export function formatAuthzExplanation(e: AuthzExplanation): string {
   if (e.policies.length === 0) lines.push('ALLOWED: no AuthorizationPolicy applies to this workload');
   else if (e.allowed) lines.push('ALLOWED');
   else if (e.deniedBy !== undefined && e.deniedBy.rule >= 0)
-    lines.push(
-      `DENIED by DENY policy ${e.deniedBy.policy}, rule ${e.deniedBy.rule} (${refusal})`,
-    );
-  else
-    lines.push(
-      `DENIED: no rule of the ALLOW policies (${e.deniedBy?.policy}) matches (${refusal})`,
-    );
+    lines.push(`DENIED by DENY policy ${e.deniedBy.policy}, rule ${e.deniedBy.rule} (${refusal})`);
+  else lines.push(`DENIED: no rule of the ALLOW policies (${e.deniedBy?.policy}) matches (${refusal})`);
   if (e.closest !== undefined)
     lines.push(
       `  closest: ${e.closest.policy} rule ${e.closest.rule}, which needs ${e.closest.failed.join(', ')}`,
