@@ -232,12 +232,62 @@ ${routes.join('\n')}
   return `${docs.join('\n---\n')}\n`;
 }
 
+/**
+ * 100 AuthorizationPolicies in force on b, as a team that locks a service down writes them: 50 DENY
+ * policies (other callers' principals, admin paths, a header) and 49 ALLOW policies for other callers
+ * that the benchmark's requests do not match, then the ALLOW policy that lets a's POSTs in. Every
+ * request is tested against every DENY rule and the ALLOW rules before the last.
+ */
+export function authorizationConfig(): string {
+  const docs: string[] = [];
+  const policy = (name: string, action: string, rules: string) => `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ${name}, namespace: default }
+spec:
+  selector: { matchLabels: { app: b } }
+  action: ${action}
+  rules:
+${rules}`;
+  for (let i = 0; i < 50; i++) {
+    docs.push(
+      policy(
+        `deny-${i}`,
+        'DENY',
+        `    - from: [{ source: { principals: ["cluster.local/ns/tenant-${i}/sa/*"] } }]
+    - to: [{ operation: { paths: ["/admin-${i}/*"], methods: ["DELETE", "PUT"] } }]
+    - when: [{ key: "request.headers[x-block-${i}]", values: ["*"] }]`,
+      ),
+    );
+  }
+  for (let i = 0; i < 49; i++) {
+    docs.push(
+      policy(
+        `allow-${i}`,
+        'ALLOW',
+        `    - from: [{ source: { principals: ["cluster.local/ns/team-${i}/sa/client"], namespaces: ["team-${i}"] } }]
+      to: [{ operation: { methods: ["GET"], paths: ["/api/v${i}/*"] } }]`,
+      ),
+    );
+  }
+  docs.push(
+    policy(
+      'allow-a',
+      'ALLOW',
+      `    - from: [{ source: { principals: ["cluster.local/ns/default/sa/a"] } }]
+      to: [{ operation: { methods: ["POST", "GET"], paths: ["/*"] } }]`,
+    ),
+  );
+  return `${docs.join('\n---\n')}\n`;
+}
+
 /** Writes the config folder and checks it with `alder validate`, which exists before the proxy does. */
 export function writeAlderConfig(dir: string, ports: AlderPorts, variant: AlderVariant = {}): string {
   const configDir = join(dir, `${variant.name ?? 'alder'}-config`);
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, 'mesh.yaml'), alderConfig(ports, variant.hbone ?? true));
   if (variant.routeTable === true) writeFileSync(join(configDir, 'routes.yaml'), routeTableConfig(ports));
+  if (variant.authorization === true)
+    writeFileSync(join(configDir, 'authorization.yaml'), authorizationConfig());
   try {
     execFileSync(process.execPath, [ALDER, 'validate', '-f', configDir], { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
@@ -254,6 +304,8 @@ interface AlderVariant {
   hbone?: boolean;
   /** Load routeTableConfig() too. */
   routeTable?: boolean;
+  /** Load authorizationConfig() too. */
+  authorization?: boolean;
 }
 
 function alderSkipReason(): string | undefined {
@@ -293,5 +345,9 @@ function alderVariantPair(name: PairName, title: string, variant: AlderVariant):
 export const alderPair = alderVariantPair('alder', 'Alder', {});
 /** Alder with the realistic route table of routeTableConfig(), to show what routing costs. */
 export const alderRoutesPair = alderVariantPair('alder-routes', 'Alder + route table', { routeTable: true });
+/** Alder with 100 AuthorizationPolicies in force on b, to show what authorization costs. */
+export const alderAuthzPair = alderVariantPair('alder-authz', 'Alder + 100 policies', {
+  authorization: true,
+});
 /** Alder with mTLS to the destination port instead of HBONE, to compare the transports end to end. */
 export const alderDirectPair = alderVariantPair('alder-direct', 'Alder, direct mTLS', { hbone: false });

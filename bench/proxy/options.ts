@@ -7,9 +7,11 @@ export const USAGE = `Side-by-side data-plane benchmark: client -> proxy A -> mT
 
 Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
 
-  --pairs LIST          pairs to run, in order (default: direct,nginx,haproxy,alder,alder-routes;
-                        alder-routes is Alder with a realistic route table: 1,000 other services
-                        with VirtualServices, and 50 routes before the one the benchmark takes;
+  --pairs LIST          pairs to run, in order (default: direct,nginx,haproxy,alder,alder-routes,
+                        alder-authz; alder-routes is Alder with a realistic route table: 1,000
+                        other services with VirtualServices, and 50 routes before the one the
+                        benchmark takes; alder-authz is Alder with 100 AuthorizationPolicies in
+                        force on B, the one that allows A's requests last;
                         alder-direct, run on request, is Alder with mTLS to the destination port
                         instead of HBONE tunnels)
   --rates LIST          fixed rates in requests/second (default: 1000,5000)
@@ -26,9 +28,24 @@ Usage: node bench/proxy/run.ts [options]     (npm run bench:proxy -- [options])
   -h, --help            this text
 `;
 
-export const PAIR_NAMES = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes', 'alder-direct'] as const;
+export const PAIR_NAMES = [
+  'direct',
+  'nginx',
+  'haproxy',
+  'alder',
+  'alder-routes',
+  'alder-authz',
+  'alder-direct',
+] as const;
 /** What runs without --pairs: alder-direct (HBONE off) is there for comparisons on demand. */
-export const DEFAULT_PAIRS: readonly PairName[] = ['direct', 'nginx', 'haproxy', 'alder', 'alder-routes'];
+export const DEFAULT_PAIRS: readonly PairName[] = [
+  'direct',
+  'nginx',
+  'haproxy',
+  'alder',
+  'alder-routes',
+  'alder-authz',
+];
 export type PairName = (typeof PAIR_NAMES)[number];
 
 export interface BenchOptions {

@@ -73,6 +73,7 @@ export function ratios(results: PairResult[], rates: number[]) {
   const ratio = (x: number | undefined, y: number | undefined) =>
     x === undefined || y === undefined || !(y > 0) || !Number.isFinite(x) ? undefined : x / y;
   const [alder, nginx, haproxy, routes] = [of('alder'), of('nginx'), of('haproxy'), of('alder-routes')];
+  const authz = of('alder-authz');
   const unTunnelled = of('alder-direct');
   return metrics(results, rates).map((metric) => {
     const get = (m: PairMeasurements | undefined) => (m === undefined ? undefined : metric.of(m));
@@ -82,6 +83,7 @@ export function ratios(results: PairResult[], rates: number[]) {
       alderOverHaproxy: ratio(get(alder), get(haproxy)),
       nginxOverHaproxy: ratio(get(nginx), get(haproxy)),
       routeTableOverAlder: ratio(get(routes), get(alder)),
+      authorizationOverAlder: ratio(get(authz), get(alder)),
       hboneOverDirectMtls: ratio(get(alder), get(unTunnelled)),
     };
   });
@@ -126,15 +128,16 @@ export function markdownReport(results: PairResult[], rates: number[]): string {
   out.push('### Ratios (lower is better except max throughput)');
   out.push('');
   out.push(
-    '| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy | Alder + route table / Alder | Alder (HBONE) / Alder, direct mTLS |',
+    '| metric | Alder / nginx | Alder / HAProxy | nginx / HAProxy | Alder + route table / Alder | Alder + 100 policies / Alder | Alder (HBONE) / Alder, direct mTLS |',
   );
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of ratios(results, rates)) {
     const cells = [
       row.alderOverNginx,
       row.alderOverHaproxy,
       row.nginxOverHaproxy,
       row.routeTableOverAlder,
+      row.authorizationOverAlder,
       row.hboneOverDirectMtls,
     ].map(fmt);
     out.push(`| ${row.metric} | ${cells.join(' | ')} |`);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { alderDirectPair, alderPair, alderRoutesPair } from './alder.ts';
+import { alderAuthzPair, alderDirectPair, alderPair, alderRoutesPair } from './alder.ts';
 import { generateCerts } from './certs.ts';
 import { haproxyPair } from './haproxy.ts';
 import { buildLoadgen } from './loadgen.ts';
@@ -39,6 +39,7 @@ const PAIRS: Record<PairName, ProxyPair> = {
   haproxy: haproxyPair,
   alder: alderPair,
   'alder-routes': alderRoutesPair,
+  'alder-authz': alderAuthzPair,
   'alder-direct': alderDirectPair,
 };
 
