@@ -23,6 +23,24 @@ export interface HttpAttributes {
   host: string;
   /** Flat pairs, names as received. */
   headers: readonly string[];
+  /** Lower-case name → value (lines joined with `,`), built on first use by a header condition. */
+  byName?: Map<string, string>;
+}
+
+/** A request header's value for a policy (name in lower case), from the index built once per request. */
+export function requestHeader(http: HttpAttributes, lowerName: string): string | undefined {
+  let index = http.byName;
+  if (index === undefined) {
+    index = new Map();
+    const h = http.headers;
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      const name = (h[i] as string).toLowerCase();
+      const had = index.get(name);
+      index.set(name, had === undefined ? (h[i + 1] as string) : `${had},${h[i + 1]}`);
+    }
+    http.byName = index;
+  }
+  return index.get(lowerName);
 }
 
 /** `cluster.local/ns/shop/sa/web` → its parts; undefined parts when the principal is not that shape. */

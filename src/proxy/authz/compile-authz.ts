@@ -4,7 +4,7 @@
 // those fields and keeps the rest (it denies more, never less).
 
 import type { AuthzCondition, AuthzOperation, AuthzPolicy, AuthzSource } from '../../wire/index.ts';
-import { type AuthzAttributes, headerValue, principalParts } from './attributes.ts';
+import { type AuthzAttributes, principalParts, requestHeader } from './attributes.ts';
 import { anyOf, hostTest, ipTest, pathTest, stringTest, type Test } from './value-match.ts';
 
 type Check = (a: AuthzAttributes) => boolean;
@@ -37,31 +37,114 @@ export interface CompiledPolicy {
   rules: CompiledRule[];
 }
 
+/** One rule on the request path: a single test, named by its policy and index. */
+export interface RuleEntry {
+  policy: string;
+  rule: number;
+  matches: (a: AuthzAttributes) => boolean;
+}
+
+/** What the request path runs for one kind of traffic, enforced or dry-run: flat lists of rules. */
+export interface DecisionPlan {
+  deny: RuleEntry[];
+  allow: RuleEntry[];
+  /** ALLOW policies in force (even those whose every rule was dropped for TCP), comma-joined; '' when none. */
+  allowPolicies: string;
+  audit: RuleEntry[];
+}
+
 export interface CompiledAuthz {
+  /** The policies by action, for explanations. */
   deny: CompiledPolicy[];
   allow: CompiledPolicy[];
   audit: CompiledPolicy[];
+  http: { enforced: DecisionPlan; dryRun: DecisionPlan };
+  tcp: { enforced: DecisionPlan; dryRun: DecisionPlan };
   /** Whether any policy applies at all (none: every request passes untested). */
   isEmpty: boolean;
 }
 
 export function compileAuthz(policies: readonly AuthzPolicy[] | undefined): CompiledAuthz {
   const compiled = (policies ?? []).map(compilePolicy);
+  const plan = (mode: 'http' | 'tcp', dryRun: boolean): DecisionPlan => {
+    const entries = (action: AuthzPolicy['action']) =>
+      compiled
+        .filter((p) => p.action === action && p.dryRun === (action === 'AUDIT' ? p.dryRun : dryRun))
+        .flatMap((p) =>
+          p.rules.flatMap((r) => {
+            const tests = mode === 'http' ? r.http : r.tcp;
+            return tests === undefined ? [] : [{ policy: p.name, rule: r.index, matches: matcherOf(tests) }];
+          }),
+        );
+    return {
+      deny: entries('DENY'),
+      allow: entries('ALLOW'),
+      allowPolicies: compiled
+        .filter((p) => p.action === 'ALLOW' && p.dryRun === dryRun)
+        .map((p) => p.name)
+        .join(','),
+      audit: dryRun ? [] : entries('AUDIT'),
+    };
+  };
   return {
     deny: compiled.filter((p) => p.action === 'DENY'),
     allow: compiled.filter((p) => p.action === 'ALLOW'),
     audit: compiled.filter((p) => p.action === 'AUDIT'),
+    http: { enforced: plan('http', false), dryRun: plan('http', true) },
+    tcp: { enforced: plan('tcp', false), dryRun: plan('tcp', true) },
     isEmpty: compiled.length === 0,
   };
 }
 
-const holds = (cs: readonly Constraint[], a: AuthzAttributes) => cs.every((c) => c.check(a));
-const anyHolds = (groups: readonly Constraint[][], a: AuthzAttributes) =>
-  groups.length === 0 || groups.some((g) => holds(g, a));
+function holds(cs: readonly Constraint[], a: AuthzAttributes): boolean {
+  for (let i = 0; i < cs.length; i++) if (!(cs[i] as Constraint).check(a)) return false;
+  return true;
+}
+
+function anyHolds(groups: readonly Constraint[][], a: AuthzAttributes): boolean {
+  if (groups.length === 0) return true;
+  for (let i = 0; i < groups.length; i++) if (holds(groups[i] as Constraint[], a)) return true;
+  return false;
+}
+
+type Check1 = (a: AuthzAttributes) => boolean;
+
+/** All of `checks` as one test, specialised for the common sizes (no per-call allocation). */
+function allOf(checks: Check1[]): Check1 | undefined {
+  if (checks.length === 0) return undefined;
+  if (checks.length === 1) return checks[0];
+  if (checks.length === 2) {
+    const [x, y] = checks as [Check1, Check1];
+    return (a) => x(a) && y(a);
+  }
+  return (a) => {
+    for (let i = 0; i < checks.length; i++) if (!(checks[i] as Check1)(a)) return false;
+    return true;
+  };
+}
+
+/** Any of `groups` (each all of its constraints); none given: no constraint. */
+function anyGroup(groups: readonly Constraint[][]): Check1 | undefined {
+  if (groups.length === 0) return undefined;
+  const tests = groups.map((g) => allOf(g.map((c) => c.check)) ?? (() => true));
+  if (tests.length === 1) return tests[0];
+  return (a) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as Check1)(a)) return true;
+    return false;
+  };
+}
+
+/** The rule as one test for the request path (ruleMatches says the same, constraint by constraint). */
+export function matcherOf(r: RuleTests): Check1 {
+  const parts = [anyGroup(r.from), anyGroup(r.to), allOf(r.when.map((c) => c.check))].filter(
+    (x): x is Check1 => x !== undefined,
+  );
+  return allOf(parts) ?? (() => true);
+}
 
 /** Whether the rule matches: one `from` entry (or none given), one `to` entry (or none), every `when`. */
 export function ruleMatches(r: RuleTests, a: AuthzAttributes): boolean {
-  return anyHolds(r.from, a) && anyHolds(r.to, a) && holds(r.when, a);
+  return holds(r.when, a) && anyHolds(r.from, a) && anyHolds(r.to, a);
 }
 
 function compilePolicy(p: AuthzPolicy): CompiledPolicy {
@@ -174,8 +257,8 @@ function conditionConstraints(c: AuthzCondition, at: string): Constraint[] {
 function attributeReader(key: string): (a: AuthzAttributes) => string | undefined {
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header !== null) {
-    const name = header[1] as string;
-    return (a) => (a.http === undefined ? undefined : headerValue(a.http.headers, name));
+    const name = (header[1] as string).toLowerCase();
+    return (a) => (a.http === undefined ? undefined : requestHeader(a.http, name));
   }
   switch (key) {
     case 'source.ip':

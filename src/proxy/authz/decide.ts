@@ -4,7 +4,7 @@
 // reported and decides nothing.
 
 import type { AuthzAttributes } from './attributes.ts';
-import { type CompiledAuthz, type CompiledPolicy, ruleMatches } from './compile-authz.ts';
+import type { CompiledAuthz, DecisionPlan, RuleEntry } from './compile-authz.ts';
 
 /** Which policy and rule: `rule` is -1 for "no ALLOW policy matched". */
 export interface Verdict {
@@ -29,51 +29,33 @@ export const ALLOWED: AuthzDecision = {
   audited: [],
 };
 
-/** `http`: whether the attributes are an HTTP request's (else a TCP connection's). */
 export function decide(authz: CompiledAuthz, a: AuthzAttributes): AuthzDecision {
   if (authz.isEmpty) return ALLOWED;
-  const isHttp = a.http !== undefined;
-  const deniedBy = firstMatch(authz.deny, a, isHttp, false) ?? allowVerdict(authz.allow, a, isHttp, false);
-  const wouldDeny = firstMatch(authz.deny, a, isHttp, true) ?? allowVerdict(authz.allow, a, isHttp, true);
-  const audited: Verdict[] = [];
-  for (const p of authz.audit) {
-    const m = matchIn(p, a, isHttp);
-    if (m !== undefined) audited.push(m);
+  const plans = a.http === undefined ? authz.tcp : authz.http;
+  const deniedBy = verdictOf(plans.enforced, a);
+  const dry = plans.dryRun;
+  const wouldDeny = dry.deny.length > 0 || dry.allowPolicies !== '' ? verdictOf(dry, a) : undefined;
+  let audited: Verdict[] = NONE;
+  const audit = plans.enforced.audit;
+  for (let i = 0; i < audit.length; i++) {
+    const e = audit[i] as RuleEntry;
+    if (e.matches(a)) audited = [...audited, { policy: e.policy, rule: e.rule }];
   }
+  if (deniedBy === undefined && wouldDeny === undefined && audited === NONE) return ALLOWED;
   return { allowed: deniedBy === undefined, deniedBy, wouldDeny, audited };
 }
 
-function matchIn(p: CompiledPolicy, a: AuthzAttributes, isHttp: boolean): Verdict | undefined {
-  for (const r of p.rules) {
-    const tests = isHttp ? r.http : r.tcp;
-    if (tests !== undefined && ruleMatches(tests, a)) return { policy: p.name, rule: r.index };
-  }
-  return undefined;
-}
+const NONE: Verdict[] = [];
 
-function firstMatch(
-  policies: readonly CompiledPolicy[],
-  a: AuthzAttributes,
-  isHttp: boolean,
-  dryRun: boolean,
-): Verdict | undefined {
-  for (const p of policies) {
-    if (p.dryRun !== dryRun) continue;
-    const m = matchIn(p, a, isHttp);
-    if (m !== undefined) return m;
+/** A matching DENY rule; else, with ALLOW policies in the plan and none of their rules matching, rule -1. */
+function verdictOf(plan: DecisionPlan, a: AuthzAttributes): Verdict | undefined {
+  const deny = plan.deny;
+  for (let i = 0; i < deny.length; i++) {
+    const e = deny[i] as RuleEntry;
+    if (e.matches(a)) return { policy: e.policy, rule: e.rule };
   }
-  return undefined;
-}
-
-/** With ALLOW policies (of this dry-run kind) in force and none matching: the denial; else undefined. */
-function allowVerdict(
-  policies: readonly CompiledPolicy[],
-  a: AuthzAttributes,
-  isHttp: boolean,
-  dryRun: boolean,
-): Verdict | undefined {
-  const inForce = policies.filter((p) => p.dryRun === dryRun);
-  if (inForce.length === 0) return undefined;
-  for (const p of inForce) if (matchIn(p, a, isHttp) !== undefined) return undefined;
-  return { policy: inForce.map((p) => p.name).join(','), rule: -1 };
+  if (plan.allowPolicies === '') return undefined;
+  const allow = plan.allow;
+  for (let i = 0; i < allow.length; i++) if ((allow[i] as RuleEntry).matches(a)) return undefined;
+  return { policy: plan.allowPolicies, rule: -1 };
 }

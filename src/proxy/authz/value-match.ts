@@ -10,18 +10,21 @@ export type Test = (value: string | undefined) => boolean;
 
 /** One value of principals, namespaces, methods, header values, SNI …; `undefined` (absent) never matches. */
 export function stringTest(pattern: string, options: { ignoreCase?: boolean } = {}): Test {
-  const fold = options.ignoreCase === true ? (s: string) => s.toLowerCase() : (s: string) => s;
-  const p = fold(pattern);
+  if (options.ignoreCase === true) {
+    const test = stringTest(pattern.toLowerCase());
+    return (v) => v !== undefined && test(v.toLowerCase());
+  }
+  const p = pattern;
   if (p === '*') return (v) => v !== undefined;
   if (p.length > 1 && p.endsWith('*')) {
     const prefix = p.slice(0, -1);
-    return (v) => v !== undefined && fold(v).startsWith(prefix);
+    return (v) => v !== undefined && v.startsWith(prefix);
   }
   if (p.length > 1 && p.startsWith('*')) {
     const suffix = p.slice(1);
-    return (v) => v !== undefined && fold(v).endsWith(suffix);
+    return (v) => v !== undefined && v.endsWith(suffix);
   }
-  return (v) => v !== undefined && fold(v) === p;
+  return (v) => v === p;
 }
 
 /** A host value: case-insensitive; without a port it matches the host under any port. */
@@ -75,5 +78,8 @@ export function ipTest(patterns: readonly string[]): Test {
 export function anyOf(patterns: readonly string[], build: (p: string) => Test): Test {
   const tests = patterns.map(build);
   if (tests.length === 1) return tests[0] as Test;
-  return (v) => tests.some((t) => t(v));
+  return (v) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as Test)(v)) return true;
+    return false;
+  };
 }
