@@ -58,6 +58,9 @@ export const snapshotSchema = s.obj(
             ],
           },
         ),
+        pathNormalization: s.str({
+          enum: ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const,
+        }),
       },
       {
         required: [
@@ -67,6 +70,7 @@ export const snapshotSchema = s.obj(
           'connectTimeoutMs',
           'accessLog',
           'http',
+          'pathNormalization',
         ],
       },
     ),

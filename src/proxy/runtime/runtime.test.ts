@@ -25,6 +25,7 @@ const MESH: MeshSettings = {
     maxMethodBytes: 32,
     numTrustedProxies: 0,
   },
+  pathNormalization: 'BASE',
 };
 
 function snapshot(version: string, clusters: Snapshot['clusters'], proxy = PROXY): Snapshot {
@@ -73,5 +74,12 @@ describe('runtime', () => {
         `want a new runtime for ${JSON.stringify(proxy.labels)} ${proxy.locality}`,
       );
     }
+  });
+
+  it('runtime: MeshConfig pathNormalization becomes the normalizer, built once per snapshot', () => {
+    const base = buildRuntime(snapshot('1', []));
+    assert.equal(base.normalizePath('/public/../admin'), '/admin', 'want BASE to remove dot segments');
+    const none = buildRuntime({ ...snapshot('2', []), mesh: { ...MESH, pathNormalization: 'NONE' } }, base);
+    assert.equal(none.normalizePath('/public/../admin'), '/public/../admin', 'want NONE to leave the path');
   });
 });

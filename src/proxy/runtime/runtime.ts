@@ -1,10 +1,12 @@
 // What a snapshot becomes inside the proxy: ready-to-run objects built once per version — TLS
-// contexts, compiled route matchers, balancers, host maps. A connection takes the runtime current
-// when it starts and keeps it to its end; a new version goes live with one reference assignment.
+// contexts, compiled route matchers, balancers, host maps, the path normalizer. A connection takes
+// the runtime current when it starts and keeps it to its end; a new version goes live with one
+// reference assignment.
 // Cluster state that must outlive a version (outlier ejections, in-flight counts, circuit breaker
 // counts) and the upstream connection pools carry over from the previous runtime.
 
 import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
+import { type PathNormalizer, pathNormalizer } from '../http/index.ts';
 import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
 import {
   type CompiledTcpRoutes,
@@ -55,6 +57,8 @@ export interface Runtime {
   http1LimitsFromMesh: Http1Limits;
   /** The HTTP filters routed requests pass, in order: those some route of this snapshot uses. */
   requestFilters: readonly RequestFilter[];
+  /** MeshConfig pathNormalization as a function: what each request's path becomes before routing. */
+  normalizePath: PathNormalizer;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -108,6 +112,7 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     http1Limits: http1,
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
     requestFilters: compileRequestFilters(routes),
+    normalizePath: pathNormalizer(snapshot.mesh.pathNormalization),
   };
 }
 
