@@ -22,6 +22,7 @@ import {
   type ClusterRuntime,
   H2SessionPool,
   HboneTunnels,
+  peerSourceAddress,
   stopSweep,
   UpstreamPools,
 } from '../upstream/index.ts';
@@ -92,10 +93,13 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     clusters.set(c.name, sameSelf && had?.cluster === c ? had : buildClusterRuntime(c, snapshot.proxy, had));
   }
   const listeners = new Map(snapshot.listeners.map((l) => [l.name, l]));
-  // Pooled connections carry the previous TLS identity: kept only while it is the same.
+  // Pooled connections carry the previous TLS identity and source address: kept only while the same.
+  const source = peerSourceAddress(snapshot.proxy.address);
   const keepsPools =
-    previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
-  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
+    previous !== undefined &&
+    previous.tunnels.sourceAddress === source &&
+    JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
+  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels(source);
   const http1 = requestRules(snapshot);
   const routes = [];
   for (const table of hosts.values())
@@ -107,7 +111,7 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     listeners,
     hosts,
     pools: keepsPools ? previous.pools : new UpstreamPools(tunnels),
-    h2: keepsPools ? previous.h2 : new H2SessionPool(),
+    h2: keepsPools ? previous.h2 : new H2SessionPool(source === undefined ? {} : { sourceAddress: source }),
     tunnels,
     http1Limits: http1,
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
