@@ -128,6 +128,10 @@ rules:
       { from: 'client', path: '/public/a', method: 'DELETE', want: 403 },
       { from: 'client', path: '/form', method: 'POST', want: 200 },
       { from: 'client', path: '/admin/x', method: 'POST', want: 403 },
+      // Policies see the normalized path: dot-segments and encoded characters cannot step around them.
+      { from: 'client', path: '/form/../admin/x', method: 'POST', want: 403 },
+      { from: 'client', path: '/%61dmin/x', method: 'POST', want: 403 },
+      { from: 'client', path: '/%70ublic/a', want: 200 },
     ],
     // Every rule uses HTTP-only fields: on TCP no ALLOW rule can apply.
     tcp: [{ from: 'client', want: 'closed' }],
@@ -259,7 +263,7 @@ describe('authorization: AuthorizationPolicy enforced at the inbound side throug
       await waitForLog(web, () => applied() > had);
       const logsBefore = web.logs.length;
       for (const h of c.http ?? []) {
-        const args = ['-x', `http://${CALLERS[h.from]}:15001`, '-X', h.method ?? 'GET'];
+        const args = ['--path-as-is', '-x', `http://${CALLERS[h.from]}:15001`, '-X', h.method ?? 'GET'];
         for (const header of h.headers ?? []) args.push('-H', header);
         const r = await curl([...args, `http://web.shop:8080${h.path}`]);
         const what = `${h.from}: ${h.method ?? 'GET'} ${h.path} ${JSON.stringify(h.headers ?? [])}`;

@@ -177,6 +177,13 @@ const CASES: Case[] = [
     others: ['http[4] not reached (an earlier route matched)'],
   },
   {
+    name: 'a dot segment: the normalized path /beta is what routes match, and the explanation says so',
+    url: 'http://reviews:9080/x/%2E./beta',
+    want: { subset: 'v3', workload: 'reviews-v3' },
+    route: 'VirtualService shop/reviews http[3] "gold" ← matched by match[1] (uri exact "/beta")',
+    others: ['path /beta (normalized: routes match it, the app receives it)'],
+  },
+  {
     name: 'a silver tenant fails the prefix and goes to v1',
     method: 'DELETE',
     url: 'http://reviews:9080/x',
@@ -322,6 +329,18 @@ describe('alder explain: what the proxy does, and why, for real requests', () =>
     assert.deepEqual(field(admin, 'virtual host'), [
       'none: nowhere.shop:9080 is not in the mesh registry (outboundTrafficPolicy REGISTRY_ONLY); the proxy answers 502 (flag NR)',
     ]);
+  });
+
+  it('explain: a path that cannot be normalized is refused (400 DPE) before any host or route', async () => {
+    const url = 'http://reviews:9080/a%00';
+    const reply = await m.send(url);
+    assert.deepEqual([reply.status, reply.flags], [400, 'DPE'], `want 400 DPE, got: ${reply.body}`);
+    const { admin, local } = await explainBoth([url]);
+    assert.equal(local, admin, 'want --config to print what the running proxy (--admin) prints');
+    assert.deepEqual(field(admin, 'path'), [
+      'refused: the path holds %00, an encoded NUL, which no path may carry (MeshConfig pathNormalization BASE); the proxy answers 400 (flag DPE)',
+    ]);
+    assert.deepEqual(field(admin, 'route'), [], `want no route line:\n${admin}`);
   });
 
   it('explain -o json: the same document from the running proxy and from the folder', async () => {

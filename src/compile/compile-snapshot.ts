@@ -193,6 +193,7 @@ function meshSettings(config: IndexedConfig): MeshSettings {
       maxMethodBytes: m.http.maxMethodLength,
       numTrustedProxies: m.http.numTrustedProxies,
     },
+    pathNormalization: m.pathNormalization.normalization,
   };
 }
 

@@ -48,6 +48,7 @@ const good: Snapshot = {
       maxMethodBytes: 32,
       numTrustedProxies: 1,
     },
+    pathNormalization: 'MERGE_SLASHES',
   },
   listeners: [
     {
@@ -507,6 +508,13 @@ describe('snapshot codec', () => {
         at(s, 'mesh', 'http').headersWithUnderscoresAction = 'IGNORE';
       },
       want: /mesh\.http\.headersWithUnderscoresAction: must be one of ALLOW, REJECT_REQUEST, DROP_HEADER, got "IGNORE"/,
+    },
+    {
+      name: "a path normalization Istio does not have (DEFAULT is the compiler's to resolve)",
+      mutate: (s) => {
+        at(s, 'mesh').pathNormalization = 'DEFAULT';
+      },
+      want: /mesh\.pathNormalization: must be one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, got "DEFAULT"/,
     },
     {
       name: 'an extension method that is not a token',

@@ -34,6 +34,7 @@ const MESH: MeshSettings = {
     maxMethodBytes: 32,
     numTrustedProxies: 0,
   },
+  pathNormalization: 'BASE',
 };
 const POOL = {
   maxConnections: 100,

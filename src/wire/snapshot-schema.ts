@@ -59,6 +59,9 @@ export const snapshotSchema = s.obj(
             ],
           },
         ),
+        pathNormalization: s.str({
+          enum: ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const,
+        }),
       },
       {
         required: [
@@ -68,6 +71,7 @@ export const snapshotSchema = s.obj(
           'connectTimeoutMs',
           'accessLog',
           'http',
+          'pathNormalization',
         ],
       },
     ),

@@ -75,6 +75,11 @@ export interface MeshSettings {
   connectTimeoutMs: number;
   accessLog: { enabled: boolean; encoding: 'JSON' | 'TEXT' };
   http: HttpSettings;
+  /**
+   * MeshConfig pathNormalization: what every request's path becomes before routing, policies and the
+   * app see it (Istio's settings; docs/mesh-config.md).
+   */
+  pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 }
 
 /** MeshConfig `http`: the rules every proxy applies to callers' HTTP requests (docs/mesh-config.md). */

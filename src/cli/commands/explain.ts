@@ -168,7 +168,8 @@ function requestOf(o: {
   routeTable: string | undefined;
 }): ExplainInput {
   if (o.url === undefined) throw usageError('explain needs a URL, e.g. http://reviews:9080/', 'explain');
-  // Split by hand: the URL class would normalise the path (dot segments, escapes), and the proxy does not.
+  // Split by hand: the URL class would normalise the path its own way; the proxy applies MeshConfig
+  // pathNormalization, and the explanation shows what that makes of the path.
   const m = /^(https?):\/\/([^/?#\s]+)([^#\s]*)/i.exec(o.url);
   if (m === null)
     throw usageError(`URL must be http://HOST[:PORT][/PATH], got ${JSON.stringify(o.url)}`, 'explain');

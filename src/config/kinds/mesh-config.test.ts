@@ -42,8 +42,15 @@ const good: AcceptCase[] = [
     headersWithUnderscoresAction: DROP_HEADER
     extensionMethods: [PURGE, BAN]
     maxMethodLength: 40
-    numTrustedProxies: 1`),
+    numTrustedProxies: 1
+  pathNormalization:
+    normalization: DECODE_AND_MERGE_SLASHES`),
   },
+  {
+    name: "Istio's DEFAULT path normalization",
+    yaml: doc('\n  pathNormalization:\n    normalization: DEFAULT'),
+  },
+  { name: 'no path normalization', yaml: doc('\n  pathNormalization:\n    normalization: NONE') },
   {
     name: 'ALLOW for header names with underscores',
     yaml: doc('\n  http:\n    headersWithUnderscoresAction: ALLOW'),
@@ -171,6 +178,12 @@ const bad: RefuseCase[] = [
     message: /got -1/,
   },
   {
+    name: 'a path normalization Istio does not have',
+    yaml: doc('\n  pathNormalization:\n    normalization: MERGE'),
+    path: 'spec.pathNormalization.normalization',
+    message: /must be one of DEFAULT, NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, got "MERGE"/,
+  },
+  {
     name: 'an Istio field Alder does not have',
     yaml: doc('\n  accessLogFile: /dev/stdout'),
     path: 'spec.accessLogFile',
@@ -211,6 +224,7 @@ describe('MeshConfig', () => {
         maxMethodLength: 32,
         numTrustedProxies: 0,
       },
+      pathNormalization: { normalization: 'BASE' },
     };
     assert.deepEqual(meshConfigDefaults(), want);
     assert.deepEqual(resolveMeshConfig(undefined), want);
@@ -242,6 +256,23 @@ describe('MeshConfig', () => {
       },
       'want http resolved field by field',
     );
+  });
+
+  it("MeshConfig: pathNormalization resolves Istio's DEFAULT and unset to BASE, the rest as set", () => {
+    const cases = [
+      { spec: {}, want: 'BASE' },
+      { spec: { pathNormalization: {} }, want: 'BASE' },
+      { spec: { pathNormalization: { normalization: 'DEFAULT' as const } }, want: 'BASE' },
+      { spec: { pathNormalization: { normalization: 'NONE' as const } }, want: 'NONE' },
+      { spec: { pathNormalization: { normalization: 'MERGE_SLASHES' as const } }, want: 'MERGE_SLASHES' },
+    ];
+    for (const c of cases) {
+      assert.equal(
+        resolveMeshConfig(c.spec).pathNormalization.normalization,
+        c.want,
+        `want ${JSON.stringify(c.spec)} to resolve to ${c.want}`,
+      );
+    }
   });
 
   it('MeshConfig: gives a fresh copy of the defaults each time', () => {

@@ -100,6 +100,14 @@ export const meshConfigSpec = obj(
     connectTimeout: msDuration(1, 3_600_000),
     hbone: obj({ enabled: bool(), port: int({ min: 1, max: 65535 }) }, { name: 'HBONE tunnel settings' }),
     http: httpSettings,
+    pathNormalization: obj(
+      {
+        normalization: str({
+          enum: ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'],
+        }),
+      },
+      { name: 'path normalization settings' },
+    ),
   },
   { name: 'a MeshConfig spec' },
 );
@@ -124,6 +132,8 @@ export interface MeshConfig {
     maxMethodLength: number;
     numTrustedProxies: number;
   };
+  /** Istio's DEFAULT is read as BASE, what it means there. */
+  pathNormalization: { normalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES' };
 }
 
 /** The settings of a mesh without a MeshConfig object; a fresh copy each call. */
@@ -160,6 +170,9 @@ export function meshConfigDefaults(): MeshConfig {
       maxMethodLength: DEFAULT_MAX_METHOD_LENGTH,
       numTrustedProxies: 0,
     },
+    // Request paths are normalized (RFC 3986 dot segments, escaped unreserved characters, `\` as
+    // `/`) before routing and policies, as Istio's default; `//` and `%2F` are left as sent.
+    pathNormalization: { normalization: 'BASE' },
   };
 }
 
@@ -167,6 +180,7 @@ export function meshConfigDefaults(): MeshConfig {
 export function resolveMeshConfig(spec: MeshConfigSpec | undefined): MeshConfig {
   const d = meshConfigDefaults();
   if (spec === undefined) return d;
+  const normalization = spec.pathNormalization?.normalization;
   return {
     trustDomain: spec.trustDomain ?? d.trustDomain,
     rootNamespace: spec.rootNamespace ?? d.rootNamespace,
@@ -190,6 +204,13 @@ export function resolveMeshConfig(spec: MeshConfigSpec | undefined): MeshConfig 
       extensionMethods: [...(spec.http?.extensionMethods ?? d.http.extensionMethods)],
       maxMethodLength: spec.http?.maxMethodLength ?? d.http.maxMethodLength,
       numTrustedProxies: spec.http?.numTrustedProxies ?? d.http.numTrustedProxies,
+    },
+    pathNormalization: {
+      // Istio's DEFAULT means BASE there, and the default here.
+      normalization:
+        normalization === undefined || normalization === 'DEFAULT'
+          ? d.pathNormalization.normalization
+          : normalization,
     },
   };
 }

@@ -12,6 +12,7 @@ import {
   explainAuthz,
   remoteIpOf,
 } from '../authz/index.ts';
+import { pathNormalizer } from '../http/index.ts';
 
 export interface InboundExplainInput {
   /** The caller's principal (`cluster.local/ns/shop/sa/web`, `spiffe://` accepted); undefined: plaintext. */
@@ -44,7 +45,17 @@ export function explainInbound(
   }
   const headers = input.headers.flat();
   const sourceIp = input.sourceIp ?? '127.0.0.1';
-  const query = input.path.indexOf('?');
+  // Policies see the path as the proxy normalizes it (MeshConfig pathNormalization).
+  const normalized = pathNormalizer(source.snapshot.mesh.pathNormalization)(input.path);
+  if (typeof normalized !== 'string') {
+    throw new AlderError(
+      ErrorCode.Usage,
+      `the proxy refuses this path with 400 before any policy: it ${normalized.words}`,
+      { hint: 'explain a path the proxy accepts' },
+    );
+  }
+  const path = normalized;
+  const query = path.indexOf('?');
   const principal = input.principal?.startsWith('spiffe://')
     ? input.principal.slice('spiffe://'.length)
     : input.principal;
@@ -60,7 +71,7 @@ export function explainInbound(
         ? undefined
         : {
             method: input.method,
-            path: query === -1 ? input.path : input.path.slice(0, query),
+            path: query === -1 ? path : path.slice(0, query),
             host: input.authority,
             headers,
           },

@@ -58,12 +58,20 @@ export interface DestinationExplanation {
 }
 
 export interface RequestExplanation {
-  request: { method: string; url: string; authority: string; path: string; headers: [string, string][] };
+  request: {
+    method: string;
+    url: string;
+    authority: string;
+    path: string;
+    /** The path routes match, when MeshConfig pathNormalization changed it. */
+    normalizedPath?: string | undefined;
+    headers: [string, string][];
+  };
   /** `namespace/workload` of the proxy that routes it. */
   from: string;
   routeTable: string;
   outcome: {
-    kind: 'forward' | 'redirect' | 'direct' | 'no-host' | 'tcp-host' | 'no-route';
+    kind: 'forward' | 'redirect' | 'direct' | 'bad-path' | 'no-host' | 'tcp-host' | 'no-route';
     /** The status the proxy answers itself; absent when the request is forwarded. */
     status?: number | undefined;
     /** Envoy's response flag of a local reply (NR). */
@@ -97,6 +105,7 @@ export function explainRequest(runtime: Runtime, input: ExplainInput): RequestEx
       url: `${input.scheme}://${input.authority}${input.path}`,
       authority: input.authority,
       path: input.path,
+      normalizedPath: undefined,
       headers,
     },
     from: `${snapshot.proxy.namespace}/${snapshot.proxy.workload}`,
@@ -108,6 +117,16 @@ export function explainRequest(runtime: Runtime, input: ExplainInput): RequestEx
     destinations: [],
     routes: [],
   };
+  // The router normalizes the path before anything else reads it, or refuses the request.
+  const path = runtime.normalizePath(input.path);
+  if (typeof path !== 'string') {
+    const reason = `the path ${path.words} (MeshConfig pathNormalization ${snapshot.mesh.pathNormalization})`;
+    return {
+      ...base,
+      outcome: { kind: 'bad-path', status: Reply.BadRequest.status, flag: Reply.BadRequest.flag, reason },
+    };
+  }
+  if (path !== input.path) base.request.normalizedPath = path;
   // The lookup routeOutbound makes: the authority as sent, then with the default port.
   const authority = input.authority.toLowerCase();
   const host = hostFor(table, authority);
@@ -140,7 +159,7 @@ export function explainRequest(runtime: Runtime, input: ExplainInput): RequestEx
   }
   const req: RouteRequest = {
     method: input.method,
-    path: input.path,
+    path,
     authority: input.authority,
     scheme: input.scheme,
     port: host.port,

@@ -16,6 +16,12 @@ export function formatRequestExplanation(e: RequestExplanation): string {
     line('headers', e.request.headers.map(([n, v]) => `${n}: ${v}`).join(', '));
   if (e.routeTable !== 'outbound') line('route table', e.routeTable);
   const o = e.outcome;
+  if (o.kind === 'bad-path') {
+    line('path', `refused: ${o.reason}; the proxy answers ${o.status} (flag ${o.flag})`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (e.request.normalizedPath !== undefined)
+    line('path', `${e.request.normalizedPath} (normalized: routes match it, the app receives it)`);
   if (e.virtualHost === undefined) {
     line('virtual host', `none: ${o.reason}; the proxy answers ${o.status} (flag ${o.flag})`);
     line('hint', 'declare the host with a ServiceEntry, or check the name and port');

@@ -1,4 +1,5 @@
-// Public face of the protocol-neutral HTTP messages the pipeline passes between codecs and router.
+// Public face of the protocol-neutral HTTP messages the pipeline passes between codecs and router,
+// and the normalization of their paths (MeshConfig pathNormalization).
 
 export {
   type BodyFraming,
@@ -7,3 +8,9 @@ export {
   type OutgoingRequest,
   type ResponseHead,
 } from './http-message.ts';
+export {
+  type PathNormalization,
+  type PathNormalizer,
+  type PathRefusal,
+  pathNormalizer,
+} from './normalize-path.ts';

@@ -22,12 +22,8 @@ export function serveInboundH2(
       listener: spec.name,
       ctx,
       limits: ctx.current().http1Limits,
-      decide: (req) => {
-        const denied = authorizeRequest(req, spec, from, ctx);
-        return denied === undefined
-          ? inboundDecision(req, spec, ctx.current(), peer, hop)
-          : { kind: 'reply' as const, reply: denied };
-      },
+      decide: (req) =>
+        inboundDecision(req, spec, ctx.current(), peer, hop, (r) => authorizeRequest(r, spec, from, ctx)),
     }),
   );
 }

@@ -4,8 +4,9 @@
 
 import type { Socket } from 'node:net';
 import type { InboundListener } from '../../wire/index.ts';
+import type { IncomingRequest } from '../http/index.ts';
 import { Http1ServerConnection, http1Hooks } from '../http1-server/index.ts';
-import { inboundDecision, inboundHop, type RouteDecision } from '../router/index.ts';
+import { inboundDecision, inboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
 import { authorizeRequest, inboundPeer } from './authorize.ts';
 
@@ -17,12 +18,9 @@ export function serveInboundHttp(
 ): void {
   const hop = inboundHop(socket.remoteAddress, peer, ctx.current().snapshot.proxy.address);
   const from = inboundPeer(socket, peer);
-  const route = (_head: unknown, req: Parameters<typeof inboundDecision>[0]): RouteDecision => {
-    const denied = authorizeRequest(req, spec, from, ctx);
-    return denied === undefined
-      ? inboundDecision(req, spec, ctx.current(), peer, hop)
-      : { kind: 'reply', reply: denied };
-  };
+  const authorize = (req: IncomingRequest) => authorizeRequest(req, spec, from, ctx);
+  const route = (_head: unknown, req: IncomingRequest) =>
+    inboundDecision(req, spec, ctx.current(), peer, hop, authorize);
   const limits =
     peer === undefined ? () => ctx.current().http1Limits : () => ctx.current().http1LimitsFromMesh;
   new Http1ServerConnection(socket, http1Hooks(spec.name, ctx, route, limits));

@@ -43,6 +43,7 @@ export function snapshotOf(routeTables: RouteTable[], clusters: Cluster[] = []):
         maxMethodBytes: 32,
         numTrustedProxies: 0,
       },
+      pathNormalization: 'BASE',
     },
     listeners: [],
     clusters,

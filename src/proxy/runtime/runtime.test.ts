@@ -25,6 +25,7 @@ const MESH: MeshSettings = {
     maxMethodBytes: 32,
     numTrustedProxies: 0,
   },
+  pathNormalization: 'BASE',
 };
 
 function snapshot(version: string, clusters: Snapshot['clusters'], proxy = PROXY): Snapshot {
@@ -73,5 +74,25 @@ describe('runtime', () => {
         `want a new runtime for ${JSON.stringify(proxy.labels)} ${proxy.locality}`,
       );
     }
+  });
+
+  it("runtime: peer connections leave from the workload's loopback address, decided once; pools follow it", () => {
+    const first = buildRuntime(snapshot('1', [reviews]));
+    assert.equal(first.tunnels.sourceAddress, '127.0.2.9', "want the workload's own loopback address");
+    const same = buildRuntime(snapshot('2', [ratings]), first);
+    assert.equal(same.pools, first.pools, 'want the pools kept while the address stays');
+    assert.equal(same.tunnels, first.tunnels, 'want the tunnels kept while the address stays');
+    const moved = buildRuntime(snapshot('3', [ratings], { ...PROXY, address: '127.0.2.10' }), same);
+    assert.notEqual(moved.pools, same.pools, 'want new pools for a new source address');
+    assert.equal(moved.tunnels.sourceAddress, '127.0.2.10', 'want the new address as the source');
+    const host = buildRuntime(snapshot('4', [ratings], { ...PROXY, address: '10.0.0.5' }), moved);
+    assert.equal(host.tunnels.sourceAddress, undefined, "want the kernel's choice on a host address");
+  });
+
+  it('runtime: MeshConfig pathNormalization becomes the normalizer, built once per snapshot', () => {
+    const base = buildRuntime(snapshot('1', []));
+    assert.equal(base.normalizePath('/public/../admin'), '/admin', 'want BASE to remove dot segments');
+    const none = buildRuntime({ ...snapshot('2', []), mesh: { ...MESH, pathNormalization: 'NONE' } }, base);
+    assert.equal(none.normalizePath('/public/../admin'), '/public/../admin', 'want NONE to leave the path');
   });
 });

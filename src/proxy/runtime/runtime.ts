@@ -1,11 +1,13 @@
 // What a snapshot becomes inside the proxy: ready-to-run objects built once per version — TLS
-// contexts, compiled route matchers, balancers, host maps. A connection takes the runtime current
-// when it starts and keeps it to its end; a new version goes live with one reference assignment.
+// contexts, compiled route matchers, balancers, host maps, the path normalizer. A connection takes
+// the runtime current when it starts and keeps it to its end; a new version goes live with one
+// reference assignment.
 // Cluster state that must outlive a version (outlier ejections, in-flight counts, circuit breaker
 // counts) and the upstream connection pools carry over from the previous runtime.
 
 import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
 import { type CompiledAuthz, compileAuthz } from '../authz/index.ts';
+import { type PathNormalizer, pathNormalizer } from '../http/index.ts';
 import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
 import {
   type CompiledTcpRoutes,
@@ -21,6 +23,7 @@ import {
   type ClusterRuntime,
   H2SessionPool,
   HboneTunnels,
+  peerSourceAddress,
   stopSweep,
   UpstreamPools,
 } from '../upstream/index.ts';
@@ -58,6 +61,8 @@ export interface Runtime {
   requestFilters: readonly RequestFilter[];
   /** The AuthorizationPolicies in force on the inbound side. */
   authz: CompiledAuthz;
+  /** MeshConfig pathNormalization as a function: what each request's path becomes before routing. */
+  normalizePath: PathNormalizer;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
@@ -91,10 +96,13 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     clusters.set(c.name, sameSelf && had?.cluster === c ? had : buildClusterRuntime(c, snapshot.proxy, had));
   }
   const listeners = new Map(snapshot.listeners.map((l) => [l.name, l]));
-  // Pooled connections carry the previous TLS identity: kept only while it is the same.
+  // Pooled connections carry the previous TLS identity and source address: kept only while the same.
+  const source = peerSourceAddress(snapshot.proxy.address);
   const keepsPools =
-    previous !== undefined && JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
-  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels();
+    previous !== undefined &&
+    previous.tunnels.sourceAddress === source &&
+    JSON.stringify(previous.snapshot.tls) === JSON.stringify(snapshot.tls);
+  const tunnels = keepsPools ? previous.tunnels : new HboneTunnels(source);
   const http1 = requestRules(snapshot);
   const routes = [];
   for (const table of hosts.values())
@@ -106,12 +114,13 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     listeners,
     hosts,
     pools: keepsPools ? previous.pools : new UpstreamPools(tunnels),
-    h2: keepsPools ? previous.h2 : new H2SessionPool(),
+    h2: keepsPools ? previous.h2 : new H2SessionPool(source === undefined ? {} : { sourceAddress: source }),
     tunnels,
     http1Limits: http1,
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
     requestFilters: compileRequestFilters(routes),
     authz: compileAuthz(snapshot.authorization),
+    normalizePath: pathNormalizer(snapshot.mesh.pathNormalization),
   };
 }
 

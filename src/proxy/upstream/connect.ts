@@ -14,6 +14,8 @@ export interface ConnectOptions {
   connectTimeoutMs: number;
   /** ALPN to offer inside TLS (`http/1.1`, `h2`); none for TCP. */
   alpn?: string[];
+  /** The address to connect from (source-address.ts); the kernel's choice when absent. */
+  localAddress?: string | undefined;
 }
 
 export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> {
@@ -30,6 +32,7 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
         port: o.endpoint.port,
         allowHalfOpen: true,
         noDelay: true,
+        ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
       });
       socket.once('connect', () => done());
     } else {
@@ -39,6 +42,7 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
         port: o.endpoint.port,
         secureContext: o.tls.client,
         minVersion: 'TLSv1.3' as const,
+        ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
         ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
           const actual = spiffeIdOfCertificate(cert);

@@ -11,6 +11,7 @@ import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
 import { ConnectError } from './connect-error.ts';
 import { type KeepaliveSettings, keepAlive } from './h2-keepalive.ts';
+import { localAddressTowards } from './source-address.ts';
 
 /** A session with no open stream for this long is closed, before most servers' own idle timeouts. */
 const IDLE_TIMEOUT_MS = 30_000;
@@ -66,9 +67,12 @@ export class H2SessionPool {
   readonly #sessions = new Map<string, Promise<ClientHttp2Session>>();
   /** Flow-control window per stream and per session; node's default (64 KiB) when absent. */
   readonly #windowBytes: number | undefined;
+  /** Where mTLS sessions to peers on this machine leave from (source-address.ts). */
+  readonly #sourceAddress: string | undefined;
 
-  constructor(options: { windowBytes?: number } = {}) {
+  constructor(options: { windowBytes?: number; sourceAddress?: string } = {}) {
     this.#windowBytes = options.windowBytes;
+    this.#sourceAddress = options.sourceAddress;
   }
 
   /**
@@ -83,7 +87,9 @@ export class H2SessionPool {
     const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
     const pooled = this.#sessions.get(key);
     if (pooled !== undefined) return pooled;
-    const opening = open(endpoint, tls, connectTimeoutMs, this.#windowBytes).then((session) => {
+    const localAddress =
+      tls === undefined ? undefined : localAddressTowards(this.#sourceAddress, endpoint.address);
+    const opening = open(endpoint, tls, connectTimeoutMs, this.#windowBytes, localAddress).then((session) => {
       const forget = () => {
         if (this.#sessions.get(key) === opening) this.#sessions.delete(key);
       };
@@ -110,11 +116,13 @@ async function open(
   tls: MeshTls | undefined,
   connectTimeoutMs: number,
   windowBytes: number | undefined,
+  localAddress: string | undefined,
 ): Promise<ClientHttp2Session> {
   const socket = await connectEndpoint({
     endpoint,
     tls,
     connectTimeoutMs,
+    localAddress,
     ...(tls === undefined ? {} : { alpn: H2_ALPN }),
   });
   const where = `${endpoint.address}:${endpoint.port}`;

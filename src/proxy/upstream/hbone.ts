@@ -11,12 +11,23 @@ import type { MeshTls } from '../tls/index.ts';
 import { connectEndpoint } from './connect.ts';
 import { ConnectError } from './connect-error.ts';
 import { H2SessionPool } from './h2-session-pool.ts';
+import { localAddressTowards } from './source-address.ts';
 
 /** Tunnels carry whole request bodies at once: a window well above HTTP/2's default 64 KiB. */
 const TUNNEL_WINDOW_BYTES = 1024 * 1024;
 
 export class HboneTunnels {
-  readonly #sessions = new H2SessionPool({ windowBytes: TUNNEL_WINDOW_BYTES });
+  /** Where connections to peers on this machine leave from (source-address.ts); undefined: the kernel's choice. */
+  readonly sourceAddress: string | undefined;
+  readonly #sessions: H2SessionPool;
+
+  constructor(sourceAddress?: string) {
+    this.sourceAddress = sourceAddress;
+    this.#sessions = new H2SessionPool({
+      windowBytes: TUNNEL_WINDOW_BYTES,
+      ...(sourceAddress === undefined ? {} : { sourceAddress }),
+    });
+  }
 
   /** A tunnel to `endpoint` through its proxy's tunnel port; rejects with a ConnectError (flag UF). */
   open(
@@ -89,7 +100,8 @@ function fail(target: string, kind: ConnectError['failure'], reason: string): Co
 
 /**
  * A byte stream to `endpoint`: through its proxy's tunnel port (HBONE) when it has one and the
- * cluster uses mTLS, else a direct TCP or mTLS connection (`alpn` offered inside TLS).
+ * cluster uses mTLS, else a direct TCP or mTLS connection (`alpn` offered inside TLS). mTLS
+ * connections leave from the tunnels' source address when the peer is on this machine.
  */
 export function connectPeer(
   tunnels: HboneTunnels,
@@ -101,5 +113,12 @@ export function connectPeer(
   if (tls !== undefined && endpoint.tunnelPort !== undefined) {
     return tunnels.open(endpoint, endpoint.tunnelPort, tls, connectTimeoutMs);
   }
-  return connectEndpoint({ endpoint, tls, connectTimeoutMs, ...(alpn === undefined ? {} : { alpn }) });
+  return connectEndpoint({
+    endpoint,
+    tls,
+    connectTimeoutMs,
+    ...(alpn === undefined ? {} : { alpn }),
+    localAddress:
+      tls === undefined ? undefined : localAddressTowards(tunnels.sourceAddress, endpoint.address),
+  });
 }

@@ -1,6 +1,6 @@
 // Public face of the upstream layer: every pool (HTTP/1 keep-alive, HTTP/2 sessions, HBONE tunnels),
-// one request's stream to an endpoint whatever its protocol, and the per-cluster runtime (balancer,
-// breaker, outlier detection).
+// one request's stream to an endpoint whatever its protocol, the per-cluster runtime (balancer,
+// breaker, outlier detection), and the address connections to peers leave from.
 
 export { buildClusterRuntime, type ClusterRuntime, stopSweep } from './cluster-runtime.ts';
 export { ConnectError, type ConnectFailure, type ConnectFailureKind } from './connect-error.ts';
@@ -11,4 +11,5 @@ export { type AcquireCancel, UpstreamConnection, UpstreamPools } from './http1-p
 export { limitWords } from './limit-words.ts';
 export { openStream, type StreamTarget, type Upstreams } from './open-stream.ts';
 export { pickEndpoint, refuseTlsOrigination } from './pick-endpoint.ts';
+export { peerSourceAddress } from './source-address.ts';
 export type { UpstreamEvents, UpstreamFailure, UpstreamStream } from './upstream-stream.ts';
