@@ -15,8 +15,14 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Makes `ca.pem` in `dir` once; returns a function issuing a certificate for a SPIFFE ID. */
-export function meshCa(dir: string, name = 'ca'): (spiffeId: string, file: string) => WorkloadCert {
+/**
+ * Makes `ca.pem` in `dir` once; returns a function issuing a certificate for a SPIFFE ID (or, with
+ * `san`, for that subjectAltName value instead, such as `DNS:api.example.test`).
+ */
+export function meshCa(
+  dir: string,
+  name = 'ca',
+): (spiffeId: string, file: string, san?: string) => WorkloadCert {
   const ca = join(dir, `${name}.pem`);
   const caKey = join(dir, `${name}-key.pem`);
   openssl(
@@ -39,14 +45,14 @@ export function meshCa(dir: string, name = 'ca'): (spiffeId: string, file: strin
     ],
     dir,
   );
-  return (spiffeId, file) => {
+  return (spiffeId, file, san = `URI:${spiffeId}`) => {
     const key = join(dir, `${file}-key.pem`);
     const csr = join(dir, `${file}.csr`);
     const cert = join(dir, `${file}.pem`);
     const ext = join(dir, `${file}.ext`);
     writeFileSync(
       ext,
-      `subjectAltName=URI:${spiffeId}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`,
+      `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`,
     );
     openssl(
       [

@@ -60,7 +60,7 @@ kind: DestinationRule
 metadata: {name: secure, namespace: shop}
 spec:
   host: secure
-  trafficPolicy: {tls: {mode: SIMPLE}}
+  trafficPolicy: {tls: {mode: SIMPLE, credentialName: secure-cert}}
 `,
   );
 }
@@ -234,7 +234,7 @@ describe('proxy: an app that is down, through two proxies', () => {
     );
   });
 
-  it('tls: a DestinationRule asking for TLS origination is refused once, final, with no retry (no URX)', async () => {
+  it('tls: a DestinationRule asking for TLS origination the proxy cannot do is refused once, final, with no retry (no URX)', async () => {
     const r = await curl(['-x', CLIENT_PROXY, 'http://secure.shop:9082/']);
     assert.equal(r.status, 503, `want 503, got ${r.status}: ${r.body}`);
     assert.equal(
@@ -244,7 +244,7 @@ describe('proxy: an app that is down, through two proxies', () => {
     );
     assert.equal(
       r.body,
-      'TLS origination unsupported: DestinationRule shop/secure sets tls.mode SIMPLE for secure.shop:9082, and this proxy does not originate TLS yet, so nothing was sent; set tls.mode DISABLE and let the app speak TLS itself\n',
+      'TLS origination to secure.shop:9082 impossible: DestinationRule shop/secure sets tls.mode SIMPLE, and its credentialName secure-cert (certificates from a secret) is not supported yet; nothing was sent\n',
     );
     const c = await alder([
       'proxy-config',
@@ -261,7 +261,7 @@ describe('proxy: an app that is down, through two proxies', () => {
     assert.equal(cluster?.tlsMode, 'SIMPLE');
     assert.equal(
       cluster?.policy,
-      'DestinationRule shop/secure (trafficPolicy): ROUND_ROBIN, TLS origination SIMPLE (not supported yet: every request is refused, 503 UF)',
+      'DestinationRule shop/secure (trafficPolicy): ROUND_ROBIN, TLS origination SIMPLE (impossible: credentialName secure-cert (certificates from a secret) is not supported yet; every request is refused, 503 UF)',
       'want the cluster view to say TLS SIMPLE, not plaintext',
     );
     const { endpoints: seen } = JSON.parse(

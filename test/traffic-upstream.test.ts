@@ -1,6 +1,6 @@
 // DestinationRule traffic policies through real proxies: load balancing (round robin, least request,
 // random, consistent hashing on a header, a cookie or a query parameter), connection-pool limits and
-// outlier detection, and TLS origination refused rather than sent in plaintext. One mesh per file:
+// outlier detection, and TLS origination the proxy cannot do refused rather than sent in plaintext. One mesh per file:
 // client 127.0.32.1 → pool-1/2/3 (127.0.32.2-4).
 
 import assert from 'node:assert/strict';
@@ -89,7 +89,7 @@ outlierDetection: {consecutiveGatewayErrors: 2, interval: 500ms, baseEjectionTim
     `loadBalancer: {simple: ROUND_ROBIN}
 outlierDetection: {consecutive5xxErrors: 2, interval: 500ms, baseEjectionTime: 3s, maxEjectionPercent: 100}`,
   ),
-  policy('tls-simple', 'tls: {mode: SIMPLE}'),
+  policy('tls-simple', 'tls: {mode: SIMPLE, credentialName: api-cert}'),
   virtualService(
     'tls-simple',
     ['tls-simple'],
@@ -286,13 +286,25 @@ describe('traffic upstream: load balancing, connection pools and outlier detecti
 
   // Refused before any try, and final: no retry policy tries it again (no URX).
   const origination = [
-    { mode: 'SIMPLE', host: 'tls-simple', route: 'without retries', wantFlags: ['UF'] },
-    { mode: 'MUTUAL', host: 'tls-mutual', route: 'with the default retries', wantFlags: ['UF'] },
+    {
+      mode: 'SIMPLE',
+      host: 'tls-simple',
+      route: 'without retries',
+      wantFlags: ['UF'],
+      why: 'credentialName api-cert (certificates from a secret) is not supported yet',
+    },
+    {
+      mode: 'MUTUAL',
+      host: 'tls-mutual',
+      route: 'with the default retries',
+      wantFlags: ['UF'],
+      why: 'cannot load its TLS files',
+    },
   ] as const;
   for (const c of origination) {
-    const reason = `TLS origination unsupported: DestinationRule shop/${c.host} sets tls.mode ${c.mode}`;
+    const reason = `impossible: DestinationRule shop/${c.host} sets tls.mode ${c.mode}, and its ${c.why}`;
 
-    it(`tls: ${c.mode} is refused with 503 UF naming the DestinationRule (${c.route}), never sent in plaintext`, async () => {
+    it(`tls: ${c.mode} that the proxy cannot originate is refused with 503 UF naming the DestinationRule (${c.route}), never sent in plaintext`, async () => {
       const key = testKey(c.host);
       const r = await t.client.send(url(c.host), { headers: { [TestHeader.key]: key } });
       assert.equal(r.status, 503, `want 503 for tls.mode ${c.mode}, got ${describeReply(r)}`);
@@ -301,7 +313,7 @@ describe('traffic upstream: load balancing, connection pools and outlier detecti
       assert.equal(t.fleet.hits(key), 0, 'want no request to reach an app in plaintext');
     });
 
-    it(`tls: ${c.mode} is refused for a request inside a CONNECT tunnel through the forward proxy too`, async () => {
+    it(`tls: ${c.mode} that the proxy cannot originate is refused inside a CONNECT tunnel through the forward proxy too`, async () => {
       const { reply } = await rawExchange(
         '127.0.32.1',
         15001,

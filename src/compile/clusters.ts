@@ -3,7 +3,7 @@
 // subset's labels), each with the policy its DestinationRule gives it for this client.
 
 import type { ClientTLSSettings, MeshConfig } from '../config/index.ts';
-import type { Cluster, Endpoint, TrafficKind, WireProtocol } from '../wire/index.ts';
+import type { Cluster, Endpoint, TlsOrigination, TrafficKind, WireProtocol } from '../wire/index.ts';
 import { type IndexedConfig, isLabelSubset } from './config-index.ts';
 import { connectionPoolOf, UNLIMITED } from './connection-pool.ts';
 import {
@@ -77,6 +77,7 @@ function clusterFor(
     lb,
     connectTimeoutMs: pool.connectTimeoutMs,
     tlsMode: tlsModeOf(policy.tls, svc, members, port, ctx.config),
+    ...originationOf(policy.tls, svc.hostname),
     connectionPool: pool.connectionPool,
     ...(outlierDetection === undefined ? {} : { outlierDetection }),
     ...(origin === undefined ? {} : { policyOrigin: origin }),
@@ -119,8 +120,33 @@ export function tunnelPortOf(w: { ports: Readonly<Record<string, number>> }, mes
 }
 
 /**
- * DestinationRule tls.mode when set (SIMPLE and MUTUAL are recorded as they are: proxies do not
- * originate TLS yet and refuse such requests, rather than send them in plaintext); else auto mTLS,
+ * SIMPLE and MUTUAL: the TLS the proxy originates. The SNI is `sni`, else the service's host name;
+ * files are read by the proxy on its host. credentialName and caCrl are not supported: the cluster
+ * says so, and the proxy refuses its requests rather than send them with less checking than asked.
+ */
+function originationOf(tls: ClientTLSSettings | undefined, host: string): { originate?: TlsOrigination } {
+  if (tls?.mode !== 'SIMPLE' && tls?.mode !== 'MUTUAL') return {};
+  const set = (v: string | undefined): v is string => v !== undefined && v !== '';
+  const unsupported = set(tls.credentialName)
+    ? `credentialName ${tls.credentialName} (certificates from a secret) is not supported yet`
+    : set(tls.caCrl)
+      ? 'caCrl (a certificate revocation list) is not supported yet'
+      : undefined;
+  return {
+    originate: {
+      sni: set(tls.sni) ? tls.sni : host,
+      ...(set(tls.caCertificates) ? { caFile: tls.caCertificates } : {}),
+      ...(tls.mode === 'MUTUAL' && set(tls.clientCertificate) ? { certFile: tls.clientCertificate } : {}),
+      ...(tls.mode === 'MUTUAL' && set(tls.privateKey) ? { keyFile: tls.privateKey } : {}),
+      ...((tls.subjectAltNames?.length ?? 0) > 0 ? { subjectAltNames: tls.subjectAltNames } : {}),
+      ...(tls.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}),
+      ...(unsupported === undefined ? {} : { unsupported }),
+    },
+  };
+}
+
+/**
+ * DestinationRule tls.mode when set (SIMPLE and MUTUAL: the proxy originates TLS, originationOf); else auto mTLS,
  * as Istio does it: plaintext to hosts outside the mesh, mutual TLS unless every destination
  * workload has mTLS disabled.
  */

@@ -3,6 +3,23 @@
 
 import type { TrafficKind, WireProtocol } from './snapshot.ts';
 
+/** TLS the proxy originates to a destination that is not a mesh proxy (DestinationRule ClientTLSSettings). */
+export interface TlsOrigination {
+  /** The SNI sent, and the name the server's certificate is checked against unless `subjectAltNames`. */
+  sni: string;
+  /** PEM file of the CAs the server's chain must end at; absent: the system's trusted CAs. */
+  caFile?: string;
+  /** MUTUAL: the client certificate and key (PEM files) presented. */
+  certFile?: string;
+  keyFile?: string;
+  /** The server's certificate must carry one of these (DNS or URI SANs), instead of `sni`. */
+  subjectAltNames?: string[];
+  /** No check of the server's certificate at all (asked for, never a default). */
+  insecureSkipVerify?: boolean;
+  /** Set when the settings ask for what the proxy cannot do (credentialName, caCrl): requests get 503 UF saying so. */
+  unsupported?: string;
+}
+
 export interface Cluster {
   /** `outbound|9080||reviews.default.svc.cluster.local`, `outbound|9080|v1|reviews…` for a subset. */
   name: string;
@@ -15,10 +32,11 @@ export interface Cluster {
   connectTimeoutMs: number;
   /**
    * ISTIO_MUTUAL: originate mTLS to the peer proxy and check its SPIFFE ID; DISABLE: plaintext.
-   * SIMPLE and MUTUAL (a DestinationRule's TLS origination, named by `policyOrigin`) are not
-   * supported yet: the proxy refuses every request to the cluster with 503 and flag UF.
+   * SIMPLE and MUTUAL: a DestinationRule's TLS origination (named by `policyOrigin`), as `originate` says.
    */
   tlsMode: 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE' | 'MUTUAL';
+  /** With SIMPLE or MUTUAL: how the proxy speaks TLS to the destination itself. */
+  originate?: TlsOrigination;
   connectionPool: ConnectionPool;
   outlierDetection?: OutlierDetection;
   /** The DestinationRule (and subset or port level) that set this cluster's policy, if any. */

@@ -259,6 +259,10 @@ describe('snapshot codec', () => {
       const copy = JSON.parse(encodeSnapshot(good)) as Json;
       cluster(copy, 1).tlsMode = mode;
       cluster(copy, 1).policyOrigin = { destinationRule: 'shop/reviews', levels: ['subsets[v1]'] };
+      cluster(copy, 1).originate = {
+        sni: 'reviews.example.com',
+        ...(mode === 'MUTUAL' ? { certFile: '/c.pem', keyFile: '/k.pem' } : {}),
+      };
       const back = decodeSnapshot(JSON.stringify(copy));
       assert.equal(back.clusters[1]?.tlsMode, mode, `want tlsMode ${mode} decoded as sent`);
     }
@@ -341,9 +345,19 @@ describe('snapshot codec', () => {
       mutate: (s) => {
         const c = cluster(s);
         c.tlsMode = 'SIMPLE';
+        c.originate = { sni: 'x.example.com' };
         delete c.policyOrigin;
       },
       want: /clusters\[0\]\.tlsMode: SIMPLE needs policyOrigin/,
+    },
+    {
+      name: 'TLS origination without its settings',
+      mutate: (s) => {
+        const c = cluster(s);
+        c.tlsMode = 'SIMPLE';
+        c.policyOrigin = { destinationRule: 'shop/reviews', levels: [] };
+      },
+      want: /clusters\[0\]\.originate: originate is set exactly when tlsMode is SIMPLE or MUTUAL/,
     },
     {
       name: 'an egress scope listing more than 16 hosts',

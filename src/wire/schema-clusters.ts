@@ -142,6 +142,18 @@ export const cluster = s.obj(
     lb: loadBalancer,
     connectTimeoutMs: positiveMs,
     tlsMode: s.str({ enum: ['ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL'] as const }),
+    originate: s.obj(
+      {
+        sni: name,
+        caFile: name,
+        certFile: name,
+        keyFile: name,
+        subjectAltNames: s.arr(name),
+        insecureSkipVerify: s.bool(),
+        unsupported: name,
+      },
+      { required: ['sni'] },
+    ),
     connectionPool,
     outlierDetection,
     policyOrigin: s.obj(
@@ -167,6 +179,17 @@ export const cluster = s.obj(
     refine: (cl, c) => {
       if ((cl.tlsMode === 'SIMPLE' || cl.tlsMode === 'MUTUAL') && cl.policyOrigin === undefined) {
         c.error(`${cl.tlsMode} needs policyOrigin: the DestinationRule that set it`, 'tlsMode');
+      }
+      if ((cl.tlsMode === 'SIMPLE' || cl.tlsMode === 'MUTUAL') !== (cl.originate !== undefined)) {
+        c.error('originate is set exactly when tlsMode is SIMPLE or MUTUAL', 'originate');
+      }
+      const o = cl.originate;
+      if (
+        cl.tlsMode === 'MUTUAL' &&
+        o?.unsupported === undefined &&
+        (o?.certFile === undefined || o.keyFile === undefined)
+      ) {
+        c.error('MUTUAL needs originate.certFile and originate.keyFile', 'originate');
       }
     },
   },

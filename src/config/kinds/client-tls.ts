@@ -27,10 +27,16 @@ export const clientTls = obj(fields, {
 export type ClientTLSSettings = ObjectOf<typeof fields, never>;
 
 function checkClientTls(v: ClientTLSSettings, c: Checker): void {
-  if (v.mode === 'SIMPLE' || v.mode === 'MUTUAL') {
+  if ((v.mode === 'SIMPLE' || v.mode === 'MUTUAL') && (v.credentialName ?? '') !== '') {
     c.warn(
-      `${v.mode} (TLS origination) is not supported yet: requests to this host will fail with 503 UF`,
-      'mode',
+      'is not supported yet (give caCertificates, clientCertificate and privateKey as files): requests to this host will fail with 503 UF',
+      'credentialName',
+    );
+  }
+  if ((v.mode === 'SIMPLE' || v.mode === 'MUTUAL') && (v.caCrl ?? '') !== '') {
+    c.warn(
+      'is not supported yet: requests to this host will fail with 503 UF rather than skip the check',
+      'caCrl',
     );
   }
   const credentialName = v.credentialName ?? '';

@@ -63,10 +63,6 @@ const good: AcceptCase[] = [
         simple: LEAST_REQUEST
       tls:
         mode: DISABLE`),
-    warning: {
-      path: 'spec.trafficPolicy.tls.mode',
-      message: /^SIMPLE \(TLS origination\) is not supported yet/,
-    },
   },
   {
     name: 'cookie hashing on a ring',

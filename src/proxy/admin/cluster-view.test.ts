@@ -21,7 +21,13 @@ function endpoint(address: string): Endpoint {
   return { address, port: 9080, spiffeId: '', labels: {}, workload: `w-${address}`, locality: '', weight: 1 };
 }
 
-function cluster(o: { tlsMode?: Cluster['tlsMode']; outlier?: Partial<OutlierDetection> } = {}): Cluster {
+function cluster(
+  o: {
+    tlsMode?: Cluster['tlsMode'];
+    originate?: Cluster['originate'];
+    outlier?: Partial<OutlierDetection>;
+  } = {},
+): Cluster {
   return {
     name: 'outbound|9080||reviews.default.svc.cluster.local',
     service: 'reviews.default.svc.cluster.local',
@@ -31,6 +37,7 @@ function cluster(o: { tlsMode?: Cluster['tlsMode']; outlier?: Partial<OutlierDet
     lb: { kind: 'ROUND_ROBIN' },
     connectTimeoutMs: 1000,
     tlsMode: o.tlsMode ?? 'ISTIO_MUTUAL',
+    ...(o.originate === undefined ? {} : { originate: o.originate }),
     connectionPool: {
       maxConnections: 4294967295,
       maxPendingRequests: 4294967295,
@@ -128,15 +135,33 @@ test('endpoint views: ejection reasons follow the detector that ejected', () => 
 });
 
 test('cluster policy words: the TLS mode as configured, never SIMPLE or MUTUAL shown as plaintext', () => {
-  const cases: { mode: Cluster['tlsMode']; want: string }[] = [
+  const cases: { mode: Cluster['tlsMode']; originate?: Cluster['originate']; want: string }[] = [
     { mode: 'ISTIO_MUTUAL', want: 'mTLS ISTIO_MUTUAL' },
     { mode: 'DISABLE', want: 'plaintext (tls DISABLE)' },
-    { mode: 'SIMPLE', want: 'TLS origination SIMPLE (not supported yet: every request is refused, 503 UF)' },
-    { mode: 'MUTUAL', want: 'TLS origination MUTUAL (not supported yet: every request is refused, 503 UF)' },
+    {
+      mode: 'SIMPLE',
+      originate: { sni: 'api.example.com', caFile: '/ca.pem' },
+      want: 'TLS origination SIMPLE (SNI api.example.com, server checked against /ca.pem for api.example.com)',
+    },
+    {
+      mode: 'MUTUAL',
+      originate: { sni: 'api.example.com', certFile: '/c.pem', keyFile: '/k.pem', insecureSkipVerify: true },
+      want: 'TLS origination MUTUAL (SNI api.example.com, server NOT verified (insecureSkipVerify), client certificate /c.pem)',
+    },
+    {
+      mode: 'SIMPLE',
+      originate: {
+        sni: 'api.example.com',
+        unsupported: 'caCrl (a certificate revocation list) is not supported yet',
+      },
+      want: 'TLS origination SIMPLE (impossible: caCrl (a certificate revocation list) is not supported yet; every request is refused, 503 UF)',
+    },
   ];
   for (const c of cases) {
     assert.equal(
-      policyWords(cluster({ tlsMode: c.mode })),
+      policyWords(
+        cluster({ tlsMode: c.mode, ...(c.originate === undefined ? {} : { originate: c.originate }) }),
+      ),
       `DestinationRule default/reviews (trafficPolicy): ROUND_ROBIN, ${c.want}`,
       `tls.mode ${c.mode}`,
     );

@@ -159,19 +159,27 @@ export function policyWords(c: Cluster): string {
       : `DestinationRule ${c.policyOrigin.destinationRule} (${c.policyOrigin.levels.join(', ')})`;
   const parts = [lbWords(c.lb), ...poolWords(c.connectionPool)];
   if (c.outlierDetection !== undefined) parts.push(outlierWords(c.outlierDetection));
-  parts.push(tlsWords(c.tlsMode));
+  parts.push(tlsWords(c));
   return `${origin}: ${parts.join(', ')}`;
 }
 
-function tlsWords(mode: Cluster['tlsMode']): string {
-  switch (mode) {
+function tlsWords(c: Cluster): string {
+  switch (c.tlsMode) {
     case 'ISTIO_MUTUAL':
       return 'mTLS ISTIO_MUTUAL';
     case 'DISABLE':
       return 'plaintext (tls DISABLE)';
     case 'SIMPLE':
-    case 'MUTUAL':
-      return `TLS origination ${mode} (not supported yet: every request is refused, 503 UF)`;
+    case 'MUTUAL': {
+      const o = c.originate;
+      if (o === undefined || o.unsupported !== undefined)
+        return `TLS origination ${c.tlsMode} (impossible: ${o?.unsupported ?? 'no settings'}; every request is refused, 503 UF)`;
+      const check =
+        o.insecureSkipVerify === true
+          ? 'server NOT verified (insecureSkipVerify)'
+          : `server checked against ${o.caFile ?? 'the system CAs'} for ${o.subjectAltNames?.join(' or ') ?? o.sni}`;
+      return `TLS origination ${c.tlsMode} (SNI ${o.sni}, ${check}${o.certFile === undefined ? '' : `, client certificate ${o.certFile}`})`;
+    }
   }
 }
 

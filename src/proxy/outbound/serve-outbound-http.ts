@@ -12,7 +12,7 @@ import { type LocalReply, localReply, ProxyError, Reply, replyOfError } from '..
 import { type RouteDecision, type TunnelServer, tcpDestination } from '../router/index.ts';
 import { noRoute } from '../routing/index.ts';
 import { connectionLimits, type ProxyContext } from '../runtime/index.ts';
-import { connectPeer, pickEndpoint } from '../upstream/index.ts';
+import { connectPeer, pickEndpoint, upstreamTlsOf } from '../upstream/index.ts';
 import { type OutboundListener, outboundRouter } from './outbound-router.ts';
 import { refuseH2c } from './refuse-h2c.ts';
 import { serveOutboundH2 } from './serve-outbound-h2.ts';
@@ -97,12 +97,7 @@ function connectDecision(authority: string, spec: OutboundListener, ctx: ProxyCo
   return {
     kind: 'tunnel',
     open: () =>
-      connectPeer(
-        runtime.tunnels,
-        endpoint,
-        cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
-        cr.cluster.connectTimeoutMs,
-      ),
+      connectPeer(runtime.tunnels, endpoint, upstreamTlsOf(cr, runtime.tls), cr.cluster.connectTimeoutMs),
   };
 }
 

@@ -8,7 +8,7 @@ import { ProxyError, Reply } from '../local-reply/index.ts';
 import { type TcpPortRoutes, tcpPortDestination, tcpPortRoutes } from '../router/index.ts';
 import type { ProxyContext, Runtime } from '../runtime/index.ts';
 import type { ClusterRuntime } from '../upstream/index.ts';
-import { connectPeer, pickEndpoint } from '../upstream/index.ts';
+import { connectPeer, pickEndpoint, upstreamTlsOf } from '../upstream/index.ts';
 
 /** Idle connections are closed after an hour, as Envoy's TCP proxy does by default. */
 const TCP_IDLE_TIMEOUT_MS = 3_600_000;
@@ -63,7 +63,7 @@ function forward(conn: Socket, spec: OutboundPortListener, ctx: ProxyContext, o:
   connectPeer(
     o.runtime.tunnels,
     endpoint,
-    cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? o.runtime.tls : undefined,
+    upstreamTlsOf(cr, o.runtime.tls),
     cr.cluster.connectTimeoutMs,
   ).then(
     (upstream) => {

@@ -17,6 +17,7 @@ import {
   openStream,
   pickEndpoint,
   refuseTlsOrigination,
+  upstreamTlsOf,
 } from '../upstream/index.ts';
 import { peerConnectError } from './connect-words.ts';
 import type { ForwardPlan } from './forward-plan.ts';
@@ -41,7 +42,7 @@ export function routedPlan(
   if (refused !== undefined) return replyOfError(refused);
   const releaseRequest = cr.breaker.tryAcquireRequest();
   if (releaseRequest === null) return overflow(routed);
-  const tls = cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined;
+  const tls = upstreamTlsOf(cr, runtime.tls);
   /** The retry slot of the try in flight, if it is a retry: held for that try only, as Envoy does. */
   let retrySlot: Release | undefined;
   let endpoint: Endpoint | undefined;

@@ -7,7 +7,13 @@
 import type { OutgoingRequest } from '../http/index.ts';
 import { ProxyError } from '../local-reply/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { openStream, pickEndpoint, type UpstreamEvents, type UpstreamStream } from '../upstream/index.ts';
+import {
+  openStream,
+  pickEndpoint,
+  type UpstreamEvents,
+  type UpstreamStream,
+  upstreamTlsOf,
+} from '../upstream/index.ts';
 import type { Mirror } from './outbound-route.ts';
 
 /** What the exchange feeds a mirror as the original request's body arrives. */
@@ -68,7 +74,7 @@ export function startShadow(mirror: Mirror, req: OutgoingRequest, runtime: Runti
     const target = {
       endpoint,
       protocol: cr.cluster.protocol,
-      tls: cr.cluster.tlsMode === 'ISTIO_MUTUAL' ? runtime.tls : undefined,
+      tls: upstreamTlsOf(cr, runtime.tls),
       connectTimeoutMs: cr.cluster.connectTimeoutMs,
       cluster: cr,
     };

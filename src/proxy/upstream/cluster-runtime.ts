@@ -14,6 +14,7 @@ import {
   type ObservedHealth,
   type OutlierDetector,
 } from '../balance/index.ts';
+import { loadOriginTls, type MeshTls, type OriginTls, type UpstreamTls } from '../tls/index.ts';
 
 export interface ClusterRuntime {
   readonly cluster: Cluster;
@@ -24,6 +25,8 @@ export interface ClusterRuntime {
   readonly observed: ObservedHealth;
   /** The outlier detector's sweep timer, shared by the versions that share the detector. */
   readonly sweep: { timer: NodeJS.Timeout | undefined };
+  /** SIMPLE and MUTUAL: the TLS to originate, or why it cannot be (requests then get 503 UF saying so). */
+  readonly origin: OriginTls | { unusable: string } | undefined;
 }
 
 const clock = { now: () => performance.now(), random: Math.random };
@@ -56,11 +59,18 @@ export function buildClusterRuntime(
       timer: outlier.isEnabled ? setInterval(() => outlier.tick(), outlier.intervalMs).unref() : undefined,
     };
   }
-  return { cluster, balancer, outlier, breaker, observed, sweep };
+  const origin = cluster.originate === undefined ? undefined : loadOriginTls(cluster.originate);
+  return { cluster, balancer, outlier, breaker, observed, sweep, origin };
 }
 
 /** The cluster left the snapshot: its detector stops sweeping. */
 export function stopSweep(runtime: ClusterRuntime): void {
   clearInterval(runtime.sweep.timer);
   runtime.sweep.timer = undefined;
+}
+
+/** The TLS of a connection to the cluster's endpoints: the peer proxy's mTLS, the TLS it originates, or none. */
+export function upstreamTlsOf(cr: ClusterRuntime, meshTls: MeshTls | undefined): UpstreamTls | undefined {
+  if (cr.cluster.tlsMode === 'ISTIO_MUTUAL') return meshTls;
+  return cr.origin !== undefined && !('unusable' in cr.origin) ? cr.origin : undefined;
 }

@@ -4,13 +4,13 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import { type MeshTls, spiffeIdOfCertificate } from '../tls/index.ts';
+import { isOriginTls, spiffeIdOfCertificate, type UpstreamTls } from '../tls/index.ts';
 import { ConnectError, type ConnectFailureKind } from './connect-error.ts';
 
 export interface ConnectOptions {
   endpoint: Endpoint;
-  /** Mutual TLS when set; plaintext otherwise. */
-  tls: MeshTls | undefined;
+  /** Mutual TLS to a peer proxy, or TLS originated to an outside destination; plaintext when undefined. */
+  tls: UpstreamTls | undefined;
   connectTimeoutMs: number;
   /** ALPN to offer inside TLS (`http/1.1`, `h2`); none for TCP. */
   alpn?: string[];
@@ -35,6 +35,19 @@ export function connectEndpoint(o: ConnectOptions): Promise<Socket | TLSSocket> 
         ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
       });
       socket.once('connect', () => done());
+    } else if (isOriginTls(o.tls)) {
+      const origin = o.tls;
+      socket = tlsConnect({
+        host: o.endpoint.address,
+        port: o.endpoint.port,
+        ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+        secureContext: origin.context,
+        servername: origin.servername,
+        rejectUnauthorized: origin.verify,
+        ...(o.alpn === undefined ? {} : { ALPNProtocols: o.alpn }),
+        checkServerIdentity: origin.checkServerIdentity,
+      });
+      socket.once('secureConnect', () => done());
     } else {
       const expected = o.endpoint.spiffeId;
       socket = tlsConnect({
@@ -86,4 +99,10 @@ function describeConnectError(err: NodeJS.ErrnoException): [ConnectFailureKind, 
         ? ['tls', `TLS: ${err.message}`]
         : ['other', err.message];
   }
+}
+
+/** Connections to one endpoint are shared only among requests with the same TLS: none, the peer's SPIFFE ID, or the same origination. */
+export function poolKeyOf(tls: UpstreamTls | undefined, endpoint: Endpoint): string {
+  if (tls === undefined) return 'plain';
+  return isOriginTls(tls) ? `tls ${tls.poolKey}` : endpoint.spiffeId;
 }

@@ -7,8 +7,9 @@ import { type ClientHttp2Session, connect as h2Connect, type Settings } from 'no
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
-import type { MeshTls } from '../tls/index.ts';
+import { isOriginTls, type UpstreamTls } from '../tls/index.ts';
 import { connectEndpoint } from '../upstream/connect.ts';
+import { poolKeyOf } from './connect.ts';
 import { ConnectError } from './connect-error.ts';
 import { type KeepaliveSettings, keepAlive } from './h2-keepalive.ts';
 import { localAddressTowards } from './source-address.ts';
@@ -81,14 +82,16 @@ export class H2SessionPool {
    */
   session(
     endpoint: Endpoint,
-    tls: MeshTls | undefined,
+    tls: UpstreamTls | undefined,
     connectTimeoutMs: number,
   ): Promise<ClientHttp2Session> {
-    const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
+    const key = `${poolKeyOf(tls, endpoint)}|${endpoint.address}:${endpoint.port}`;
     const pooled = this.#sessions.get(key);
     if (pooled !== undefined) return pooled;
     const localAddress =
-      tls === undefined ? undefined : localAddressTowards(this.#sourceAddress, endpoint.address);
+      tls === undefined || isOriginTls(tls)
+        ? undefined
+        : localAddressTowards(this.#sourceAddress, endpoint.address);
     const opening = open(endpoint, tls, connectTimeoutMs, this.#windowBytes, localAddress).then((session) => {
       const forget = () => {
         if (this.#sessions.get(key) === opening) this.#sessions.delete(key);
@@ -113,7 +116,7 @@ export class H2SessionPool {
 
 async function open(
   endpoint: Endpoint,
-  tls: MeshTls | undefined,
+  tls: UpstreamTls | undefined,
   connectTimeoutMs: number,
   windowBytes: number | undefined,
   localAddress: string | undefined,

@@ -7,7 +7,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Endpoint } from '../../wire/index.ts';
-import type { MeshTls } from '../tls/index.ts';
+import { isOriginTls, type MeshTls, type UpstreamTls } from '../tls/index.ts';
 import { connectEndpoint } from './connect.ts';
 import { ConnectError } from './connect-error.ts';
 import { H2SessionPool } from './h2-session-pool.ts';
@@ -106,11 +106,11 @@ function fail(target: string, kind: ConnectError['failure'], reason: string): Co
 export function connectPeer(
   tunnels: HboneTunnels,
   endpoint: Endpoint,
-  tls: MeshTls | undefined,
+  tls: UpstreamTls | undefined,
   connectTimeoutMs: number,
   alpn?: string[],
 ): Promise<Socket | TLSSocket | ClientHttp2Stream> {
-  if (tls !== undefined && endpoint.tunnelPort !== undefined) {
+  if (tls !== undefined && !isOriginTls(tls) && endpoint.tunnelPort !== undefined) {
     return tunnels.open(endpoint, endpoint.tunnelPort, tls, connectTimeoutMs);
   }
   return connectEndpoint({
@@ -119,6 +119,8 @@ export function connectPeer(
     connectTimeoutMs,
     ...(alpn === undefined ? {} : { alpn }),
     localAddress:
-      tls === undefined ? undefined : localAddressTowards(tunnels.sourceAddress, endpoint.address),
+      tls === undefined || isOriginTls(tls)
+        ? undefined
+        : localAddressTowards(tunnels.sourceAddress, endpoint.address),
   });
 }

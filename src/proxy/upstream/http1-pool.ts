@@ -22,8 +22,9 @@ import {
   webSocketAccept,
 } from '../http1/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
-import type { MeshTls } from '../tls/index.ts';
+import { isOriginTls, type UpstreamTls } from '../tls/index.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
+import { poolKeyOf } from './connect.ts';
 import { connectPeer, type HboneTunnels } from './hbone.ts';
 import { limitWords } from './limit-words.ts';
 import type { UpstreamEvents, UpstreamStream } from './upstream-stream.ts';
@@ -343,12 +344,12 @@ export class UpstreamPools {
    */
   acquire(
     endpoint: Endpoint,
-    tls: MeshTls | undefined,
+    tls: UpstreamTls | undefined,
     connectTimeoutMs: number,
     cluster?: ClusterRuntime,
     cancel?: AcquireCancel,
   ): Promise<UpstreamConnection> {
-    const key = `${tls === undefined ? 'plain' : endpoint.spiffeId}|${endpoint.address}:${endpoint.port}`;
+    const key = `${poolKeyOf(tls, endpoint)}|${endpoint.address}:${endpoint.port}`;
     const idle = this.#idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const conn = idle.pop() as UpstreamConnection;

@@ -2,7 +2,7 @@
 // one request's stream to an endpoint whatever its protocol, the per-cluster runtime (balancer,
 // breaker, outlier detection), and the address connections to peers leave from.
 
-export { buildClusterRuntime, type ClusterRuntime, stopSweep } from './cluster-runtime.ts';
+export { buildClusterRuntime, type ClusterRuntime, stopSweep, upstreamTlsOf } from './cluster-runtime.ts';
 export { ConnectError, type ConnectFailure, type ConnectFailureKind } from './connect-error.ts';
 export { H2SessionPool } from './h2-session-pool.ts';
 export { addFields, fromH2Fields } from './h2-upstream-stream.ts';

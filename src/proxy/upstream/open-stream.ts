@@ -6,7 +6,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { Endpoint, WireProtocol } from '../../wire/index.ts';
 import { isH2Protocol, type OutgoingRequest } from '../http/index.ts';
 import { ProxyError, Reply } from '../local-reply/index.ts';
-import type { MeshTls } from '../tls/index.ts';
+import type { UpstreamTls } from '../tls/index.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
 import { type H2SessionPool, peerSettings } from './h2-session-pool.ts';
 import { H2UpstreamStream } from './h2-upstream-stream.ts';
@@ -16,8 +16,8 @@ import type { UpstreamEvents, UpstreamStream } from './upstream-stream.ts';
 export interface StreamTarget {
   endpoint: Endpoint;
   protocol: WireProtocol;
-  /** Mutual TLS to a peer proxy; plaintext (the local app) when undefined. */
-  tls: MeshTls | undefined;
+  /** Mutual TLS to a peer proxy, TLS originated to an outside destination, or plaintext when undefined. */
+  tls: UpstreamTls | undefined;
   connectTimeoutMs: number;
   /** The cluster whose connection limits apply (none for the local app). */
   cluster: ClusterRuntime | undefined;

@@ -1,5 +1,5 @@
 // A cluster's next endpoint, or the ProxyError that explains why there is none: NC for a cluster
-// nothing defines, the refusal of TLS origination (not supported yet), UH with how many endpoints
+// nothing defines, the refusal of TLS origination it cannot do, UH with how many endpoints
 // exist and why none can take the request.
 
 import type { Endpoint } from '../../wire/index.ts';
@@ -29,16 +29,16 @@ export function pickEndpoint(cr: ClusterRuntime, host: string, hashKey?: string)
 }
 
 /**
- * The refusal of a cluster whose DestinationRule asks for TLS origination (tls.mode SIMPLE or
- * MUTUAL), which the proxy cannot do yet; undefined for ISTIO_MUTUAL and DISABLE. A request is
- * refused with it before its first try: trying again could never succeed.
+ * The refusal of a cluster whose DestinationRule asks for TLS origination the proxy cannot do (a
+ * field it does not support, files it cannot read); undefined otherwise. A request is refused with
+ * it before its first try: trying again could never succeed, and plaintext is never a fallback.
  */
 export function refuseTlsOrigination(cr: ClusterRuntime, host: string): ProxyError | undefined {
-  const tlsMode = cr.cluster.tlsMode;
-  if (tlsMode !== 'SIMPLE' && tlsMode !== 'MUTUAL') return undefined;
+  const origin = cr.origin;
+  if (origin === undefined || !('unusable' in origin)) return undefined;
   const rule = cr.cluster.policyOrigin?.destinationRule ?? 'unknown';
   return new ProxyError(
     Reply.TlsOriginationUnsupported,
-    `TLS origination unsupported: DestinationRule ${rule} sets tls.mode ${tlsMode} for ${host}, and this proxy does not originate TLS yet, so nothing was sent; set tls.mode DISABLE and let the app speak TLS itself`,
+    `TLS origination to ${host} impossible: DestinationRule ${rule} sets tls.mode ${cr.cluster.tlsMode}, and its ${origin.unusable}; nothing was sent`,
   );
 }
