@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { greeterClient, grpcErrorText, startGreeter } from './grpc-js-kit.ts';
 import { alder, waitForLog } from './harness.ts';
 import { curl, type Mesh, rawExchange, TestBed } from './mesh-fixture.ts';
 import { service, sidecarEgress, sidecarIngress, sidecarPort, workloadEntry, yamlDocs } from './mesh-yaml.ts';
@@ -22,6 +23,7 @@ type Caller = keyof typeof CALLERS;
 
 const HTTP = sidecarPort(8080, 'HTTP');
 const TCP = sidecarPort(9000, 'TCP');
+const GRPC = sidecarPort(9090, 'GRPC');
 
 function policy(name: string, spec: string, annotations = ''): string {
   return `apiVersion: security.istio.io/v1
@@ -223,10 +225,13 @@ describe('authorization: AuthorizationPolicy enforced at the inbound side throug
       }),
     );
     const tcpPort = await bed.listen(createTcpServer((s) => s.pipe(s)));
+    const greeter = await startGreeter();
+    bed.addApp(() => greeter.stop());
     base = yamlDocs(
       service('web', 'shop', [
         { name: 'http', port: 8080 },
         { name: 'tcp', port: 9000 },
+        { name: 'grpc', port: 9090 },
       ]),
       workloadEntry('web', 'shop', WEB),
       workloadEntry('client', 'shop', CLIENT),
@@ -234,8 +239,12 @@ describe('authorization: AuthorizationPolicy enforced at the inbound side throug
       sidecarIngress('web', 'shop', [
         { port: HTTP, appPort: httpPort },
         { port: TCP, appPort: tcpPort },
+        { port: GRPC, appPort: greeter.port },
       ]),
-      sidecarEgress('client', 'shop', [{ port: TCP, bind: CLIENT, hosts: ['./*'] }]),
+      sidecarEgress('client', 'shop', [
+        { port: TCP, bind: CLIENT, hosts: ['./*'] },
+        { port: GRPC, bind: CLIENT, hosts: ['./*'] },
+      ]),
       sidecarEgress('other', 'shop', [{ port: TCP, bind: OTHER, hosts: ['./*'] }]),
     );
     mesh = await bed.startMesh({
@@ -248,6 +257,39 @@ describe('authorization: AuthorizationPolicy enforced at the inbound side throug
     });
   });
   after(() => bed.close());
+
+  it('authz: a gRPC call a policy denies fails with PERMISSION_DENIED (grpc-js), one it allows succeeds', async () => {
+    const web = mesh.proxy('web');
+    const applied = () => web.logs.filter((l) => l.msg === 'snapshot applied').length;
+    const had = applied();
+    writeFileSync(
+      mesh.configFile,
+      yamlDocs(
+        base,
+        policy(
+          'grpc-hello-only',
+          `${selectWeb}\nrules:\n- to:\n  - operation: {paths: ["/shop.Greeter/SayHello"], ports: ["8080", "9090"]}`,
+        ),
+      ),
+    );
+    await waitForLog(web, () => applied() > had);
+    const client = greeterClient(`${CLIENT}:9090`);
+    try {
+      const hello = await client.sayHello('alder');
+      assert.equal(hello.message, 'hello alder', 'want SayHello allowed');
+      const denied = await client.countTo('alder', 2).then(
+        () => 'allowed',
+        (err: unknown) => grpcErrorText(err),
+      );
+      assert.equal(
+        denied,
+        '7 PERMISSION_DENIED: RBAC: access denied',
+        'want CountTo denied as Envoy denies it',
+      );
+    } finally {
+      client.close();
+    }
+  });
 
   for (const c of cases) {
     it(`authz: ${c.name}`, async () => {

@@ -16,7 +16,8 @@ export function writeH2LocalReply(stream: ServerHttp2Stream, reply: LocalReply, 
     stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     return;
   }
-  if (isGrpc && reply.flag !== '') {
+  // An error reply, or a configured one that names its gRPC status (RBAC's PERMISSION_DENIED).
+  if (isGrpc && (reply.flag !== '' || reply.grpcStatus !== undefined)) {
     // Trailers-Only: one HEADERS frame that ends the stream, as gRPC servers answer an error.
     stream.respond(
       {
@@ -24,7 +25,7 @@ export function writeH2LocalReply(stream: ServerHttp2Stream, reply: LocalReply, 
         'content-type': 'application/grpc',
         'grpc-status': String(reply.grpcStatus ?? grpcStatusOfHttp(reply.status)),
         'grpc-message': encodeGrpcMessage(reply.message),
-        [LOCAL_REPLY_HEADER]: reply.flag,
+        ...(reply.flag === '' ? {} : { [LOCAL_REPLY_HEADER]: reply.flag }),
       },
       { endStream: true },
     );

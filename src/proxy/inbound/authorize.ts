@@ -20,13 +20,14 @@ import { type ProxyContext, throttledLog } from '../runtime/index.ts';
 
 const DENIED_BODY = 'RBAC: access denied';
 
-/** Envoy's reply to a request its RBAC filter denies (no response flag). */
+/** Envoy's reply to a request its RBAC filter denies (no response flag); gRPC callers get PERMISSION_DENIED. */
 export const ACCESS_DENIED: LocalReply = {
   status: 403,
   flag: '',
   message: DENIED_BODY,
   body: Buffer.from(DENIED_BODY),
   headers: ['content-type', 'text/plain'],
+  grpcStatus: 7,
 };
 
 /** What a connection tells about its peer, read once when it is accepted. */
