@@ -4,7 +4,7 @@ import type { AuthzPolicy, AuthzRule } from '../../wire/index.ts';
 import type { AuthzAttributes } from './attributes.ts';
 import { remoteIpOf } from './attributes.ts';
 import { compileAuthz } from './compile-authz.ts';
-import { decide } from './decide.ts';
+import { connectionPlans, decide, decideWith } from './decide.ts';
 import { hostTest, ipTest, pathTest, stringTest } from './value-match.ts';
 
 describe('authz value matchers', () => {
@@ -166,5 +166,81 @@ describe('authz decisions', () => {
       pol('n/a', 'ALLOW', [rule({ from: [{ requestPrincipals: ['*'] }] })]),
     ]);
     assert.equal(decide(onlyPrincipal, attrs()).allowed, false);
+  });
+
+  it('decide: plans cut down per connection decide every request as the whole plan does', () => {
+    const authz = compileAuthz([
+      pol('n/deny-tenant', 'DENY', [
+        rule({ from: [{ principals: ['*/ns/tenant/*'] }] }),
+        rule({ to: [{ paths: ['/admin*'] }] }),
+      ]),
+      pol('n/deny-ip', 'DENY', [
+        rule({ from: [{ ipBlocks: ['10.9.0.0/16'] }], to: [{ methods: ['DELETE'] }] }),
+      ]),
+      pol('n/allow-client', 'ALLOW', [
+        rule({ from: [{ principals: ['cluster.local/ns/shop/sa/client'] }], to: [{ ports: ['8080'] }] }),
+      ]),
+      pol('n/allow-ns', 'ALLOW', [
+        rule({
+          from: [{ namespaces: ['ops'] }, { requestPrincipals: ['*'] }],
+          when: [{ key: 'request.headers[x-ok]', values: ['1'] }],
+        }),
+      ]),
+      pol('n/allow-sni', 'ALLOW', [
+        rule({
+          when: [
+            { key: 'connection.sni', values: ['web.shop'] },
+            { key: 'remote.ip', values: ['1.2.3.4'] },
+          ],
+        }),
+      ]),
+      pol('n/dry', 'DENY', [rule({ from: [{ notNamespaces: ['shop'] }] })], true),
+      pol('n/audit', 'AUDIT', [rule({ to: [{ notPorts: ['8080'] }] })]),
+    ]);
+    const principals = [
+      undefined,
+      'cluster.local/ns/shop/sa/client',
+      'cluster.local/ns/tenant/sa/x',
+      'cluster.local/ns/ops/sa/y',
+    ];
+    const requests = [
+      { method: 'GET', path: '/x', headers: [] as string[] },
+      { method: 'DELETE', path: '/admin/y', headers: ['x-ok', '1'] },
+      { method: 'POST', path: '/z', headers: ['x-ok', '1'] },
+    ];
+    let compared = 0;
+    for (const principal of principals)
+      for (const sourceIp of ['10.9.1.1', '10.0.0.1'])
+        for (const destinationPort of [8080, 9090])
+          for (const sni of [undefined, 'web.shop'])
+            for (const remoteIp of ['1.2.3.4', '10.0.0.1']) {
+              // What only requests carry (remote.ip from x-forwarded-for, the request itself) differs from the connection's first.
+              const conn = attrs({
+                principal,
+                sourceIp,
+                destinationPort,
+                sni,
+                remoteIp: '9.9.9.9',
+                http: undefined,
+              });
+              const plans = connectionPlans(authz, conn);
+              for (const r of requests) {
+                const a = attrs({
+                  principal,
+                  sourceIp,
+                  destinationPort,
+                  sni,
+                  remoteIp,
+                  http: { ...r, host: 'web.shop' },
+                });
+                assert.deepEqual(
+                  decideWith(plans, a),
+                  decide(authz, a),
+                  `want the same decision for ${JSON.stringify(a)}`,
+                );
+                compared++;
+              }
+            }
+    assert.equal(compared, 4 * 2 * 2 * 2 * 2 * 3);
   });
 });

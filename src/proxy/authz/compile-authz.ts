@@ -13,6 +13,8 @@ type Check = (a: AuthzAttributes) => boolean;
 export interface Constraint {
   path: string;
   check: Check;
+  /** It reads only what a connection fixes (the peer, its address, the port, SNI): true for its every request. */
+  perConnection: boolean;
 }
 
 /** A rule as tests: one of `from` (each a list of constraints, all of which must hold), one of `to`, every `when`. */
@@ -42,6 +44,8 @@ export interface RuleEntry {
   policy: string;
   rule: number;
   matches: (a: AuthzAttributes) => boolean;
+  /** False when what the connection fixes already rules it out (then it is skipped for its every request). */
+  possible: (a: AuthzAttributes) => boolean;
 }
 
 /** What the request path runs for one kind of traffic, enforced or dry-run: flat lists of rules. */
@@ -73,7 +77,9 @@ export function compileAuthz(policies: readonly AuthzPolicy[] | undefined): Comp
         .flatMap((p) =>
           p.rules.flatMap((r) => {
             const tests = mode === 'http' ? r.http : r.tcp;
-            return tests === undefined ? [] : [{ policy: p.name, rule: r.index, matches: matcherOf(tests) }];
+            return tests === undefined
+              ? []
+              : [{ policy: p.name, rule: r.index, matches: matcherOf(tests), possible: possibleOf(tests) }];
           }),
         );
     return {
@@ -142,6 +148,24 @@ export function matcherOf(r: RuleTests): Check1 {
   return allOf(parts) ?? (() => true);
 }
 
+/**
+ * A necessary condition of the rule on what a connection fixes: false when each `from` entry (or
+ * each `to` entry) has a per-connection constraint that fails, or a per-connection `when` fails.
+ */
+function possibleOf(r: RuleTests): Check1 {
+  const fixed = (cs: readonly Constraint[]) => cs.filter((c) => c.perConnection).map((c) => c.check);
+  const group = (groups: readonly Constraint[][]): Check1 | undefined => {
+    if (groups.length === 0) return undefined;
+    const tests = groups.map((g) => allOf(fixed(g)));
+    if (tests.some((t) => t === undefined)) return undefined; // an entry this connection cannot rule out
+    return (a) => tests.some((t) => (t as Check1)(a));
+  };
+  const parts = [group(r.from), group(r.to), allOf(fixed(r.when))].filter(
+    (x): x is Check1 => x !== undefined,
+  );
+  return allOf(parts) ?? (() => true);
+}
+
 /** Whether the rule matches: one `from` entry (or none given), one `to` entry (or none), every `when`. */
 export function ruleMatches(r: RuleTests, a: AuthzAttributes): boolean {
   return holds(r.when, a) && anyHolds(r.from, a) && anyHolds(r.to, a);
@@ -197,7 +221,42 @@ function field(
 ): void {
   if (values === undefined || values.length === 0) return;
   const test = build(values);
-  out.push({ path, check: negated ? (a) => !test(read(a)) : (a) => test(read(a)) });
+  out.push({
+    path,
+    check: negated ? (a) => !test(read(a)) : (a) => test(read(a)),
+    perConnection: isPerConnection(path),
+  });
+}
+
+const PER_CONNECTION_FIELDS = new Set([
+  'principals',
+  'notPrincipals',
+  'namespaces',
+  'notNamespaces',
+  'serviceAccounts',
+  'notServiceAccounts',
+  'trustDomains',
+  'notTrustDomains',
+  'ipBlocks',
+  'notIpBlocks',
+  'ports',
+  'notPorts',
+]);
+const PER_CONNECTION_KEYS = new Set([
+  'source.ip',
+  'source.principal',
+  'source.namespace',
+  'source.serviceAccount',
+  'source.trustDomain',
+  'destination.ip',
+  'destination.port',
+  'connection.sni',
+]);
+
+/** `from[0].source.principals` or `when[1] source.ip values`: whether what it reads is fixed per connection. */
+function isPerConnection(path: string): boolean {
+  if (path.startsWith('when[')) return PER_CONNECTION_KEYS.has(path.split(' ')[1] ?? '');
+  return PER_CONNECTION_FIELDS.has(path.slice(path.lastIndexOf('.') + 1));
 }
 
 const strings = (ps: readonly string[]) => anyOf(ps, (p) => stringTest(p));
@@ -284,4 +343,14 @@ function attributeReader(key: string): (a: AuthzAttributes) => string | undefine
       // experimental.* keys: the attribute is absent.
       return () => undefined;
   }
+}
+
+/** The plan without the rules a connection rules out: made once per connection and config version. */
+export function planForConnection(plan: DecisionPlan, a: AuthzAttributes): DecisionPlan {
+  return {
+    deny: plan.deny.filter((e) => e.possible(a)),
+    allow: plan.allow.filter((e) => e.possible(a)),
+    allowPolicies: plan.allowPolicies,
+    audit: plan.audit.filter((e) => e.possible(a)),
+  };
 }

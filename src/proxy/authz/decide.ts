@@ -4,7 +4,7 @@
 // reported and decides nothing.
 
 import type { AuthzAttributes } from './attributes.ts';
-import type { CompiledAuthz, DecisionPlan, RuleEntry } from './compile-authz.ts';
+import { type CompiledAuthz, type DecisionPlan, planForConnection, type RuleEntry } from './compile-authz.ts';
 
 /** Which policy and rule: `rule` is -1 for "no ALLOW policy matched". */
 export interface Verdict {
@@ -31,7 +31,25 @@ export const ALLOWED: AuthzDecision = {
 
 export function decide(authz: CompiledAuthz, a: AuthzAttributes): AuthzDecision {
   if (authz.isEmpty) return ALLOWED;
-  const plans = a.http === undefined ? authz.tcp : authz.http;
+  return decideWith(a.http === undefined ? authz.tcp : authz.http, a);
+}
+
+/** The plans of one kind of traffic, less the rules one connection rules out (see planForConnection). */
+export interface TrafficPlans {
+  enforced: DecisionPlan;
+  dryRun: DecisionPlan;
+}
+
+/** For the requests of one connection: the HTTP plans without the rules its peer, address and port rule out. */
+export function connectionPlans(authz: CompiledAuthz, a: AuthzAttributes): TrafficPlans {
+  return {
+    enforced: planForConnection(authz.http.enforced, a),
+    dryRun: planForConnection(authz.http.dryRun, a),
+  };
+}
+
+/** The decision with plans made for this traffic (and, per connection, cut down by connectionPlans). */
+export function decideWith(plans: TrafficPlans, a: AuthzAttributes): AuthzDecision {
   const deniedBy = verdictOf(plans.enforced, a);
   const dry = plans.dryRun;
   const wouldDeny = dry.deny.length > 0 || dry.allowPolicies !== '' ? verdictOf(dry, a) : undefined;

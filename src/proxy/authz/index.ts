@@ -7,7 +7,15 @@ export {
   remoteIpOf,
 } from './attributes.ts';
 export { type CompiledAuthz, compileAuthz } from './compile-authz.ts';
-export { ALLOWED, type AuthzDecision, decide, type Verdict } from './decide.ts';
+export {
+  ALLOWED,
+  type AuthzDecision,
+  connectionPlans,
+  decide,
+  decideWith,
+  type TrafficPlans,
+  type Verdict,
+} from './decide.ts';
 export {
   type AuthzExplanation,
   explainAuthz,

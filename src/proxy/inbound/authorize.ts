@@ -10,8 +10,12 @@ import type { InboundListener } from '../../wire/index.ts';
 import {
   type AuthzAttributes,
   type AuthzDecision,
+  type CompiledAuthz,
+  connectionPlans,
   decide,
+  decideWith,
   remoteIpOf,
+  type TrafficPlans,
   type Verdict,
 } from '../authz/index.ts';
 import type { IncomingRequest } from '../http/index.ts';
@@ -35,6 +39,8 @@ export interface InboundPeer {
   principal: string | undefined;
   sourceIp: string;
   sni: string | undefined;
+  /** The HTTP plans cut down for this connection, for the config version they were made from. */
+  plans?: { authz: CompiledAuthz; plans: TrafficPlans };
 }
 
 /** The peer of `conn`: a socket, or an HBONE tunnel stream (read through its session's socket). */
@@ -77,7 +83,10 @@ export function authorizeRequest(
       headers: req.headers,
     },
   };
-  const decision = decide(runtime.authz, attributes);
+  // Rules this connection's peer, address or port rule out are dropped once, not tested per request.
+  if (peer.plans?.authz !== runtime.authz)
+    peer.plans = { authz: runtime.authz, plans: connectionPlans(runtime.authz, attributes) };
+  const decision = decideWith(peer.plans.plans, attributes);
   report(decision, spec, attributes, ctx);
   return decision.allowed ? undefined : ACCESS_DENIED;
 }
