@@ -85,10 +85,31 @@ export function authorizeRequest(
   };
   // Rules this connection's peer, address or port rule out are dropped once, not tested per request.
   if (peer.plans?.authz !== runtime.authz)
-    peer.plans = { authz: runtime.authz, plans: connectionPlans(runtime.authz, attributes) };
+    peer.plans = { authz: runtime.authz, plans: sharedPlans(runtime.authz, attributes) };
   const decision = decideWith(peer.plans.plans, attributes);
   report(decision, spec, attributes, ctx);
   return decision.allowed ? undefined : ACCESS_DENIED;
+}
+
+/** Most cut-down plans kept per config version: connections of one caller share theirs. */
+const MAX_SHARED_PLANS = 1024;
+const plansByCaller = new WeakMap<CompiledAuthz, Map<string, TrafficPlans>>();
+
+/** The plans for this connection's caller (peer, address, port, SNI), shared by its connections. */
+function sharedPlans(authz: CompiledAuthz, a: AuthzAttributes): TrafficPlans {
+  let byCaller = plansByCaller.get(authz);
+  if (byCaller === undefined) {
+    byCaller = new Map();
+    plansByCaller.set(authz, byCaller);
+  }
+  const key = `${a.principal ?? ''} ${a.sourceIp} ${a.destinationIp}:${a.destinationPort} ${a.sni ?? ''}`;
+  let plans = byCaller.get(key);
+  if (plans === undefined) {
+    if (byCaller.size >= MAX_SHARED_PLANS) byCaller.clear();
+    plans = connectionPlans(authz, a);
+    byCaller.set(key, plans);
+  }
+  return plans;
 }
 
 /** Whether a TCP connection may reach the app. */
