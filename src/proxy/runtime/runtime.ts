@@ -7,6 +7,7 @@
 import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
 import { type CompiledAuthz, compileAuthz } from '../authz/index.ts';
 import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
+import { type CompiledAuthn, compileAuthn, retireAuthn } from '../jwt/index.ts';
 import {
   type CompiledTcpRoutes,
   type CompiledVirtualHost,
@@ -58,10 +59,20 @@ export interface Runtime {
   requestFilters: readonly RequestFilter[];
   /** The AuthorizationPolicies in force on the inbound side. */
   authz: CompiledAuthz;
+  /** The RequestAuthentication rules in force on the inbound side, with the key sets they fetch. */
+  authn: CompiledAuthn;
+}
+
+/** What the runtime reports while it runs, beyond its requests. */
+export interface RuntimeEvents {
+  /** One fetch of a key set a RequestAuthentication rule names ended. */
+  onJwksFetch?: (
+    outcome: { uri: string; ok: true; keys: number } | { uri: string; ok: false; reason: string },
+  ) => void;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
-export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
+export function buildRuntime(snapshot: Snapshot, previous?: Runtime, events: RuntimeEvents = {}): Runtime {
   const tls = snapshot.tls === undefined ? undefined : loadMeshTls(snapshot.tls);
   const hosts = new Map(
     snapshot.routeTables.map((t) => {
@@ -112,6 +123,11 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     http1LimitsFromMesh: http1Limits({ ...http1, maxHeaders: http1.maxHeaders + 20 }),
     requestFilters: compileRequestFilters(routes),
     authz: compileAuthz(snapshot.authorization),
+    // Last: nothing after it can throw, so no key set it starts is left behind by a build that failed.
+    authn: compileAuthn(snapshot.requestAuthentication, {
+      previous: previous?.authn,
+      onFetch: events.onJwksFetch ?? (() => undefined),
+    }),
   };
 }
 
@@ -131,6 +147,7 @@ function requestRules(snapshot: Snapshot): Http1Limits {
  */
 export function retireRuntime(old: Runtime, current: Runtime): void {
   if (old.pools !== current.pools) old.pools.close();
+  retireAuthn(old.authn, current.authn);
   for (const [name, c] of old.clusters) {
     if (current.clusters.get(name)?.sweep !== c.sweep) stopSweep(c);
   }
