@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, createServer as createH2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { h2Request, within } from './grpc-kit.ts';
@@ -65,6 +66,7 @@ jwtRules:
 interface Seen {
   url: string;
   headers: Record<string, string>;
+  bodyBytes?: number;
 }
 
 describe('request authentication: RequestAuthentication enforced by real proxies, feeding AuthorizationPolicy', () => {
@@ -92,9 +94,18 @@ describe('request authentication: RequestAuthentication enforced by real proxies
     jwksUri = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}/jwks.json`;
     const appPort = await bed.listen(
       createServer((req, res) => {
-        req.resume();
-        const seen: Seen = { url: req.url ?? '', headers: req.headers as Record<string, string> };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen));
+        let bodyBytes = 0;
+        req.on('data', (d: Buffer) => {
+          bodyBytes += d.length;
+        });
+        req.on('end', () => {
+          const seen: Seen = {
+            url: req.url ?? '',
+            headers: req.headers as Record<string, string>,
+            bodyBytes,
+          };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen));
+        });
       }),
     );
     const h2App = createH2Server();
@@ -133,8 +144,13 @@ describe('request authentication: RequestAuthentication enforced by real proxies
     await waitForLog(web, () => applied() > had);
   }
 
-  async function call(o: { token?: string; path?: string; headers?: string[] } = {}) {
+  async function call(o: { token?: string; path?: string; headers?: string[]; body?: string } = {}) {
     const args = ['-x', `http://${CLIENT}:15001`];
+    if (o.body !== undefined) {
+      const file = join(bed.dir, 'body');
+      writeFileSync(file, o.body);
+      args.push('--data-binary', `@${file}`);
+    }
     if (o.token !== undefined) args.push('-H', `authorization: Bearer ${o.token}`);
     for (const h of o.headers ?? []) args.push('-H', h);
     return curl([...args, `http://web.shop:8080${o.path ?? '/'}`]);
@@ -161,6 +177,14 @@ describe('request authentication: RequestAuthentication enforced by real proxies
       undefined,
       'want the Authorization header removed (no forwardOriginalToken)',
     );
+    // The body waits, unread, while the token is checked, then reaches the app whole.
+    const post = await call({ token: await token(first), body: 'x'.repeat(200_000) });
+    assert.equal(
+      post.status,
+      200,
+      `want a POST with a valid token let through, got ${post.status} ${post.body}`,
+    );
+    assert.equal((JSON.parse(post.body) as Seen).bodyBytes, 200_000, 'want the whole body to reach the app');
   });
 
   it('jwt: a request without a token passes unauthenticated, without the headers only the proxy sets', async () => {
