@@ -41,6 +41,7 @@ const attributes = (http: boolean): AuthzAttributes => ({
   destinationIp: '127.0.0.1',
   destinationPort: 1234,
   sni: undefined,
+  jwtClaims: undefined,
   // A new object per request, as the proxy makes one.
   http: http ? { method: 'POST', path: '/', host: 'b.default.svc.cluster.local:1234', headers } : undefined,
 });

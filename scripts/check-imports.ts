@@ -31,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  */
 const PROXY_LAYERS: readonly (readonly string[])[] = [
   ['local-reply', 'http', 'http1', 'l4', 'tls'],
-  ['routing', 'balance', 'authz'],
+  ['routing', 'balance', 'authz', 'jwt'],
   ['upstream'],
   ['runtime'],
   ['router'],

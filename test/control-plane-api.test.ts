@@ -205,20 +205,20 @@ metadata: {name: reviews}
     assert.deepEqual(await actions(50), ['configured', 'unchanged']);
   });
 
-  it('admission: a RequestAuthentication is stored with a Warning header saying no proxy enforces it yet', async () => {
-    const res = await api(`${cp.url}/apis/security.istio.io/v1/namespaces/default/requestauthentications`, {
+  it('admission: a Gateway is stored with a Warning header saying no proxy enforces it yet', async () => {
+    const res = await api(`${cp.url}/apis/networking.istio.io/v1/namespaces/default/gateways`, {
       method: 'POST',
       body: {
-        apiVersion: 'security.istio.io/v1',
-        kind: 'RequestAuthentication',
-        metadata: { name: 'jwt' },
-        spec: { jwtRules: [{ issuer: 'https://issuer.example' }] },
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'edge' },
+        spec: { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
       },
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(
       res.headers.get('warning'),
-      '299 - "RequestAuthentication default/jwt: stored but not enforced yet: proxies do not validate request JWTs in this version"',
+      '299 - "Gateway default/edge: stored but not enforced yet: Alder runs no gateway proxies in this version, so nothing listens on their servers"',
       'want a Kubernetes-style Warning header',
     );
     const applied = await api(`${cp.url}/alder/v1/apply`, {
@@ -226,8 +226,8 @@ metadata: {name: reviews}
       body: {
         sources: [
           {
-            name: 'ra.yaml',
-            text: 'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt-too}\nspec: {jwtRules: [{issuer: https://issuer.example}]}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {action: ALLOW}\n',
+            name: 'edge.yaml',
+            text: 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: edge-too}\nspec: {servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]}\n---\napiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt}\nspec: {jwtRules: [{issuer: https://issuer.example}]}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-nothing}\nspec: {action: ALLOW}\n',
           },
         ],
       },
@@ -236,12 +236,12 @@ metadata: {name: reviews}
       applied.body.notEnforced,
       [
         {
-          kind: 'RequestAuthentication',
+          kind: 'Gateway',
           count: 1,
-          reason: 'proxies do not validate request JWTs in this version',
+          reason: 'Alder runs no gateway proxies in this version, so nothing listens on their servers',
         },
       ],
-      'want the batch answer to list the kinds not enforced yet (AuthorizationPolicy is enforced)',
+      'want the batch answer to list the kinds not enforced yet (RequestAuthentication and AuthorizationPolicy are enforced)',
     );
   });
 

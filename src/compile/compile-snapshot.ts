@@ -9,6 +9,7 @@ import { AlderError, ErrorCode, type Resource, type WorkloadEntrySpec } from '..
 import type {
   AuthzPolicy,
   Cluster,
+  JwtRule,
   Listener,
   MeshSettings,
   ProxyIdentity,
@@ -26,6 +27,7 @@ import { msOf } from './durations.ts';
 import { type EgressService, egressListeners, scopeOutbound, sidecarFor } from './egress.ts';
 import { inboundListeners } from './inbound-listeners.ts';
 import { buildRegistry } from './registry.ts';
+import { requestAuthenticationFor } from './request-authentication.ts';
 import { spiffeIdOf } from './spiffe-id.ts';
 import { buildVirtualHosts } from './virtual-hosts.ts';
 import { meshVirtualServices } from './virtual-services.ts';
@@ -55,6 +57,9 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     clusters: shared.clusters,
     routeTables: shared.routeTables,
     ...(shared.authorization.length === 0 ? {} : { authorization: shared.authorization }),
+    ...(shared.requestAuthentication.length === 0
+      ? {}
+      : { requestAuthentication: shared.requestAuthentication }),
     tls: options.tls,
   };
   const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
@@ -120,6 +125,8 @@ export interface SharedPart {
   listeners: Listener[];
   /** The AuthorizationPolicies in force on workloads of this shape. */
   authorization: AuthzPolicy[];
+  /** The RequestAuthentication rules in force on workloads of this shape. */
+  requestAuthentication: JwtRule[];
 }
 
 export function compileSharedPart(
@@ -158,6 +165,7 @@ export function compileSharedPart(
     routeTables: [scopeOutbound(egressContext), ...egress.routeTables],
     listeners: egress.listeners,
     authorization: authorizationFor(config, client),
+    requestAuthentication: requestAuthenticationFor(config, client),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   type MeshConfig,
   type MeshConfigSpec,
   type PeerAuthenticationSpec,
+  type RequestAuthenticationSpec,
   type Resource,
   resolveMeshConfig,
   type ServiceEntrySpec,
@@ -24,6 +25,7 @@ export interface IndexedConfig {
   sidecars: Resource<SidecarSpec>[];
   peerAuthentications: Resource<PeerAuthenticationSpec>[];
   authorizationPolicies: Resource<AuthorizationPolicySpec>[];
+  requestAuthentications: Resource<RequestAuthenticationSpec>[];
   /** Oldest first (creationTimestamp, then name, then namespace), as Istio sorts them. */
   serviceEntries: Resource<ServiceEntrySpec>[];
   virtualServices: Resource<VirtualServiceSpec>[];
@@ -41,6 +43,7 @@ export const COMPILED_KINDS = [
   'Sidecar',
   'PeerAuthentication',
   'AuthorizationPolicy',
+  'RequestAuthentication',
   'ServiceEntry',
   'VirtualService',
   'DestinationRule',
@@ -56,6 +59,7 @@ export function indexConfig(resources: readonly Resource[]): IndexedConfig {
     sidecars: byKind('Sidecar') as Resource<SidecarSpec>[],
     peerAuthentications: byKind('PeerAuthentication') as Resource<PeerAuthenticationSpec>[],
     authorizationPolicies: byKind('AuthorizationPolicy') as Resource<AuthorizationPolicySpec>[],
+    requestAuthentications: byKind('RequestAuthentication') as Resource<RequestAuthenticationSpec>[],
     serviceEntries: oldestFirst(byKind('ServiceEntry')) as Resource<ServiceEntrySpec>[],
     virtualServices: oldestFirst(byKind('VirtualService')) as Resource<VirtualServiceSpec>[],
     destinationRules: oldestFirst(byKind('DestinationRule')) as Resource<DestinationRuleSpec>[],

@@ -15,19 +15,12 @@ describe('enforcement', () => {
     { name: 'nothing unenforced', kinds: ['VirtualService', 'Service'], want: [] },
     {
       name: 'one line per kind, counted, in the order first seen',
-      kinds: ['RequestAuthentication', 'Service', 'Gateway', 'RequestAuthentication', 'AuthorizationPolicy'],
+      kinds: ['Gateway', 'Service', 'RequestAuthentication', 'Gateway', 'AuthorizationPolicy'],
       want: [
-        '2 RequestAuthentication stored but not enforced yet: proxies do not validate request JWTs in this version',
-        '1 Gateway stored but not enforced yet: Alder runs no gateway proxies in this version, so nothing listens on their servers',
+        '2 Gateway stored but not enforced yet: Alder runs no gateway proxies in this version, so nothing listens on their servers',
       ],
     },
-    {
-      name: 'RequestAuthentication',
-      kinds: ['RequestAuthentication'],
-      want: [
-        '1 RequestAuthentication stored but not enforced yet: proxies do not validate request JWTs in this version',
-      ],
-    },
+    { name: 'RequestAuthentication: enforced, so nothing', kinds: ['RequestAuthentication'], want: [] },
   ];
   for (const c of cases) {
     it(`enforcement: notEnforcedKinds reports ${c.name}`, () => {

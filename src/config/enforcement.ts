@@ -5,7 +5,6 @@
 /** Kind → what is missing, in words that follow "not enforced yet: ". */
 export const NOT_ENFORCED_KINDS: ReadonlyMap<string, string> = new Map([
   ['Gateway', 'Alder runs no gateway proxies in this version, so nothing listens on their servers'],
-  ['RequestAuthentication', 'proxies do not validate request JWTs in this version'],
 ]);
 
 /** How many objects of one kind no proxy enforces yet, and why. */

@@ -37,6 +37,7 @@ export {
   PROBE_HANDLERS,
   type ReadinessProbe,
 } from './kinds/readiness-probe.ts';
+export type { JwtRule, RequestAuthenticationSpec } from './kinds/request-authentication.ts';
 export type { ServicePort, ServiceSpec } from './kinds/service.ts';
 export type { ServiceEntrySpec, ServicePort as ServiceEntryPort } from './kinds/service-entry.ts';
 export type { IstioEgressListener, IstioIngressListener, SidecarSpec } from './kinds/sidecar.ts';

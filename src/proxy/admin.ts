@@ -145,8 +145,9 @@ function explain(v: Views, runtime: Runtime, q: URLSearchParams, json: Json): vo
 }
 
 /**
- * `/explain/authz?from=PRINCIPAL&source_ip=IP&method=GET&authority=HOST:PORT&path=/x&header=name:value`:
- * whether this workload's policies let that request in, rule by rule; `from` absent: plaintext.
+ * `/explain/authz?from=PRINCIPAL&source_ip=IP&method=GET&authority=HOST:PORT&path=/x&header=name:value&jwt_claims={…}`:
+ * whether this workload's policies let that request in, rule by rule; `from` absent: plaintext;
+ * `jwt_claims` a JSON object, the claims of a token taken as verified.
  */
 function explainAuthz(v: Views, runtime: Runtime, q: URLSearchParams, json: Json): void {
   const headers: [string, string][] = [];
@@ -158,10 +159,17 @@ function explainAuthz(v: Views, runtime: Runtime, q: URLSearchParams, json: Json
     }
     headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
   }
+  const claimsText = q.get('jwt_claims');
+  const jwtClaims = claimsText === null ? undefined : jsonObject(claimsText);
+  if (jwtClaims === null) {
+    json(400, { code: 'ALDER_REQUEST_INVALID', message: 'jwt_claims: want a JSON object of claims' });
+    return;
+  }
   try {
     json(
       200,
       v.explainInbound(runtime, {
+        jwtClaims,
         principal: q.get('from') ?? undefined,
         sourceIp: q.get('source_ip') ?? undefined,
         method: q.get('method') ?? 'GET',
@@ -173,6 +181,16 @@ function explainAuthz(v: Views, runtime: Runtime, q: URLSearchParams, json: Json
   } catch (err) {
     if (isAlderError(err)) json(400, { code: err.code, message: err.message, hint: err.hint });
     else json(500, { code: 'ALDER_INTERNAL', message: `explain failed: ${(err as Error).message}` });
+  }
+}
+
+/** `text` as a JSON object, or null when it is not one. */
+function jsonObject(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -10,9 +10,10 @@ import { AlderError, ErrorCode } from '../config/core.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { checkSnapshot, decodeSnapshot, type Listener, type Snapshot } from '../wire/index.ts';
 import { createAdminServer, type Refusal } from './admin.ts';
+import { NO_AUTHN, retireAuthn } from './jwt/index.ts';
 import { ListenerSet } from './listeners/index.ts';
 import type { ProxyContext } from './runtime/index.ts';
-import { buildRuntime, type Runtime, retireRuntime, Stats } from './runtime/index.ts';
+import { buildRuntime, type Runtime, type RuntimeEvents, retireRuntime, Stats } from './runtime/index.ts';
 
 export type Dispatch = (socket: Socket, spec: Listener, ctx: ProxyContext) => void;
 
@@ -36,6 +37,7 @@ export class WorkloadProxy {
   #lastRefused: Refusal | undefined;
   readonly #listeners: ListenerSet;
   readonly #admin;
+  readonly #events: RuntimeEvents;
   #applying: Promise<unknown> = Promise.resolve();
 
   constructor(options: ProxyOptions) {
@@ -66,6 +68,28 @@ export class WorkloadProxy {
       'alder_proxy_local_replies_total',
       'Requests or connections the proxy ended itself, by response flag.',
     );
+    this.stats.describe(
+      'alder_proxy_jwt_rejected_total',
+      'Requests refused by RequestAuthentication (401, or 403 for an audience not allowed), by listener, issuer and reason.',
+    );
+    this.stats.describe(
+      'alder_proxy_jwks_fetches_total',
+      'Fetches of the key sets RequestAuthentication rules name, by jwks_uri and outcome (ok or failed).',
+    );
+    this.#events = {
+      onJwksFetch: (o) => {
+        this.stats.add('alder_proxy_jwks_fetches_total', {
+          jwks_uri: o.uri,
+          outcome: o.ok ? 'ok' : 'failed',
+        });
+        if (o.ok) this.#log.info('JWKS fetched', { uri: o.uri, keys: o.keys });
+        else
+          this.#log.warn(
+            'JWKS fetch failed, tokens of its issuer are checked against the last keys fetched, if any',
+            { uri: o.uri, reason: o.reason },
+          );
+      },
+    };
   }
 
   async startAdmin(host: string, port: number): Promise<string> {
@@ -144,12 +168,17 @@ export class WorkloadProxy {
       return { accepted: true, version: snapshot.version };
     }
     const previous = this.#runtime;
+    let built: Runtime | undefined;
     try {
-      const runtime = buildRuntime(snapshot, previous);
+      const runtime = buildRuntime(snapshot, previous, this.#events);
+      built = runtime;
       this.#runtime = runtime;
       await this.#listeners.apply(runtime);
       if (previous !== undefined) retireRuntime(previous, runtime);
     } catch (err) {
+      // Key sets the refused runtime started fetching (it may have served a request while its
+      // listeners were applied) stop; those it shares with the kept runtime go on.
+      if (built !== undefined) retireAuthn(built.authn, previous?.authn ?? NO_AUTHN);
       this.#runtime = previous;
       return this.#reject(snapshot.version, (err as Error).message);
     }
@@ -198,6 +227,7 @@ export class WorkloadProxy {
   async close(graceMs = 1000): Promise<void> {
     await this.#listeners.close(graceMs);
     this.#runtime?.pools.close();
+    if (this.#runtime !== undefined) retireAuthn(this.#runtime.authn, NO_AUTHN);
     if (this.#admin.listening) await new Promise<void>((resolve) => this.#admin.close(() => resolve()));
   }
 }

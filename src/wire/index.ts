@@ -5,6 +5,7 @@ export type * from './clusters.ts';
 export { checkSnapshot, decodeSnapshot, encodeSnapshot } from './codec.ts';
 export type * from './probe.ts';
 export type * from './proxy-status.ts';
+export type * from './request-authentication.ts';
 export * from './resources.ts';
 export type * from './routes.ts';
 export { EGRESS_SCOPE_LIMITS } from './routes.ts';

@@ -8,6 +8,7 @@ import type { AuthzPolicy } from './authorization.ts';
 import type { Cluster } from './clusters.ts';
 import { type EndpointRows, fromEndpointRows, toEndpointRows } from './endpoint-rows.ts';
 import type { ProbePlan } from './probe.ts';
+import type { JwtRule } from './request-authentication.ts';
 import { joinRouteTable, type RouteTableResource, splitRouteTable } from './route-resources.ts';
 import type { RouteTable, VirtualHost } from './routes.ts';
 import {
@@ -40,6 +41,8 @@ export interface ProxyResource {
   mesh: MeshSettings;
   /** The AuthorizationPolicies in force on this workload (absent: none). */
   authorization?: AuthzPolicy[];
+  /** The RequestAuthentication rules in force on this workload (absent: none). */
+  requestAuthentication?: JwtRule[];
   /** The readiness probe the proxy runs against its app (its WorkloadGroup's), if any. */
   probe?: ProbePlan;
 }
@@ -99,6 +102,7 @@ export function resourcesOf(parts: {
   mesh?: MeshSettings;
   probe?: ProbePlan;
   authorization?: AuthzPolicy[];
+  requestAuthentication?: JwtRule[];
   listeners: readonly Listener[];
   clusters: readonly Cluster[];
   routeTables: readonly RouteTable[];
@@ -109,6 +113,8 @@ export function resourcesOf(parts: {
     if (parts.probe !== undefined) body.probe = parts.probe;
     if (parts.authorization !== undefined && parts.authorization.length > 0)
       body.authorization = parts.authorization;
+    if (parts.requestAuthentication !== undefined && parts.requestAuthentication.length > 0)
+      body.requestAuthentication = parts.requestAuthentication;
     set.proxy.set('proxy', wireResource<'proxy'>('proxy', body));
   }
   for (const c of parts.clusters) {
@@ -148,6 +154,9 @@ export function assembleSnapshot(set: ResourceSet, tls: ProxyTls | undefined, tl
     clusters,
     routeTables: [...set.route.values()].map((r): RouteTable => joinRouteTable(r.body, virtualHostOf)),
     ...(own.body.authorization === undefined ? {} : { authorization: own.body.authorization }),
+    ...(own.body.requestAuthentication === undefined
+      ? {}
+      : { requestAuthentication: own.body.requestAuthentication }),
     tls,
   };
 }

@@ -4,6 +4,7 @@ import { schema as s } from '../config/core.ts';
 import { authorizationPolicies } from './schema-authorization.ts';
 import { cluster } from './schema-clusters.ts';
 import { labels, name, positiveMs } from './schema-common.ts';
+import { jwtRules } from './schema-request-authentication.ts';
 import { listener, routeTable } from './schema-routes.ts';
 import { WIRE_VERSION } from './snapshot.ts';
 
@@ -79,6 +80,7 @@ export const snapshotSchema = s.obj(
     clusters: s.arr(cluster),
     routeTables: s.arr(routeTable),
     authorization: authorizationPolicies,
+    requestAuthentication: jwtRules,
     tls: s.obj(
       { certFile: name, keyFile: name, caFile: name },
       { required: ['certFile', 'keyFile', 'caFile'] },

@@ -6,13 +6,15 @@
 
 import type { AuthzPolicy } from './authorization.ts';
 import type { Cluster } from './clusters.ts';
+import type { JwtRule } from './request-authentication.ts';
 import type { RouteTable } from './routes.ts';
 
 /**
  * Bumped when a change to these types, or to the resources the stream moves (resources.ts), would
  * make an older proxy misread what it gets. 4: route tables name their virtual hosts (`vhost`
  * resources) and endpoints travel as rows. 5: a proxy may have an app address of its own, and a
- * proxy leaving drains (`drain`, answered by `drained`).
+ * proxy leaving drains (`drain`, answered by `drained`). 6: the proxy resource carries the
+ * AuthorizationPolicies and RequestAuthentication rules in force on the workload.
  */
 export const WIRE_VERSION = 6 as const;
 
@@ -44,6 +46,8 @@ export interface Snapshot {
   routeTables: RouteTable[];
   /** The AuthorizationPolicies in force on this workload's inbound side (none: every request allowed). */
   authorization?: AuthzPolicy[];
+  /** The RequestAuthentication rules in force on its inbound side (none: no request is authenticated). */
+  requestAuthentication?: JwtRule[];
   /** Certificates and keys (PEM file paths) for mTLS between proxies. */
   tls: ProxyTls | undefined;
 }

@@ -30,7 +30,7 @@ Usage:
   alder explain [--admin HOST:PORT] [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
   alder explain --config DIR --from NAMESPACE/WORKLOAD [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
   alder explain --as PRINCIPAL|plaintext [--admin HOST:PORT | --config DIR --to NS/WORKLOAD]
-                [--source-ip IP] [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
+                [--source-ip IP] [--jwt-claims JSON] [-X METHOD] [-H 'NAME: VALUE' ...] [-o json] URL
 
   URL is what the app asks for: http://reviews:9080/api?x=1 (the authority picks the virtual host).
 
@@ -50,6 +50,8 @@ policy and rule decide (for a denial by no ALLOW rule, the one that came closest
   --admin HOST:PORT    the callee's proxy admin port (a node proxy's: …/workloads/NS/NAME)
   --to NS/WORKLOAD     with --config: the WorkloadEntry of the callee
   --source-ip IP       the caller's address, for ipBlocks and source.ip (default 127.0.0.1)
+  --jwt-claims JSON    the claims of the request's JWT, taken as verified, for requestPrincipals
+                       and request.auth.*: '{"iss":"https://issuer.example","sub":"alice"}'
 
 Examples:
   alder explain --config mesh/ --from shop/productpage -H 'end-user: jason' http://reviews:9080/
@@ -70,11 +72,12 @@ Examples:
         as: { type: 'string' },
         to: { type: 'string' },
         'source-ip': { type: 'string' },
+        'jwt-claims': { type: 'string' },
       },
       1,
     );
     const format = outputFormat(values.output, ['json'] as const, 'explain');
-    if (values.as !== undefined || values.to !== undefined) {
+    if (values.as !== undefined || values.to !== undefined || values['jwt-claims'] !== undefined) {
       const e = await explainAuthorization(values, positionals[0], io);
       io.out(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : formatAuthzExplanation(e));
       return 0;
@@ -117,12 +120,16 @@ async function explainAuthorization(
     request?: string | undefined;
     header?: string[] | undefined;
     'source-ip'?: string | undefined;
+    'jwt-claims'?: string | undefined;
   },
   url: string | undefined,
   io: CliIo,
 ): Promise<AuthzExplanation> {
   if (values.as === undefined)
-    throw usageError('--to goes with --as PRINCIPAL: the caller whose request is explained', 'explain');
+    throw usageError(
+      '--to and --jwt-claims go with --as PRINCIPAL|plaintext: the caller whose request is explained',
+      'explain',
+    );
   if (values.from !== undefined)
     throw usageError('--from names a sender for routing; with --as, name the callee with --to', 'explain');
   const request = requestOf({
@@ -138,6 +145,7 @@ async function explainAuthorization(
       'explain',
     );
   const input: InboundExplainInput = {
+    jwtClaims: claimsOf(values['jwt-claims']),
     principal,
     sourceIp: values['source-ip'],
     method: request.method,
@@ -158,7 +166,22 @@ async function explainAuthorization(
   if (principal !== undefined) q.set('from', principal);
   if (input.sourceIp !== undefined) q.set('source_ip', input.sourceIp);
   for (const [name, value] of input.headers) q.append('header', `${name}:${value}`);
+  if (input.jwtClaims !== undefined) q.set('jwt_claims', JSON.stringify(input.jwtClaims));
   return adminGet<AuthzExplanation>(adminUrl(values.admin, 'explain'), `/explain/authz?${q}`);
+}
+
+/** `--jwt-claims`: a JSON object of claims. */
+function claimsOf(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`--jwt-claims must be a JSON object of claims: ${(err as Error).message}`, 'explain');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw usageError(`--jwt-claims must be a JSON object of claims, like '{"iss":"…","sub":"…"}'`, 'explain');
+  return v as Record<string, unknown>;
 }
 
 function requestOf(o: {

@@ -40,7 +40,6 @@ function withCondition(condition: string, head = ''): string {
 const good: AcceptCase[] = [
   {
     name: 'a policy using every source, operation and condition field',
-    warning: { path: 'spec.rules', message: /match as if no request carried a JWT/ },
     yaml: doc(`
   selector:
     matchLabels:

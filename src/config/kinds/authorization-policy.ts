@@ -76,7 +76,7 @@ export const authorizationPolicySpec = obj(
         );
       }
       if (action === 'DENY') rules.forEach((rule, i) => void warnHttpOnlyDeny(rule, i, c));
-      warnNotEnforced(v, action, rules, c);
+      warnNotEnforced(v, action, c);
     },
   },
 );
@@ -112,12 +112,7 @@ function checkCustom(v: AuthorizationPolicySpec, rules: AuthorizationRule[], c: 
 }
 
 /** What Alder stores but does not act on, said where the user sees it. */
-function warnNotEnforced(
-  v: AuthorizationPolicySpec,
-  action: AuthorizationAction,
-  rules: AuthorizationRule[],
-  c: Checker,
-): void {
+function warnNotEnforced(v: AuthorizationPolicySpec, action: AuthorizationAction, c: Checker): void {
   if (action === 'CUSTOM') {
     c.warn(
       'is not enforced: Alder has no external authorization providers, so this policy decides nothing',
@@ -133,17 +128,6 @@ function warnNotEnforced(
       );
     }
   });
-  const usesJwt = rules.some(
-    (r) =>
-      r.from?.some((f) => (f.source.requestPrincipals ?? f.source.notRequestPrincipals) !== undefined) ===
-        true || r.when?.some((w) => w.key.startsWith('request.auth.')) === true,
-  );
-  if (usesJwt) {
-    c.warn(
-      'requestPrincipals and request.auth.* match as if no request carried a JWT: RequestAuthentication is not enforced in this version',
-      'rules',
-    );
-  }
 }
 
 /** Istio's warning: a DENY rule on HTTP attributes alone also denies every TCP connection in scope. */

@@ -61,7 +61,8 @@ const good: AcceptCase[] = [
     warning: { path: 'spec.jwtRules[0].jwks', message: /key 0 contains private key material/ },
   },
   {
-    name: 'a targetRef to a Gateway',
+    name: 'a targetRef to a Gateway, with a warning',
+    warning: { path: 'spec.targetRef', message: /a Gateway target is not enforced/ },
     yaml: doc(`
   targetRef:
     group: gateway.networking.k8s.io

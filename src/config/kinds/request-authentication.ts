@@ -1,6 +1,7 @@
 // Istio's RequestAuthentication (security.istio.io): the JWTs a workload accepts, where to find them
 // and what to forward. Ports the CRD schema (lengths, patterns, CEL rules) and Istio's
-// ValidateRequestAuthentication / validateJwtRule. Fetching JWKS and verifying tokens is the proxy's.
+// ValidateRequestAuthentication / validateJwtRule. Fetching JWKS and verifying tokens is the proxy's
+// (src/proxy/jwt).
 
 import type { KindInfo } from '../kind-info.ts';
 import { arr, bool, type Checker, type Infer, isPlainObject, obj, str } from '../schema.ts';
@@ -122,9 +123,22 @@ export const requestAuthenticationSpec = obj(
   {
     name: 'a RequestAuthentication spec',
     oneOf: [['selector', 'targetRef', 'targetRefs']],
-    refine: (v, c: Checker) => warnEmptySelector(v.selector, c),
+    refine: (v, c: Checker) => {
+      warnEmptySelector(v.selector, c);
+      if (v.targetRef !== undefined && v.targetRef.kind !== 'Service')
+        warnTarget(v.targetRef.kind, 'targetRef', c);
+      for (const t of v.targetRefs ?? []) if (t.kind !== 'Service') warnTarget(t.kind, 'targetRefs', c);
+    },
   },
 );
+
+/** Alder has no gateway or waypoint proxies: only a Service target picks the workloads a policy applies to. */
+function warnTarget(kind: string, field: string, c: Checker): void {
+  c.warn(
+    `a ${kind} target is not enforced: only a Service target picks the workloads a policy applies to`,
+    field,
+  );
+}
 
 export type RequestAuthenticationSpec = Infer<typeof requestAuthenticationSpec>;
 

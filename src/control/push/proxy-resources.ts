@@ -18,6 +18,7 @@ import type { Resource, WorkloadEntrySpec, WorkloadGroupSpec } from '../../confi
 import {
   type AuthzPolicy,
   emptyResourceSet,
+  type JwtRule,
   type MeshSettings,
   RESOURCE_TYPES,
   type ResourceSet,
@@ -101,6 +102,7 @@ export class ProxyResources {
       shared = {
         mesh: part.mesh,
         authorization: part.authorization,
+        requestAuthentication: part.requestAuthentication,
         set: reuse(resourcesOf(part), this.#previous.get(shape)?.set),
       };
       this.#shapes.set(shape, shared);
@@ -111,6 +113,7 @@ export class ProxyResources {
       proxy: own.proxy,
       mesh: shared.mesh,
       authorization: shared.authorization,
+      requestAuthentication: shared.requestAuthentication,
       ...(probe === undefined ? {} : { probe }),
       listeners: own.listeners,
       clusters: [],
@@ -145,6 +148,7 @@ export class ProxyResources {
 interface Shape {
   mesh: MeshSettings;
   authorization: AuthzPolicy[];
+  requestAuthentication: JwtRule[];
   /** Clusters, endpoints, route tables and egress listeners (no `proxy` resource). */
   set: ResourceSet;
 }

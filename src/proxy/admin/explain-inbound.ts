@@ -1,6 +1,7 @@
 // Whether this workload's AuthorizationPolicies let one caller's request in, and why: the request
 // as its inbound port would see it (the port picked by the URL's port, TCP when the port is TCP),
-// from a caller named by its principal (or plaintext, from an address), explained rule by rule.
+// from a caller named by its principal (or plaintext, from an address), carrying the claims of a JWT
+// taken as verified (for requestPrincipals and request.auth.*), explained rule by rule.
 
 import { AlderError, ErrorCode } from '../../config/core.ts';
 import type { InboundListener, Snapshot } from '../../wire/index.ts';
@@ -13,6 +14,7 @@ import {
   remoteIpOf,
 } from '../authz/index.ts';
 import { pathNormalizer } from '../http/index.ts';
+import { type JwtClaims, normalizedClaims } from '../jwt/index.ts';
 
 export interface InboundExplainInput {
   /** The caller's principal (`cluster.local/ns/shop/sa/web`, `spiffe://` accepted); undefined: plaintext. */
@@ -24,6 +26,8 @@ export interface InboundExplainInput {
   authority: string;
   path: string;
   headers: [string, string][];
+  /** The claims of the request's JWT, taken as verified (no signature is checked here); undefined: no token. */
+  jwtClaims?: Record<string, unknown> | undefined;
 }
 
 export function explainInbound(
@@ -66,6 +70,7 @@ export function explainInbound(
     destinationIp: listener.address,
     destinationPort: listener.port,
     sni: undefined,
+    jwtClaims: claimsOf(input.jwtClaims, source.snapshot),
     http:
       listener.traffic === 'tcp'
         ? undefined
@@ -77,6 +82,16 @@ export function explainInbound(
           },
   };
   return explainAuthz(source.authz, attributes);
+}
+
+/**
+ * Claims as the proxy hands a verified token's to authorization: split as the rule of their issuer
+ * says (`scope`, `permission` and its spaceDelimitedClaims).
+ */
+function claimsOf(claims: Record<string, unknown> | undefined, snapshot: Snapshot): JwtClaims | undefined {
+  if (claims === undefined) return undefined;
+  const rule = snapshot.requestAuthentication?.find((r) => r.issuer === undefined || r.issuer === claims.iss);
+  return normalizedClaims(claims, rule?.spaceDelimitedClaims ?? []);
 }
 
 /** The same for a snapshot compiled here (`alder explain --config --to`). */

@@ -13,7 +13,15 @@ export interface AuthzAttributes {
   sni: string | undefined;
   /** Undefined for a TCP connection. */
   http: HttpAttributes | undefined;
+  /**
+   * The claims of the request's verified JWT (RequestAuthentication), what requestPrincipals and
+   * request.auth.* read; undefined when no token was verified (none sent, or a TCP connection).
+   */
+  jwtClaims: JwtClaims | undefined;
 }
+
+/** A verified token's payload; space-delimited claims (`scope`, …) already split into lists. */
+export type JwtClaims = Readonly<Record<string, unknown>>;
 
 export interface HttpAttributes {
   method: string;

@@ -75,6 +75,7 @@ describe('authz decisions', () => {
     destinationPort: 8080,
     sni: undefined,
     http: { method: 'GET', path: '/x', host: 'web.shop', headers: [] },
+    jwtClaims: undefined,
     ...o,
   });
   const rule = (r: Partial<AuthzRule>): AuthzRule => ({ from: [], to: [], when: [], ...r });
@@ -150,7 +151,7 @@ describe('authz decisions', () => {
     assert.deepEqual(d.audited, [{ policy: 'n/audit', rule: 0 }]);
   });
 
-  it('decide: request.auth.* and requestPrincipals are absent until requests are authenticated', () => {
+  it('decide: without a verified JWT, requestPrincipals never match and notValues on claims always do', () => {
     const viaJwt = compileAuthz([
       pol('n/a', 'ALLOW', [
         rule({ from: [{ requestPrincipals: ['*'] }] }),
@@ -165,7 +166,95 @@ describe('authz decisions', () => {
     const onlyPrincipal = compileAuthz([
       pol('n/a', 'ALLOW', [rule({ from: [{ requestPrincipals: ['*'] }] })]),
     ]);
-    assert.equal(decide(onlyPrincipal, attrs()).allowed, false);
+    assert.equal(
+      decide(onlyPrincipal, attrs()).allowed,
+      false,
+      'want requestPrincipals ["*"] to need a token',
+    );
+  });
+
+  it('decide: requestPrincipals split iss/sub at the last slash, as Istio matches them', () => {
+    const claims = { iss: 'https://issuer.example/realm', sub: 'alice' };
+    const cases: { pattern: string; want: boolean }[] = [
+      { pattern: '*', want: true },
+      { pattern: 'https://issuer.example/realm/alice', want: true },
+      { pattern: 'https://issuer.example/realm/*', want: true },
+      { pattern: 'https://issuer.example/*', want: false },
+      { pattern: '*/alice', want: true },
+      { pattern: '*realm/alice', want: true },
+      { pattern: '*/bob', want: false },
+      { pattern: 'https://issuer.example/realm/al*', want: true },
+    ];
+    for (const c of cases) {
+      const authz = compileAuthz([
+        pol('n/a', 'ALLOW', [rule({ from: [{ requestPrincipals: [c.pattern] }] })]),
+      ]);
+      assert.equal(
+        decide(authz, attrs({ jwtClaims: claims })).allowed,
+        c.want,
+        `requestPrincipals ${c.pattern} against ${claims.iss}/${claims.sub}: want ${c.want ? 'a match' : 'none'}`,
+      );
+      const when = compileAuthz([
+        pol('n/a', 'ALLOW', [rule({ when: [{ key: 'request.auth.principal', values: [c.pattern] }] })]),
+      ]);
+      assert.equal(
+        decide(when, attrs({ jwtClaims: claims })).allowed,
+        c.want,
+        `request.auth.principal ${c.pattern}`,
+      );
+    }
+    const noSub = compileAuthz([pol('n/a', 'ALLOW', [rule({ from: [{ requestPrincipals: ['*'] }] })])]);
+    assert.equal(
+      decide(noSub, attrs({ jwtClaims: { iss: 'x' } })).allowed,
+      false,
+      'want * to need a subject',
+    );
+  });
+
+  it('decide: request.auth.claims nested and list-valued, audiences (string or list), presenter', () => {
+    const claims = {
+      iss: 'i',
+      sub: 's',
+      aud: ['api', 'web'],
+      azp: 'frontend',
+      groups: ['dev', 'admin'],
+      org: { team: 'shop', tags: ['a', 'b'] },
+      level: 3,
+    };
+    const cases: { key: string; values?: string[]; notValues?: string[]; want: boolean }[] = [
+      { key: 'request.auth.claims[groups]', values: ['admin'], want: true },
+      { key: 'request.auth.claims[groups]', values: ['ops'], want: false },
+      { key: 'request.auth.claims[org][team]', values: ['sh*'], want: true },
+      { key: 'request.auth.claims[org][tags]', values: ['b'], want: true },
+      { key: 'request.auth.claims[org]', values: ['*'], want: false },
+      { key: 'request.auth.claims[level]', values: ['3'], want: false },
+      { key: 'request.auth.claims[missing]', notValues: ['x'], want: true },
+      { key: 'request.auth.claims[groups]', notValues: ['admin'], want: false },
+      { key: 'request.auth.audiences', values: ['web'], want: true },
+      { key: 'request.auth.presenter', values: ['frontend'], want: true },
+      { key: 'request.auth.presenter', values: ['backend'], want: false },
+    ];
+    for (const c of cases) {
+      const cond = {
+        key: c.key,
+        ...(c.values ? { values: c.values } : {}),
+        ...(c.notValues ? { notValues: c.notValues } : {}),
+      };
+      const authz = compileAuthz([pol('n/a', 'ALLOW', [rule({ when: [cond] })])]);
+      assert.equal(
+        decide(authz, attrs({ jwtClaims: claims })).allowed,
+        c.want,
+        `${JSON.stringify(cond)}: want ${c.want}`,
+      );
+    }
+    const single = compileAuthz([
+      pol('n/a', 'ALLOW', [rule({ when: [{ key: 'request.auth.audiences', values: ['api'] }] })]),
+    ]);
+    assert.equal(
+      decide(single, attrs({ jwtClaims: { aud: 'api' } })).allowed,
+      true,
+      'want a string aud to match',
+    );
   });
 
   it('decide: plans cut down per connection decide every request as the whole plan does', () => {

@@ -5,6 +5,7 @@
 
 import type { AuthzCondition, AuthzOperation, AuthzPolicy, AuthzSource } from '../../wire/index.ts';
 import { type AuthzAttributes, principalParts, requestHeader } from './attributes.ts';
+import { type ClaimsCheck, claimCheck, claimPath, requestPrincipalCheck } from './request-auth.ts';
 import { anyOf, hostTest, ipTest, pathTest, stringTest, type Test } from './value-match.ts';
 
 type Check = (a: AuthzAttributes) => boolean;
@@ -259,8 +260,20 @@ function isPerConnection(path: string): boolean {
   return PER_CONNECTION_FIELDS.has(path.slice(path.lastIndexOf('.') + 1));
 }
 
+/** `values` of field `path` as one check built over all of them (the JWT's attributes); `not…` negates. */
+function checkField(
+  out: Constraint[],
+  path: string,
+  values: readonly string[] | undefined,
+  negated: boolean,
+  build: (patterns: readonly string[]) => ClaimsCheck,
+): void {
+  if (values === undefined || values.length === 0) return;
+  const check = build(values);
+  out.push({ path, check: negated ? (a) => !check(a) : check, perConnection: false });
+}
+
 const strings = (ps: readonly string[]) => anyOf(ps, (p) => stringTest(p));
-const requestPrincipal = (_a: AuthzAttributes): string | undefined => undefined;
 
 function sourceConstraints(s: AuthzSource, mode: 'http' | 'tcp', at: string): Constraint[] {
   const out: Constraint[] = [];
@@ -279,8 +292,8 @@ function sourceConstraints(s: AuthzSource, mode: 'http' | 'tcp', at: string): Co
   field(out, `${at}.remoteIpBlocks`, s.remoteIpBlocks, false, ipTest, (a) => a.remoteIp);
   field(out, `${at}.notRemoteIpBlocks`, s.notRemoteIpBlocks, true, ipTest, (a) => a.remoteIp);
   if (mode === 'http') {
-    field(out, `${at}.requestPrincipals`, s.requestPrincipals, false, strings, requestPrincipal);
-    field(out, `${at}.notRequestPrincipals`, s.notRequestPrincipals, true, strings, requestPrincipal);
+    checkField(out, `${at}.requestPrincipals`, s.requestPrincipals, false, requestPrincipalCheck);
+    checkField(out, `${at}.notRequestPrincipals`, s.notRequestPrincipals, true, requestPrincipalCheck);
   }
   return out;
 }
@@ -306,11 +319,28 @@ function operationConstraints(o: AuthzOperation, mode: 'http' | 'tcp', at: strin
 /** A `when` condition: the key's value against `values` (any) and not `notValues` (none). */
 function conditionConstraints(c: AuthzCondition, at: string): Constraint[] {
   const out: Constraint[] = [];
+  const jwt = requestAuthCheck(c.key);
+  if (jwt !== undefined) {
+    checkField(out, `${at} ${c.key} values`, c.values, false, jwt);
+    checkField(out, `${at} ${c.key} notValues`, c.notValues, true, jwt);
+    return out;
+  }
   const read = attributeReader(c.key);
   const build = c.key.endsWith('.ip') ? ipTest : strings;
   field(out, `${at} ${c.key} values`, c.values, false, build, read);
   field(out, `${at} ${c.key} notValues`, c.notValues, true, build, read);
   return out;
+}
+
+/** The check of a request.auth.* key over the verified JWT; undefined for any other key. */
+function requestAuthCheck(key: string): ((values: readonly string[]) => ClaimsCheck) | undefined {
+  if (key === 'request.auth.principal') return requestPrincipalCheck;
+  if (key === 'request.auth.audiences') return (values) => claimCheck(['aud'], values);
+  if (key === 'request.auth.presenter') return (values) => claimCheck(['azp'], values);
+  if (!key.startsWith('request.auth.claims')) return undefined;
+  const path = claimPath(key);
+  // Refused at admission; a malformed key read from an older store matches no claim.
+  return path === undefined ? () => () => false : (values) => claimCheck(path, values);
 }
 
 function attributeReader(key: string): (a: AuthzAttributes) => string | undefined {
@@ -339,7 +369,6 @@ function attributeReader(key: string): (a: AuthzAttributes) => string | undefine
     case 'source.trustDomain':
       return (a) => principalParts(a.principal).trustDomain;
     default:
-      // request.auth.* (no RequestAuthentication is enforced yet: no request is authenticated) and
       // experimental.* keys: the attribute is absent.
       return () => undefined;
   }

@@ -93,7 +93,11 @@ export function formatAuthzExplanation(e: AuthzExplanation): string {
     a.http === undefined
       ? `TCP connection to port ${a.destinationPort}`
       : `${a.http.method} ${a.http.host}${a.http.path}`;
-  lines.push(`${what} from ${a.principal ?? `a plaintext peer at ${a.sourceIp}`}`);
+  const jwt =
+    a.jwtClaims === undefined
+      ? ''
+      : `, with a JWT of ${a.jwtClaims.iss ?? '(no iss)'}/${a.jwtClaims.sub ?? '(no sub)'}`;
+  lines.push(`${what} from ${a.principal ?? `a plaintext peer at ${a.sourceIp}`}${jwt}`);
   if (e.policies.length === 0) lines.push('ALLOWED: no AuthorizationPolicy applies to this workload');
   else if (e.allowed) lines.push('ALLOWED');
   else if (e.deniedBy !== undefined && e.deniedBy.rule >= 0)

@@ -58,6 +58,8 @@ export class Http1ServerConnection implements Downstream {
   #exchange: Exchange | undefined;
   #waitTimer: NodeJS.Timeout | undefined;
   #isRequestDone = false;
+  /** The trailers of a request that ended while its decision was pending (null: none). */
+  #endedTrailers: string[] | null = null;
   #isResponseDone = false;
   #isResponseStarted = false;
   #isRechunking = false;
@@ -194,7 +196,23 @@ export class Http1ServerConnection implements Downstream {
     const req = incomingOf(head);
     // What follows an upgrade request is the new protocol's, or (no switch) nothing to trust as HTTP.
     this.#isKeepAlive = head.isKeepAlive && req.upgrade === undefined;
-    const decision = this.#hooks.route(head, req);
+    this.#run(this.#hooks.route(head, req));
+  }
+
+  /** Runs the router's decision for the request in progress (a pending one when it comes). */
+  #run(decision: RouteDecision): void {
+    if (decision.kind === 'pending') {
+      const head = this.#head;
+      decision.decision.then(
+        (d) => {
+          if (this.#head === head && !this.#socket.destroyed) this.#run(d);
+        },
+        (err: unknown) => {
+          if (this.#head === head && !this.#socket.destroyed) this.reply(replyOfError(err));
+        },
+      );
+      return;
+    }
     if (decision.kind === 'reply') {
       const delayMs = decision.delayMs ?? 0;
       if (delayMs > 0) this.#waitTimer = setTimeout(() => this.reply(decision.reply), delayMs);
@@ -211,6 +229,8 @@ export class Http1ServerConnection implements Downstream {
     const exchange = new Exchange(this, decision.plan, false);
     this.#exchange = exchange;
     exchange.start();
+    // A request without a body may have ended while its decision was pending.
+    if (this.#isRequestDone && this.#exchange === exchange) exchange.end(this.#endedTrailers);
   }
 
   /**
@@ -241,6 +261,7 @@ export class Http1ServerConnection implements Downstream {
   #onRequestEnd(trailers: string[] | null): void {
     this.#hold();
     this.#isRequestDone = true;
+    this.#endedTrailers = trailers;
     this.#exchange?.end(trailers);
     this.#finishIfDone();
   }

@@ -11,7 +11,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { IncomingRequest, ResponseHead } from '../http/index.ts';
 import type { Http1Limits } from '../http1/index.ts';
-import { type LocalReply, localReply, Reply, withStatus } from '../local-reply/index.ts';
+import { type LocalReply, localReply, Reply, replyOfError, withStatus } from '../local-reply/index.ts';
 import { type Downstream, Exchange, type ForwardPlan, type RouteDecision } from '../router/index.ts';
 import { type ProxyContext, reportLocalReply } from '../runtime/index.ts';
 import { addFields, fromH2Fields } from '../upstream/index.ts';
@@ -202,8 +202,27 @@ export function serveStream(
     return;
   }
   if (o.limits.headersWithUnderscoresAction === 'DROP_HEADER') req.headers = withoutUnderscores(req.headers);
-  const decision = o.decide(req);
+  runDecision(o.decide(req), req, down, stream);
+}
+
+/** Runs the router's decision on the stream (a pending one when it comes, if the stream is still open). */
+function runDecision(
+  decision: RouteDecision,
+  req: IncomingRequest,
+  down: H2Downstream,
+  stream: ServerHttp2Stream,
+): void {
   switch (decision.kind) {
+    case 'pending':
+      decision.decision.then(
+        (d) => {
+          if (!stream.destroyed) runDecision(d, req, down, stream);
+        },
+        (err: unknown) => {
+          if (!stream.destroyed) down.reply(replyOfError(err));
+        },
+      );
+      return;
     case 'forward':
       if (req.upgrade !== undefined) down.forwardUpgrade(decision.plan);
       else down.forward(decision.plan, req.framing === 'none');

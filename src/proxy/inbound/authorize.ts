@@ -20,7 +20,7 @@ import {
 } from '../authz/index.ts';
 import type { IncomingRequest } from '../http/index.ts';
 import type { LocalReply } from '../local-reply/index.ts';
-import { type ProxyContext, throttledLog } from '../runtime/index.ts';
+import { type ProxyContext, type Runtime, throttledLog } from '../runtime/index.ts';
 
 const DENIED_BODY = 'RBAC: access denied';
 
@@ -59,14 +59,18 @@ function unmapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** The 403 for a request the policies deny; undefined when it may pass. */
+/**
+ * The 403 for a request the policies deny; undefined when it may pass. `runtime` is the one the
+ * request arrived under; `jwtClaims` those of its verified token, if any.
+ */
 export function authorizeRequest(
   req: IncomingRequest,
   spec: InboundListener,
   peer: InboundPeer,
   ctx: ProxyContext,
+  o: { runtime: Runtime; jwtClaims: AuthzAttributes['jwtClaims'] },
 ): LocalReply | undefined {
-  const runtime = ctx.current();
+  const runtime = o.runtime;
   if (runtime.authz.isEmpty) return undefined;
   const query = req.path.indexOf('?');
   const attributes: AuthzAttributes = {
@@ -82,6 +86,7 @@ export function authorizeRequest(
       host: req.authority,
       headers: req.headers,
     },
+    jwtClaims: o.jwtClaims,
   };
   // Rules this connection's peer, address or port rule out are dropped once, not tested per request.
   if (peer.plans?.authz !== runtime.authz)
@@ -124,6 +129,7 @@ export function authorizeConnection(spec: InboundListener, peer: InboundPeer, ct
     destinationPort: spec.port,
     sni: peer.sni,
     http: undefined,
+    jwtClaims: undefined,
   };
   const decision = decide(runtime.authz, attributes);
   report(decision, spec, attributes, ctx);

@@ -1,5 +1,5 @@
 // Inbound HTTP/2: each stream of a peer's mTLS session goes to the local app, in the protocol its
-// port speaks.
+// port speaks, once its token (if any) verifies and the AuthorizationPolicies in force allow it.
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -7,7 +7,8 @@ import type { InboundListener } from '../../wire/index.ts';
 import { serveSession, serveStream } from '../http2-server/index.ts';
 import { inboundDecision, inboundHop } from '../router/index.ts';
 import type { ProxyContext } from '../runtime/index.ts';
-import { authorizeRequest, inboundPeer } from './authorize.ts';
+import { admitRequest } from './admit-request.ts';
+import { inboundPeer } from './authorize.ts';
 
 export function serveInboundH2(
   socket: Socket | TLSSocket,
@@ -23,7 +24,7 @@ export function serveInboundH2(
       ctx,
       limits: ctx.current().http1Limits,
       decide: (req) =>
-        inboundDecision(req, spec, ctx.current(), peer, hop, (r) => authorizeRequest(r, spec, from, ctx)),
+        admitRequest(req, spec, from, ctx, (r, runtime) => inboundDecision(r, spec, runtime, peer, hop)),
     }),
   );
 }

@@ -17,7 +17,12 @@ export type RouteDecision =
    * the TunnelServer it gives, when the proxy serves what the tunnel carries itself.
    */
   | { kind: 'tunnel'; open: () => Promise<Duplex | TunnelServer> }
-  | { kind: 'forward'; plan: ForwardPlan };
+  | { kind: 'forward'; plan: ForwardPlan }
+  /**
+   * Decided later (a filter waits on something, such as a JWT's signature check): the codec holds the
+   * request, its body unread, until the decision comes, then runs it as if it had come at once.
+   */
+  | { kind: 'pending'; decision: Promise<RouteDecision> };
 
 /**
  * Takes over a CONNECT tunnel's client connection once the 200 is written: `socket` is the client's,

@@ -6,5 +6,5 @@ export { type Downstream, Exchange } from './exchange.ts';
 export type { ForwardPlan, RouteDecision, TunnelServer } from './forward-plan.ts';
 export { type DownstreamAddress, type RoutedRequest, routeOutbound } from './outbound-route.ts';
 export { type DownstreamHop, inboundHop, outboundHop, requestHeaders } from './request-headers.ts';
-export { inboundDecision, outboundDecision } from './routers.ts';
+export { inboundDecision, normalizePathOf, outboundDecision } from './routers.ts';
 export { type TcpPortRoutes, tcpDestination, tcpPortDestination, tcpPortRoutes } from './tcp-destination.ts';

@@ -1,6 +1,7 @@
-// Where each HTTP request goes, the same for every protocol. Every request, HTTP/1 or HTTP/2, from the
-// app or from a peer, enters here, and its path is normalized first (MeshConfig pathNormalization):
-// routes, policies and the app see only the normalized path. Inbound: to the local app in the
+// Where each HTTP request goes, the same for every protocol. Every request's path is normalized first
+// (MeshConfig pathNormalization, normalizePathOf): an outbound one here, an inbound one before its
+// authentication and authorization (inbound/admit-request.ts); routes, policies and the app see only
+// the normalized path. Inbound: to the local app in the
 // protocol its port speaks, with the peer's identity in x-forwarded-client-cert (set by the proxy,
 // never taken from the caller); an app that cannot be reached is named in the reply. Outbound: by the
 // request's authority through the route table and the matching route (outbound-route.ts), under that
@@ -9,7 +10,7 @@
 import type { Endpoint, InboundListener } from '../../wire/index.ts';
 import type { IncomingRequest, OutgoingRequest } from '../http/index.ts';
 import { withoutMeshHeaders } from '../http1/index.ts';
-import { type LocalReply, localReply, Reply } from '../local-reply/index.ts';
+import { localReply, Reply } from '../local-reply/index.ts';
 import { applyHeaderEdits, type RouteRequest } from '../routing/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { openStream, type StreamTarget } from '../upstream/index.ts';
@@ -29,13 +30,8 @@ export function inboundDecision(
   runtime: Runtime,
   peer: string | undefined,
   hop: DownstreamHop,
-  /** The AuthorizationPolicies' verdict on the normalized request: a reply when denied. */
-  authorize?: (req: IncomingRequest) => LocalReply | undefined,
 ): RouteDecision {
-  const badPath = normalizePathOf(req, runtime);
-  if (badPath !== undefined) return badPath;
-  const denied = authorize?.(req);
-  if (denied !== undefined) return { kind: 'reply', reply: denied };
+  // The path was normalized before authentication and authorization (inbound/admit-request.ts).
   const refusal = upgradeRefusal(req);
   if (refusal !== undefined) return { kind: 'reply', reply: refusal };
   const headers = requestHeaders(req.headers, hop, runtime.snapshot.mesh.http);
@@ -63,7 +59,7 @@ export function inboundDecision(
  * Replaces the request's path with its normalized form, the one value it carries from here on (routes
  * match it, policies read it, the upstream receives it); a 400 (flag DPE) when it cannot be normalized.
  */
-function normalizePathOf(req: IncomingRequest, runtime: Runtime): RouteDecision | undefined {
+export function normalizePathOf(req: IncomingRequest, runtime: Runtime): RouteDecision | undefined {
   const path = runtime.normalizePath(req.path);
   if (typeof path === 'string') {
     req.path = path;

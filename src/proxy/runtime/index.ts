@@ -9,6 +9,13 @@ export {
   readConnectionLimits,
 } from './connection-limits.ts';
 export { type ProxyContext, reportLocalReply } from './context.ts';
-export { buildRuntime, type HostRuntime, hostFor, type Runtime, retireRuntime } from './runtime.ts';
+export {
+  buildRuntime,
+  type HostRuntime,
+  hostFor,
+  type Runtime,
+  type RuntimeEvents,
+  retireRuntime,
+} from './runtime.ts';
 export { Stats } from './stats.ts';
 export { ThrottledLog, throttledLog } from './throttled-log.ts';

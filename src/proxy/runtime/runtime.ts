@@ -9,6 +9,7 @@ import type { Listener, Snapshot, VirtualHost } from '../../wire/index.ts';
 import { type CompiledAuthz, compileAuthz } from '../authz/index.ts';
 import { type PathNormalizer, pathNormalizer } from '../http/index.ts';
 import { type Http1Limits, http1Limits, methodSet } from '../http1/index.ts';
+import { type CompiledAuthn, compileAuthn, retireAuthn } from '../jwt/index.ts';
 import {
   type CompiledTcpRoutes,
   type CompiledVirtualHost,
@@ -63,10 +64,20 @@ export interface Runtime {
   authz: CompiledAuthz;
   /** MeshConfig pathNormalization as a function: what each request's path becomes before routing. */
   normalizePath: PathNormalizer;
+  /** The RequestAuthentication rules in force on the inbound side, with the key sets they fetch. */
+  authn: CompiledAuthn;
+}
+
+/** What the runtime reports while it runs, beyond its requests. */
+export interface RuntimeEvents {
+  /** One fetch of a key set a RequestAuthentication rule names ended. */
+  onJwksFetch?: (
+    outcome: { uri: string; ok: true; keys: number } | { uri: string; ok: false; reason: string },
+  ) => void;
 }
 
 /** Builds the runtime of a decoded snapshot; throws (and the proxy keeps its last one) if it cannot. */
-export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
+export function buildRuntime(snapshot: Snapshot, previous?: Runtime, events: RuntimeEvents = {}): Runtime {
   const tls = snapshot.tls === undefined ? undefined : loadMeshTls(snapshot.tls);
   const hosts = new Map(
     snapshot.routeTables.map((t) => {
@@ -121,6 +132,11 @@ export function buildRuntime(snapshot: Snapshot, previous?: Runtime): Runtime {
     requestFilters: compileRequestFilters(routes),
     authz: compileAuthz(snapshot.authorization),
     normalizePath: pathNormalizer(snapshot.mesh.pathNormalization),
+    // Last: nothing after it can throw, so no key set it starts is left behind by a build that failed.
+    authn: compileAuthn(snapshot.requestAuthentication, {
+      previous: previous?.authn,
+      onFetch: events.onJwksFetch ?? (() => undefined),
+    }),
   };
 }
 
@@ -140,6 +156,7 @@ function requestRules(snapshot: Snapshot): Http1Limits {
  */
 export function retireRuntime(old: Runtime, current: Runtime): void {
   if (old.pools !== current.pools) old.pools.close();
+  retireAuthn(old.authn, current.authn);
   for (const [name, c] of old.clusters) {
     if (current.clusters.get(name)?.sweep !== c.sweep) stopSweep(c);
   }
