@@ -97,6 +97,12 @@ export class H2Downstream implements Downstream {
   respond(head: ResponseHead): void {
     const stream = this.#stream;
     if (stream.closed || stream.destroyed) return;
+    // The stream was answered already (a local reply won a race with the upstream's head): it cannot
+    // take a second response, so it ends here rather than throw ERR_HTTP2_HEADERS_SENT.
+    if (stream.headersSent) {
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
     const out: OutgoingHttpHeaders = { ':status': head.status };
     addFields(out, head.headers);
     if (head.framing === 'length') out['content-length'] = head.contentLength;
@@ -106,7 +112,9 @@ export class H2Downstream implements Downstream {
   }
 
   write(chunk: Buffer): boolean {
-    return this.#stream.write(chunk);
+    const stream = this.#stream;
+    if (stream.destroyed || stream.writableEnded) return true;
+    return stream.write(chunk);
   }
 
   end(trailers: string[] | null): void {
